@@ -1,0 +1,32 @@
+namespace EdgeLlm.Tests.Support;
+
+/// <summary>
+/// Finds the shared fixtures folder (<c>../shared</c> beside the project root). Every test that reads
+/// reference data goes through here, so the location is decided in one place.
+/// </summary>
+public static class SharedData
+{
+    private static readonly Lazy<string> root = new(Locate);
+
+    public static string Root => root.Value;
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    private static string Locate()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("EDGELLM_SHARED");
+        if (!string.IsNullOrEmpty(fromEnv) && Directory.Exists(fromEnv)) return fromEnv;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Toolkit.sln")))
+            {
+                var candidate = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared"));
+                if (Directory.Exists(candidate)) return candidate;
+                throw new DirectoryNotFoundException(
+                    $"The shared fixtures folder was not found at {candidate} (beside the project root). " +
+                    "Clone the project next to 'shared/' or set EDGELLM_SHARED.");
+            }
+        }
+        throw new DirectoryNotFoundException("Could not find Toolkit.sln above " + AppContext.BaseDirectory);
+    }
+}
