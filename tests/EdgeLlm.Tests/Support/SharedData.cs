@@ -12,6 +12,20 @@ public static class SharedData
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
+    /// <summary>The project's own checkout (the folder holding Toolkit.sln).</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>Reference files this project generated itself (tests/EdgeLlm.Tests/References, see tools/reference).</summary>
+    public static string Reference(params string[] parts) =>
+        System.IO.Path.Combine([RepoRoot, "tests", "EdgeLlm.Tests", "References", .. parts]);
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Toolkit.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("Could not find Toolkit.sln above " + AppContext.BaseDirectory);
+    }
+
     private static string Locate()
     {
         var fromEnv = Environment.GetEnvironmentVariable("EDGELLM_SHARED");

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace EdgeLlm.Checkpoints;
+
+/// <summary>Reads config.json fields with errors that name the file and the field.</summary>
+internal sealed class ConfigReader(JsonObject raw, string path)
+{
+    private static readonly Dictionary<string, Architecture> Known = new()
+    {
+        ["LlamaForCausalLM"] = Architecture.Llama,
+        ["Qwen2ForCausalLM"] = Architecture.Qwen2,
+        ["PhiForCausalLM"] = Architecture.Phi,
+        ["QWenLMHeadModel"] = Architecture.QWen,
+    };
+
+    public ModelConfig Read()
+    {
+        var archName = raw["architectures"] is JsonArray { Count: > 0 } a ? a[0]?.GetValue<string>() : null;
+        if (archName == null)
+            throw Fail("field 'architectures' is missing");
+        if (!Known.TryGetValue(archName, out var arch))
+            throw Fail($"architecture '{archName}' is not supported (supported: {string.Join(", ", Known.Keys)})");
+        return arch switch
+        {
+            Architecture.QWen => ReadQWen(archName),
+            Architecture.Phi => ReadPhi(archName),
+            _ => ReadLlamaLike(arch, archName),
+        };
+    }
+
+    private ModelConfig ReadLlamaLike(Architecture arch, string archName)
+    {
+        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
+        int headDim = OptInt("head_dim") ?? hidden / heads;
+        return Common(arch, archName) with
+        {
+            HiddenSize = hidden,
+            IntermediateSize = Int("intermediate_size"),
+            NumHeads = heads,
+            NumKvHeads = OptInt("num_key_value_heads") ?? heads,
+            HeadDim = headDim,
+            NormEps = Double("rms_norm_eps"),
+            HiddenAct = OptString("hidden_act") ?? "silu",
+            Rope = ReadRope(headDim, partialFactor: 1.0, defaultTheta: 10000),
+            AttentionBias = arch == Architecture.Qwen2 || (OptBool("attention_bias") ?? false),
+            MlpBias = OptBool("mlp_bias") ?? false,
+            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
+        };
+    }
+
+    private ModelConfig ReadPhi(string archName)
+    {
+        if (OptBool("qk_layernorm") == true) throw Fail("qk_layernorm = true is not supported");
+        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
+        int headDim = hidden / heads;
+        double partial = OptDouble("partial_rotary_factor")
+            ?? (raw["rope_parameters"] as JsonObject)?["partial_rotary_factor"]?.GetValue<double>() ?? 0.5;
+        return Common(Architecture.Phi, archName) with
+        {
+            HiddenSize = hidden,
+            IntermediateSize = Int("intermediate_size"),
+            NumHeads = heads,
+            NumKvHeads = OptInt("num_key_value_heads") ?? heads,
+            HeadDim = headDim,
+            NormEps = Double("layer_norm_eps"),
+            HiddenAct = OptString("hidden_act") ?? "gelu_new",
+            Rope = ReadRope(headDim, partial, defaultTheta: 10000),
+            AttentionBias = true,
+            MlpBias = true,
+            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
+        };
+    }
+
+    private ModelConfig ReadQWen(string archName)
+    {
+        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
+        int headDim = OptInt("kv_channels") ?? hidden / heads;
+        double pct = OptDouble("rotary_pct") ?? 1.0;
+        int rotaryDim = (int)(headDim * pct);
+        return Common(Architecture.QWen, archName) with
+        {
+            HiddenSize = hidden,
+            IntermediateSize = Int("intermediate_size") / 2,
+            NumHeads = heads,
+            NumKvHeads = heads,
+            HeadDim = headDim,
+            NormEps = Double("layer_norm_epsilon"),
+            HiddenAct = "silu",
+            Rope = new RopeConfig(OptDouble("rotary_emb_base") ?? 10000, rotaryDim),
+            AttentionBias = true,
+            MlpBias = !(OptBool("no_bias") ?? true),
+            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
+            SeqLength = OptInt("seq_length") ?? 2048,
+            UseDynamicNtk = OptBool("use_dynamic_ntk") ?? false,
+            UseLognAttn = OptBool("use_logn_attn") ?? false,
+        };
+    }
+
+    private ModelConfig Common(Architecture arch, string archName) => new()
+    {
+        Architecture = arch,
+        ArchitectureName = archName,
+        HiddenSize = 0, IntermediateSize = 0, NumLayers = Int("num_hidden_layers"), NumHeads = 0, NumKvHeads = 0,
+        HeadDim = 0, VocabSize = Int("vocab_size"),
+        MaxPositions = OptInt("max_position_embeddings") ?? OptInt("seq_length") ?? 2048,
+        NormEps = 0, HiddenAct = "", Rope = new RopeConfig(10000, 0),
+        BosTokenId = OptInt("bos_token_id"),
+        EosTokenIds = raw["eos_token_id"] switch
+        {
+            JsonArray arr => arr.Select(x => x!.GetValue<int>()).ToArray(),
+            JsonValue v when v.TryGetValue<int>(out var id) => [id],
+            _ => [],
+        },
+        DeclaredDType = (OptString("torch_dtype") ?? OptString("dtype")) is { } d && d is "float32" or "float16" or "bfloat16"
+            ? DTypes.ParseFloatName(d) : null,
+        Raw = raw,
+        SourcePath = path,
+    };
+
+    /// <summary>Newer transformers write <c>rope_parameters</c>; older configs keep <c>rope_theta</c> and <c>rope_scaling</c> at the top level.</summary>
+    private RopeConfig ReadRope(int headDim, double partialFactor, double defaultTheta)
+    {
+        var parameters = raw["rope_parameters"] as JsonObject;
+        var scaling = parameters ?? raw["rope_scaling"] as JsonObject;
+        double theta = parameters?["rope_theta"]?.GetValue<double>() ?? OptDouble("rope_theta") ?? defaultTheta;
+        int rotaryDim = (int)(headDim * partialFactor);
+        string type = scaling?["rope_type"]?.GetValue<string>() ?? scaling?["type"]?.GetValue<string>() ?? "default";
+        switch (type)
+        {
+            case "default":
+                return new RopeConfig(theta, rotaryDim);
+            case "linear":
+                return new RopeConfig(theta, rotaryDim, type, Factor: Num(scaling!, "factor"));
+            case "llama3":
+                return new RopeConfig(theta, rotaryDim, type, Factor: Num(scaling!, "factor"),
+                    LowFreqFactor: Num(scaling!, "low_freq_factor"), HighFreqFactor: Num(scaling!, "high_freq_factor"),
+                    OriginalMaxPositions: (int)Num(scaling!, "original_max_position_embeddings"));
+            default:
+                throw Fail($"rope scaling type '{type}' is not supported (supported: default, linear, llama3)");
+        }
+    }
+
+    private double Num(JsonObject o, string name) =>
+        o[name]?.GetValue<double>() ?? throw Fail($"rope scaling field '{name}' is missing");
+
+    private CheckpointFormatException Fail(string problem) => new(path, problem);
+
+    private JsonNode Field(string name) => raw[name] ?? throw Fail($"field '{name}' is missing");
+
+    private int Int(string name) => Convert<int>(name, Field(name));
+    private double Double(string name) => Convert<double>(name, Field(name));
+    private int? OptInt(string name) => raw[name] is { } n ? Convert<int>(name, n) : null;
+    private double? OptDouble(string name) => raw[name] is { } n ? Convert<double>(name, n) : null;
+    private bool? OptBool(string name) => raw[name] is { } n ? Convert<bool>(name, n) : null;
+    private string? OptString(string name) => raw[name] is { } n ? Convert<string>(name, n) : null;
+
+    private T Convert<T>(string name, JsonNode node)
+    {
+        try { return node.GetValue<T>(); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        {
+            throw Fail($"field '{name}' should be {typeof(T).Name.ToLowerInvariant()}, found {node.ToJsonString()}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+
+namespace EdgeLlm.Checkpoints;
+
+/// <summary>The decoder families EdgeLlm runs, one forward pass each.</summary>
+public enum Architecture
+{
+    /// <summary><c>LlamaForCausalLM</c> (Llama-3-8B and the trained fixture).</summary>
+    Llama,
+    /// <summary><c>Qwen2ForCausalLM</c>: Llama with q/k/v biases.</summary>
+    Qwen2,
+    /// <summary><c>PhiForCausalLM</c> (Phi-2): LayerNorm, parallel attention and MLP, partial rotary.</summary>
+    Phi,
+    /// <summary><c>QWenLMHeadModel</c>: Qwen-7B's own layout (fused c_attn, w1/w2/c_proj MLP).</summary>
+    QWen,
+}
+
+/// <summary>Rotary position embedding settings, from <c>rope_parameters</c> or the older top-level fields.</summary>
+public sealed record RopeConfig(double Theta, int RotaryDim, string Type = "default", double Factor = 1.0,
+    double LowFreqFactor = 1.0, double HighFreqFactor = 4.0, int OriginalMaxPositions = 8192);
+
+/// <summary>
+/// The fields of a Hugging Face <c>config.json</c> that the engine needs, normalised across
+/// architectures. <see cref="Raw"/> keeps the whole document so that a pruned checkpoint can write
+/// it back with only the changed fields edited.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required Architecture Architecture { get; init; }
+    public required string ArchitectureName { get; init; }
+    public required int HiddenSize { get; init; }
+    /// <summary>Width of the MLP's hidden layer (for QWen: the per-branch width, half of its config's intermediate_size).</summary>
+    public required int IntermediateSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int VocabSize { get; init; }
+    public required int MaxPositions { get; init; }
+    public required double NormEps { get; init; }
+    public required string HiddenAct { get; init; }
+    public required RopeConfig Rope { get; init; }
+    public bool TieWordEmbeddings { get; init; }
+    public bool AttentionBias { get; init; }
+    public bool MlpBias { get; init; }
+    public int? BosTokenId { get; init; }
+    public int[] EosTokenIds { get; init; } = [];
+    /// <summary>QWen: training context; dynamic NTK and log-n attention scaling only act beyond it.</summary>
+    public int SeqLength { get; init; }
+    public bool UseDynamicNtk { get; init; }
+    public bool UseLognAttn { get; init; }
+    /// <summary>The storage dtype the config declares (<c>torch_dtype</c> / <c>dtype</c>), if any.</summary>
+    public DType? DeclaredDType { get; init; }
+    public JsonObject Raw { get; init; } = new();
+    public string SourcePath { get; init; } = "config.json";
+
+    public static ModelConfig Load(string path)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointFormatException(path, $"not valid JSON: {e.Message}", e); }
+        if (node is not JsonObject obj) throw new CheckpointFormatException(path, "not a JSON object");
+        return Parse(obj, path);
+    }
+
+    public static ModelConfig Parse(JsonObject raw, string path = "config.json") => new ConfigReader(raw, path).Read();
+}

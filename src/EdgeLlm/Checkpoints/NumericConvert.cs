@@ -1,0 +1,139 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeLlm.Checkpoints;
+
+/// <summary>Conversions between the stored 16-bit formats and float32, vectorised.</summary>
+public static class NumericConvert
+{
+    public static void ToFloat(DType type, ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        switch (type)
+        {
+            case DType.F32: MemoryMarshal.Cast<byte, float>(source).CopyTo(destination); break;
+            case DType.F16: HalfToFloat(MemoryMarshal.Cast<byte, ushort>(source), destination); break;
+            case DType.BF16: BFloat16ToFloat(MemoryMarshal.Cast<byte, ushort>(source), destination); break;
+            case DType.F64:
+                {
+                    var d = MemoryMarshal.Cast<byte, double>(source);
+                    for (int i = 0; i < d.Length; i++) destination[i] = (float)d[i];
+                    break;
+                }
+            default: throw new NotSupportedException($"Cannot convert {type} to float32.");
+        }
+    }
+
+    public static void FromFloat(DType type, ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        switch (type)
+        {
+            case DType.F32: MemoryMarshal.AsBytes(source).CopyTo(destination); break;
+            case DType.F16: TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<byte, Half>(destination)); break;
+            case DType.BF16:
+                {
+                    var dst = MemoryMarshal.Cast<byte, ushort>(destination);
+                    for (int i = 0; i < source.Length; i++) dst[i] = FloatToBFloat16(source[i]);
+                    break;
+                }
+            default: throw new NotSupportedException($"Cannot convert float32 to {type}.");
+        }
+    }
+
+    /// <summary>bfloat16 is the top half of a float32: widening is a 16-bit shift.</summary>
+    public static void BFloat16ToFloat(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("Destination too short.");
+        var dst = MemoryMarshal.Cast<float, uint>(destination);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - 32; i += 32)
+            {
+                var v = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)i);
+                var (lo, hi) = Vector512.Widen(v);
+                (lo << 16).StoreUnsafe(ref MemoryMarshal.GetReference(dst), (nuint)i);
+                (hi << 16).StoreUnsafe(ref MemoryMarshal.GetReference(dst), (nuint)(i + 16));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - 16; i += 16)
+            {
+                var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)i);
+                var (lo, hi) = Vector256.Widen(v);
+                (lo << 16).StoreUnsafe(ref MemoryMarshal.GetReference(dst), (nuint)i);
+                (hi << 16).StoreUnsafe(ref MemoryMarshal.GetReference(dst), (nuint)(i + 8));
+            }
+        }
+        for (; i < source.Length; i++) dst[i] = (uint)source[i] << 16;
+    }
+
+    /// <summary>
+    /// IEEE half to float32 without a lookup table: shift exponent and mantissa into place and rescale by
+    /// 2^112 with one float multiply, which also handles subnormals; infinities and NaNs are patched.
+    /// </summary>
+    public static void HalfToFloat(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("Destination too short.");
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var magic = Vector512.Create(0x77800000u).AsSingle(); // 2^112
+            var infIn = Vector512.Create(0x7C00u << 13);
+            var expMask = Vector512.Create(0x7FFFu << 13);
+            var infOut = Vector512.Create(0x7F800000u);
+            ref ushort s = ref MemoryMarshal.GetReference(source);
+            ref float d = ref MemoryMarshal.GetReference(destination);
+            for (; i <= source.Length - 32; i += 32)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref s, (nuint)i));
+                Convert512(lo, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)i);
+                Convert512(hi, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)(i + 16));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var magic = Vector256.Create(0x77800000u).AsSingle();
+            var infIn = Vector256.Create(0x7C00u << 13);
+            var expMask = Vector256.Create(0x7FFFu << 13);
+            var infOut = Vector256.Create(0x7F800000u);
+            ref ushort s = ref MemoryMarshal.GetReference(source);
+            ref float d = ref MemoryMarshal.GetReference(destination);
+            for (; i <= source.Length - 16; i += 16)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref s, (nuint)i));
+                Convert256(lo, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)i);
+                Convert256(hi, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)(i + 8));
+            }
+        }
+        for (; i < source.Length; i++) destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
+    }
+
+    internal static Vector512<float> Convert512(Vector512<uint> h, Vector512<float> magic, Vector512<uint> infIn, Vector512<uint> expMask, Vector512<uint> infOut)
+    {
+        var shifted = (h << 13) & expMask;
+        var value = shifted.AsSingle() * magic;
+        var isInfNan = Vector512.GreaterThanOrEqual(shifted, infIn);
+        var bits = Vector512.ConditionalSelect(isInfNan, value.AsUInt32() | infOut, value.AsUInt32());
+        return (bits | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+    }
+
+    internal static Vector256<float> Convert256(Vector256<uint> h, Vector256<float> magic, Vector256<uint> infIn, Vector256<uint> expMask, Vector256<uint> infOut)
+    {
+        var shifted = (h << 13) & expMask;
+        var value = shifted.AsSingle() * magic;
+        var isInfNan = Vector256.GreaterThanOrEqual(shifted, infIn);
+        var bits = Vector256.ConditionalSelect(isInfNan, value.AsUInt32() | infOut, value.AsUInt32());
+        return (bits | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
+    /// <summary>Round-to-nearest-even float32 → bfloat16, as PyTorch does; NaN stays NaN.</summary>
+    public static ushort FloatToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40);
+        uint rounding = 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)((bits + rounding) >> 16);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Numerics.Tensors;
+
+namespace EdgeLlm.Inference.Kernels;
+
+/// <summary>Row-wise elementwise operations of the decoder blocks, in float32 as transformers computes them.</summary>
+public static class Ops
+{
+    /// <summary>RMSNorm per row: x / sqrt(mean(x²) + eps) · weight.</summary>
+    public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> output, int dim)
+    {
+        for (int r = 0; r < x.Length / dim; r++)
+        {
+            var row = x.Slice(r * dim, dim);
+            var outRow = output.Slice(r * dim, dim);
+            float meanSquare = TensorPrimitives.SumOfSquares(row) / dim;
+            float scale = 1f / MathF.Sqrt(meanSquare + eps);
+            TensorPrimitives.Multiply(row, scale, outRow);
+            TensorPrimitives.Multiply(outRow, weight, outRow);
+        }
+    }
+
+    /// <summary>LayerNorm per row with weight and bias (biased variance, as torch.nn.LayerNorm).</summary>
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float eps, Span<float> output, int dim)
+    {
+        for (int r = 0; r < x.Length / dim; r++)
+        {
+            var row = x.Slice(r * dim, dim);
+            var outRow = output.Slice(r * dim, dim);
+            float mean = TensorPrimitives.Sum(row) / dim;
+            TensorPrimitives.Subtract(row, mean, outRow);
+            float variance = TensorPrimitives.SumOfSquares(outRow) / dim;
+            TensorPrimitives.Multiply(outRow, 1f / MathF.Sqrt(variance + eps), outRow);
+            TensorPrimitives.FusedMultiplyAdd(outRow, weight, bias, outRow);
+        }
+    }
+
+    /// <summary>gate ← silu(gate) · up, the SwiGLU product.</summary>
+    public static void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        for (int i = 0; i < gate.Length; i++)
+        {
+            float g = gate[i];
+            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
+        }
+    }
+
+    /// <summary>The tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh").</summary>
+    public static void GeluTanh(Span<float> x)
+    {
+        const float c = 0.7978845608028654f; // sqrt(2/π)
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i];
+            x[i] = 0.5f * v * (1f + MathF.Tanh(c * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    /// <summary>Exact GELU, 0.5·x·(1 + erf(x/√2)).</summary>
+    public static void GeluErf(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++)
+            x[i] = (float)(0.5 * x[i] * (1 + Erf(x[i] / Math.Sqrt(2))));
+    }
+
+    public static void Activate(string name, Span<float> x)
+    {
+        switch (name)
+        {
+            case "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast": GeluTanh(x); break;
+            case "gelu": GeluErf(x); break;
+            case "silu" or "swish":
+                for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+                break;
+            default: throw new NotSupportedException($"Activation '{name}' is not supported.");
+        }
+    }
+
+    /// <summary>log softmax of a logits row evaluated at one index.</summary>
+    public static float LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
+    {
+        float max = TensorPrimitives.Max(logits);
+        double sum = 0;
+        foreach (var v in logits) sum += Math.Exp(v - max);
+        return (float)(logits[index] - max - Math.Log(sum));
+    }
+
+    /// <summary>erf from the Chebyshev fit of erfc in Numerical Recipes (|error| &lt; 1.2e-7, below float32 resolution here).</summary>
+    private static double Erf(double x)
+    {
+        double z = Math.Abs(x), t = 1.0 / (1.0 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+            t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? 1 - r : r - 1;
+    }
+}

@@ -1,0 +1,79 @@
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Inference.Kernels;
+
+namespace EdgeLlm.Inference;
+
+/// <summary>
+/// <c>PhiForCausalLM</c> (Phi-2): one LayerNorm feeds attention and MLP in parallel, both added to
+/// the residual; partial rotary (the first <c>partial_rotary_factor</c> of each head); gelu_new MLP;
+/// biases everywhere, the head included.
+/// </summary>
+public sealed class Phi : CausalLM
+{
+    private sealed record Layer(
+        float[] InputLayernormWeight, float[] InputLayernormBias,
+        TensorView QProj, float[] QBias, TensorView KProj, float[] KBias, TensorView VProj, float[] VBias,
+        TensorView Dense, float[] DenseBias, TensorView Fc1, float[] Fc1Bias, TensorView Fc2, float[] Fc2Bias);
+
+    private readonly Layer[] layers;
+    private readonly float[] finalLayernormWeight, finalLayernormBias;
+    private readonly RotaryEmbedding rope;
+
+    public Phi(Checkpoint checkpoint, EngineOptions? options = null) : base(checkpoint, options, "model.embed_tokens.weight", "lm_head.weight", "lm_head.bias")
+    {
+        var c = Config;
+        int q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim, d = c.HiddenSize, f = c.IntermediateSize;
+        layers = new Layer[c.NumLayers];
+        for (int i = 0; i < c.NumLayers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            layers[i] = new Layer(
+                Vector(p + "input_layernorm.weight", d), Vector(p + "input_layernorm.bias", d),
+                Matrix(p + "self_attn.q_proj.weight", q, d), Vector(p + "self_attn.q_proj.bias", q),
+                Matrix(p + "self_attn.k_proj.weight", kv, d), Vector(p + "self_attn.k_proj.bias", kv),
+                Matrix(p + "self_attn.v_proj.weight", kv, d), Vector(p + "self_attn.v_proj.bias", kv),
+                Matrix(p + "self_attn.dense.weight", d, q), Vector(p + "self_attn.dense.bias", d),
+                Matrix(p + "mlp.fc1.weight", f, d), Vector(p + "mlp.fc1.bias", f),
+                Matrix(p + "mlp.fc2.weight", d, f), Vector(p + "mlp.fc2.bias", d));
+        }
+        finalLayernormWeight = Vector("model.final_layernorm.weight", d);
+        finalLayernormBias = Vector("model.final_layernorm.bias", d);
+        rope = CreateRope(c.Rope);
+    }
+
+    private protected override void Block(int layer, ForwardState s, float[] x)
+    {
+        var c = Config;
+        var w = layers[layer];
+        int rows = s.Rows, dim = c.HiddenSize, qWidth = c.NumHeads * c.HeadDim, kvWidth = c.NumKvHeads * c.HeadDim;
+
+        var h = s.Buffer("h", dim);
+        Ops.LayerNorm(x.AsSpan(0, rows * dim), w.InputLayernormWeight, w.InputLayernormBias, (float)c.NormEps, h, dim);
+        var q = s.Buffer("q", qWidth);
+        var k = s.Buffer("k", kvWidth);
+        var v = s.Buffer("v", kvWidth);
+        MatMul.Linear(h, rows, w.QProj, w.QBias, q);
+        MatMul.Linear(h, rows, w.KProj, w.KBias, k);
+        MatMul.Linear(h, rows, w.VProj, w.VBias, v);
+        for (int r = 0; r < rows; r++)
+        {
+            rope.Apply(q.AsSpan(r * qWidth, qWidth), c.NumHeads, c.HeadDim, s.RowPosition[r]);
+            rope.Apply(k.AsSpan(r * kvWidth, kvWidth), c.NumKvHeads, c.HeadDim, s.RowPosition[r]);
+        }
+        var attn = s.Buffer("attn", qWidth);
+        Attention.Run(s, layer, c.NumHeads, c.NumKvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        var attnOut = s.Buffer("attn_out", dim);
+        MatMul.Linear(attn, rows, w.Dense, w.DenseBias, attnOut);
+
+        var ff = s.Buffer("ff", c.IntermediateSize);
+        MatMul.Linear(h, rows, w.Fc1, w.Fc1Bias, ff);
+        Ops.Activate(c.HiddenAct, ff.AsSpan(0, rows * c.IntermediateSize));
+        MatMul.Linear(ff, rows, w.Fc2, w.Fc2Bias, h);
+        Residual.Add(x, attnOut, rows * dim);
+        Residual.Add(x, h, rows * dim);
+    }
+
+    private protected override void FinalNorm(float[] x, int rows) =>
+        Ops.LayerNorm(x.AsSpan(0, rows * Config.HiddenSize), finalLayernormWeight, finalLayernormBias,
+            (float)Config.NormEps, x, Config.HiddenSize);
+}
