@@ -50,6 +50,23 @@ public sealed class TensorData
         });
     }
 
+    /// <summary>Values produced chunk by chunk by <paramref name="fill"/>(first element index, chunk), written as <paramref name="dtype"/>.</summary>
+    public static TensorData Generate(string name, long[] shape, DType dtype, Action<long, Span<float>> fill) =>
+        new(name, dtype, shape, s =>
+        {
+            long total = shape.Aggregate(1L, (a, b) => a * b);
+            const int chunk = 1 << 16;
+            var values = new float[chunk];
+            var bytes = new byte[chunk * dtype.SizeOf()];
+            for (long i = 0; i < total; i += chunk)
+            {
+                int count = (int)Math.Min(chunk, total - i);
+                fill(i, values.AsSpan(0, count));
+                NumericConvert.FromFloat(dtype, values.AsSpan(0, count), bytes.AsSpan(0, count * dtype.SizeOf()));
+                s.Write(bytes, 0, count * dtype.SizeOf());
+            }
+        });
+
     /// <summary>Raw bytes already in <paramref name="dtype"/>.</summary>
     public static TensorData FromBytes(string name, long[] shape, DType dtype, byte[] bytes)
     {

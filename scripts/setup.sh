@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine needs beyond the .NET SDK, then restores NuGet packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need[@]}"; fi
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+dotnet restore Toolkit.sln --nologo -v q

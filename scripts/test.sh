@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds and runs every test (they read ../shared beside the checkout), then prints one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results="$(mktemp -d)"
+dotnet test Toolkit.sln -c Release --nologo --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@"
+status=$?
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(path).getroot().find(".//{*}Counters")
+    if c is not None:
+        passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
+        skipped += int(c.get("notExecuted", 0))
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+rm -rf "$results"
+exit $status

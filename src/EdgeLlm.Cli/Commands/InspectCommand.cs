@@ -1,0 +1,44 @@
+using System.CommandLine;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Cli.Commands;
+
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var json = CommonOptions.Json();
+        var command = new Command("inspect", "Describe a checkpoint: architecture, shapes, parameters, bytes.") { model, json };
+        command.SetAction(parse => Output.Guard(() =>
+        {
+            using var checkpoint = Checkpoint.Open(parse.GetValue(model)!);
+            var c = checkpoint.Config;
+            var summary = new
+            {
+                Architecture = c.ArchitectureName,
+                Parameters = checkpoint.ParameterCount,
+                Layers = c.NumLayers,
+                HiddenSize = c.HiddenSize,
+                IntermediateSize = c.IntermediateSize,
+                Heads = c.NumHeads,
+                KvHeads = c.NumKvHeads,
+                HeadDim = c.HeadDim,
+                VocabSize = c.VocabSize,
+                MaxPositions = c.MaxPositions,
+                Dtype = checkpoint.DType.ToTorchName(),
+                WeightBytes = checkpoint.WeightBytes,
+                TiedEmbeddings = c.TieWordEmbeddings,
+                Files = checkpoint.Files.Select(Path.GetFileName).ToArray(),
+            };
+            Output.Write(summary, parse.GetValue(json), () =>
+            {
+                Console.WriteLine($"{checkpoint.Directory}");
+                Console.WriteLine($"  {c.ArchitectureName}: {c.NumLayers} layers, hidden {c.HiddenSize}, MLP {c.IntermediateSize}, heads {c.NumHeads}/{c.NumKvHeads} (q/kv) × {c.HeadDim}, vocab {c.VocabSize}");
+                Console.WriteLine($"  {checkpoint.ParameterCount:N0} parameters, {checkpoint.DType.ToTorchName()}, {Output.Bytes(checkpoint.WeightBytes)} in {checkpoint.Files.Count} file(s)");
+            });
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,80 @@
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Inference;
+
+namespace EdgeLlm.Profiling;
+
+public sealed record BenchmarkOptions
+{
+    public int PromptTokens { get; init; } = 128;
+    public int NewTokens { get; init; } = 64;
+    public int BatchSize { get; init; } = 1;
+    public int Repeats { get; init; } = 5;
+    public int Warmup { get; init; } = 1;
+    public int Seed { get; init; } = 0;
+}
+
+/// <summary>
+/// One benchmark's figures. TPOT follows the challenge: the time to generate the whole response
+/// (prefill of the prompt included) divided by the generated tokens, all of them counted, first
+/// included. <c>DecodeMsPerStep</c> is one decode step for the whole batch, prefill excluded; the
+/// floor it is compared with is the time to read every weight the step reads once at the measured
+/// bandwidth.
+/// </summary>
+public sealed record BenchmarkResult(
+    string Model, string Architecture, string DType, long Parameters, long WeightBytes, long StreamedBytesPerStep,
+    int PromptTokens, int NewTokens, int BatchSize, int Repeats,
+    double TpotMs, double TpotMsP10, double TpotMsP90,
+    double DecodeMsPerStep, double DecodeTokensPerSecond, double PrefillTokensPerSecond, double PrefillGflops,
+    double EndToEndTokensPerSecond, long PeakRssBytes, long KvCacheBytes,
+    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double PrefillOverGemm);
+
+public static class ThroughputBenchmark
+{
+    public static BenchmarkResult Run(CausalLM model, BenchmarkOptions options, MachineLimits limits,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var config = model.Config;
+        var rng = new Random(options.Seed);
+        var prompts = Enumerable.Range(0, options.BatchSize)
+            .Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToList();
+        var generation = new GenerationOptions { MaxNewTokens = options.NewTokens, StopAtEos = false };
+        var generator = new Generator(model);
+        var runs = new List<GenerationResult>();
+        long kvBytes = 0;
+        for (int r = 0; r < options.Warmup + options.Repeats; r++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = generator.GreedyBatch(prompts, generation, cancellationToken)[0];
+            if (r >= options.Warmup) runs.Add(result);
+            progress?.Report(r < options.Warmup ? $"warm-up {r + 1}/{options.Warmup}" : $"run {r - options.Warmup + 1}/{options.Repeats}: TPOT {result.TpotMs:F1} ms");
+        }
+        kvBytes = 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
+
+        var layout = TensorLayout.For(config);
+        long streamed = layout.Where(t => t.Role is TensorRole.Linear or TensorRole.Head || (t.Role == TensorRole.Embedding && config.TieWordEmbeddings))
+            .Sum(t => model.Checkpoint[t.Name].ByteLength);
+        var tpots = runs.Select(x => x.TpotMs).ToList();
+        double decodeStep = Statistics.Median(runs.Select(x => x.DecodeSeconds * 1000 / Math.Max(1, options.NewTokens - 1)).ToList());
+        double prefillSeconds = Statistics.Median(runs.Select(x => x.PrefillSeconds).ToList());
+        double prefillFlops = PrefillFlops(config, layout, options.PromptTokens) * options.BatchSize;
+        double floorMs = streamed / (limits.ReadBandwidthGBps * 1e9) * 1000;
+        double prefillGflops = prefillFlops / prefillSeconds / 1e9;
+        return new BenchmarkResult(
+            Path.GetFileName(model.Checkpoint.Directory), config.ArchitectureName, model.Checkpoint.DType.ToTorchName(),
+            model.Checkpoint.ParameterCount, model.Checkpoint.WeightBytes, streamed,
+            options.PromptTokens, options.NewTokens, options.BatchSize, options.Repeats,
+            Statistics.Median(tpots), Statistics.Percentile(tpots, 10), Statistics.Percentile(tpots, 90),
+            decodeStep, options.BatchSize * 1000 / decodeStep, options.BatchSize * options.PromptTokens / prefillSeconds, prefillGflops,
+            Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
+            ProcessMemory.PeakResidentBytes, kvBytes, limits, floorMs, decodeStep / floorMs, prefillGflops / limits.Fp32GemmGflops);
+    }
+
+    /// <summary>Multiply-adds ×2 of one prompt's prefill: every linear layer per token, causal attention, and the head for the last token.</summary>
+    public static double PrefillFlops(ModelConfig c, IReadOnlyList<TensorSpec> layout, int tokens)
+    {
+        double linear = layout.Where(t => t.Role == TensorRole.Linear).Sum(t => 2.0 * t.Shape[0] * t.Shape[1]) * tokens;
+        double attention = 2.0 * 2.0 * c.NumLayers * c.NumHeads * c.HeadDim * (tokens * (tokens + 1) / 2.0);
+        double head = 2.0 * c.VocabSize * c.HiddenSize;
+        return linear + attention + head;
+    }
+}
