@@ -1,0 +1,61 @@
+using System.Text;
+
+namespace EdgeLlm.Tokenization;
+
+/// <summary>
+/// tiktoken-format BPE (one "base64-token rank" per line), as shipped by Qwen-7B in qwen.tiktoken.
+/// Defaults follow Qwen-7B: its split pattern, NFC normalization, and the special tokens
+/// &lt;|endoftext|&gt;, &lt;|im_start|&gt;, &lt;|im_end|&gt;, &lt;|extra_0|&gt;..&lt;|extra_204|&gt; numbered after the last rank.
+/// </summary>
+public sealed class TiktokenTokenizer : ITokenizer
+{
+    private readonly TokenizerCore core;
+
+    private TiktokenTokenizer(TokenizerCore core) => this.core = core;
+
+    /// <summary>Qwen-7B's special tokens, in id order.</summary>
+    public static IReadOnlyList<string> QwenSpecialTokens { get; } =
+        ["<|endoftext|>", "<|im_start|>", "<|im_end|>", .. Enumerable.Range(0, 205).Select(i => $"<|extra_{i}|>")];
+
+    /// <summary>Loads a Qwen-7B style qwen.tiktoken.</summary>
+    public static TiktokenTokenizer FromFile(string path) =>
+        FromFile(path, QwenSpecialTokens, Cl100kPatternScanner.QwenPattern, normalizeNfc: true, eosToken: "<|endoftext|>");
+
+    /// <summary>Loads a tiktoken file with the given special tokens (ids continue after the largest rank) and split regex.</summary>
+    public static TiktokenTokenizer FromFile(string path, IReadOnlyList<string> specialTokens, string splitPattern,
+        bool normalizeNfc, string? eosToken)
+    {
+        var ranks = TiktokenFile.Read(path);
+        var tokens = new Dictionary<string, int>(ranks.Count, StringComparer.Ordinal);
+        var next = 0;
+        foreach (var (key, rank) in ranks)
+        {
+            var bytes = new byte[key.Length];
+            for (var i = 0; i < key.Length; i++) bytes[i] = (byte)key[i];
+            tokens[ByteLevelAlphabet.ToByteLevel(bytes)] = rank;
+            next = Math.Max(next, rank + 1);
+        }
+        var added = specialTokens.Select((t, i) => new AddedToken(next + i, t, Special: true)).ToArray();
+        var normalizer = normalizeNfc ? new TextNormalizer([NormalizationForm.FormC]) : null;
+        var core = new TokenizerCore(tokens, added, normalizer, [SplitPatterns.For(splitPattern)],
+            new RankBpeEncoder(ranks), new SpecialTokenSettings(null, eosToken, false, false));
+        return new TiktokenTokenizer(core);
+    }
+
+    public int VocabSize => core.VocabSize;
+    public int? BosTokenId => core.BosTokenId;
+    public int? EosTokenId => core.EosTokenId;
+    public bool AddBosToken => core.AddBosToken;
+    public IReadOnlyList<string> SpecialTokens => core.SpecialTokens;
+
+    public int[] Encode(string text, bool addSpecialTokens = false) => core.Encode(text, addSpecialTokens);
+
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
+
+    public string Decode(int[] ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
+
+    /// <summary>The token's bytes in GPT-2 byte-level form (as in a tokenizer.json vocabulary).</summary>
+    public string? TokenToString(int id) => core.TokenToString(id);
+
+    public int? TokenToId(string token) => core.TokenToId(token);
+}
