@@ -12,7 +12,7 @@ internal sealed class TextNormalizer(IReadOnlyList<NormalizationForm> forms)
         foreach (var form in Forms)
         {
             if (IsTriviallyNormalized(text, form)) continue;
-            text = form == NormalizationForm.FormC ? Nfc.Normalize(text) : text.Normalize(form);
+            text = text.Normalize(form);
         }
         return text;
     }
