@@ -1,21 +1,25 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeLlm.Checkpoints;
 
 namespace EdgeLlm.Inference.Kernels;
 
 /// <summary>
 /// y = x·Wᵀ (+ bias) with W [n, k] read straight from the memory-mapped checkpoint in its stored
-/// dtype. Few rows of x (decoding): each weight row is converted in registers and dotted with every
-/// x row (memory-bound, one pass over W). Many rows (prefill, batches): blocks of W rows are
-/// converted into a small per-thread float32 buffer and multiplied in 4×4 register tiles, K-blocked
-/// so that both tiles stay in L1.
+/// dtype. Few rows of x (decoding): every weight row is widened in registers and dotted with each x
+/// row, one pass over W at memory speed. Many rows (prefill, batches): blocks of W rows are widened
+/// into a small per-thread float32 buffer and multiplied in 4×4 register tiles, K-blocked so both
+/// tiles stay in L1. Kernels are generic over the weight loader so each dtype gets its own code.
 /// </summary>
 public static unsafe class MatMul
 {
     private const int GemvMaxRows = 4;
-    private const int TileRows = 4;
+    private const int GemvRowsPerTask = 64;
+    /// <summary>Bytes ahead of the current weight that a decode step asks the core to fetch (measured best on Zen 5: docs/performance.md).</summary>
+    private const int PrefetchDistance = 4096;
+    private const int GemvTasksPerCore = 4;
     private const int BlockRows = 16;
     private const int KBlock = 1024;
 
@@ -24,7 +28,7 @@ public static unsafe class MatMul
 
     [ThreadStatic] private static float[]? blockBuffer;
 
-    private static bool UseAvx512 => Vector512.IsHardwareAccelerated && !ForcePortable;
+    private static bool UseAvx512 => Avx512F.IsSupported && !ForcePortable;
 
     /// <summary>y[m, n] = Σ_k x[m, k]·W[n, k] + bias[n]. x is [m, k] row-major, y is [m, n].</summary>
     public static void Linear(ReadOnlySpan<float> x, int m, TensorView w, ReadOnlySpan<float> bias, Span<float> y)
@@ -34,150 +38,172 @@ public static unsafe class MatMul
         if (y.Length < m * n) throw new ArgumentException($"y holds {y.Length} values, {m}×{n} needed for '{w.Name}'.");
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias of {bias.Length} for {n} outputs of '{w.Name}'.");
         fixed (float* px = x, py = y, pb = bias)
-        {
-            var job = new Job(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py);
-            int rowsPerTask = m <= GemvMaxRows ? 64 : BlockRows;
-            int tasks = (n + rowsPerTask - 1) / rowsPerTask;
-            if (tasks == 1 || (long)m * n * k < 1 << 16)
-                for (int t = 0; t < tasks; t++) job.Run(t * rowsPerTask, Math.Min(n, (t + 1) * rowsPerTask));
-            else
-                Parallel.For(0, tasks, t => job.Run(t * rowsPerTask, Math.Min(n, (t + 1) * rowsPerTask)));
-        }
+            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py));
     }
 
     /// <summary>y = x·Wᵀ for float32 arrays (W [n, k]); used by the GEMM benchmark and tests.</summary>
     public static void Linear(ReadOnlySpan<float> x, int m, ReadOnlySpan<float> w, int n, Span<float> y)
     {
-        int k = w.Length / n;
         fixed (float* px = x, pw = w, py = y)
+            Dispatch(new Problem(px, m, w.Length / n, n, (byte*)pw, DType.F32, null, py));
+    }
+
+    private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y)
+    {
+        public float* X { get; } = x;
+        public int M { get; } = m;
+        public int K { get; } = k;
+        public int N { get; } = n;
+        public byte* W { get; } = w;
+        public DType DType { get; } = dtype;
+        public float* Bias { get; } = bias;
+        public float* Y { get; } = y;
+    }
+
+    private static void Dispatch(Problem p)
+    {
+        int rowsPerTask = p.M <= GemvMaxRows
+            ? Math.Max(GemvRowsPerTask, p.N / (Environment.ProcessorCount * GemvTasksPerCore) + 1) : BlockRows;
+        int tasks = (p.N + rowsPerTask - 1) / rowsPerTask;
+        if (tasks == 1 || (long)p.M * p.N * p.K < 1 << 16)
+            Run(p, 0, p.N);
+        else
+            Parallel.For(0, tasks, t => Run(p, t * rowsPerTask, Math.Min(p.N, (t + 1) * rowsPerTask)));
+    }
+
+    private static void Run(Problem p, int r0, int r1)
+    {
+        if (!UseAvx512) { Portable(p, r0, r1); return; }
+        switch (p.DType)
         {
-            var job = new Job(px, m, k, n, (byte*)pw, DType.F32, null, py);
-            int rowsPerTask = m <= GemvMaxRows ? 64 : BlockRows;
-            int tasks = (n + rowsPerTask - 1) / rowsPerTask;
-            Parallel.For(0, tasks, t => job.Run(t * rowsPerTask, Math.Min(n, (t + 1) * rowsPerTask)));
+            case DType.F32: Run<F32Loader>(p, r0, r1); break;
+            case DType.F16: Run<F16Loader>(p, r0, r1); break;
+            case DType.BF16: Run<BF16Loader>(p, r0, r1); break;
+            default: throw new NotSupportedException($"Weights of dtype {p.DType} are not supported.");
         }
     }
 
-    private readonly struct Job(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y)
+    private static void Run<TLoad>(Problem p, int r0, int r1) where TLoad : IWeightLoader
     {
-        public void Run(int r0, int r1)
-        {
-            if (!UseAvx512) { Portable(r0, r1); return; }
-            if (m <= GemvMaxRows) { Gemv(r0, r1); return; }
-            for (int b = r0; b < r1; b += BlockRows) Gemm(b, Math.Min(r1, b + BlockRows));
-        }
+        long rowBytes = (long)p.K * p.DType.SizeOf();
+        if (p.M == 1)
+            Gemv1<TLoad>(p.X, p.K, p.W + r0 * rowBytes, rowBytes, r1 - r0, p.Bias == null ? null : p.Bias + r0, p.Y + r0);
+        else if (p.M <= GemvMaxRows)
+            GemvFew<TLoad>(p.X, p.M, p.K, p.W + r0 * rowBytes, rowBytes, r1 - r0, p.Bias == null ? null : p.Bias + r0, p.Y + r0, p.N);
+        else
+            for (int b = r0; b < r1; b += BlockRows) Gemm(p, b, Math.Min(r1, b + BlockRows));
+    }
 
-        private float* Row(int r) => (float*)(w + (long)r * k * dtype.SizeOf());
-
-        private void Portable(int r0, int r1)
+    private static void Gemv1<TLoad>(float* x, int k, byte* w, long rowBytes, int rows, float* bias, float* y) where TLoad : IWeightLoader
+    {
+        for (int r = 0; r < rows; r++)
         {
-            var row = EnsureBuffer(k);
-            for (int r = r0; r < r1; r++)
+            byte* row = w + r * rowBytes;
+            Vector512<float> a0 = default, a1 = default;
+            int i = 0;
+            long elementSize = rowBytes / k;
+            for (; i <= k - 32; i += 32)
             {
-                NumericConvert.ToFloat(dtype, new ReadOnlySpan<byte>(w + (long)r * k * dtype.SizeOf(), k * dtype.SizeOf()), row);
-                for (int i = 0; i < m; i++)
-                    y[(long)i * n + r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(x + (long)i * k, k), row.AsSpan(0, k)) + (bias == null ? 0 : bias[r]);
+                byte* next = row + i * elementSize + PrefetchDistance;
+                Sse.Prefetch0(next);
+                if (elementSize == 4) Sse.Prefetch0(next + 64);
+                a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i), Vector512.Load(x + i), a0);
+                a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i + 16), Vector512.Load(x + i + 16), a1);
             }
+            float s = Vector512.Sum(a0 + a1);
+            for (; i < k; i++) s += TLoad.Load1(row, i) * x[i];
+            y[r] = s + (bias == null ? 0 : bias[r]);
         }
+    }
 
-        private void Gemv(int r0, int r1)
+    private static void GemvFew<TLoad>(float* x, int m, int k, byte* w, long rowBytes, int rows, float* bias, float* y, int ldy) where TLoad : IWeightLoader
+    {
+        float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
+        for (int r = 0; r < rows; r++)
         {
-            for (int r = r0; r < r1; r++)
+            byte* row = w + r * rowBytes;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            int i = 0;
+            for (; i <= k - 16; i += 16)
             {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                int kk = 0;
-                byte* row = w + (long)r * k * dtype.SizeOf();
-                for (; kk <= k - 16; kk += 16)
+                var wv = TLoad.Load16(row, i);
+                a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + i), a0);
+                a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x1 + i), a1);
+                if (m > 2) a2 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x2 + i), a2);
+                if (m > 3) a3 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x3 + i), a3);
+            }
+            float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
+            for (; i < k; i++)
+            {
+                float wv = TLoad.Load1(row, i);
+                s0 += wv * x[i]; s1 += wv * x1[i];
+                if (m > 2) s2 += wv * x2[i];
+                if (m > 3) s3 += wv * x3[i];
+            }
+            float b = bias == null ? 0 : bias[r];
+            y[r] = s0 + b;
+            y[ldy + r] = s1 + b;
+            if (m > 2) y[2L * ldy + r] = s2 + b;
+            if (m > 3) y[3L * ldy + r] = s3 + b;
+        }
+    }
+
+    /// <summary>A K-blocked GEMM over weight rows [r0, r1): tiles of 4 x rows × 4 weight rows.</summary>
+    private static void Gemm(Problem p, int r0, int r1)
+    {
+        int rows = r1 - r0, k = p.K, m = p.M, n = p.N;
+        long rowBytes = (long)k * p.DType.SizeOf();
+        float[]? buffer = null;
+        if (p.DType != DType.F32)
+        {
+            buffer = EnsureBuffer(rows * k);
+            NumericConvert.ToFloat(p.DType, new ReadOnlySpan<byte>(p.W + r0 * rowBytes, (int)(rows * rowBytes)), buffer);
+        }
+        fixed (float* pbuf = buffer)
+        {
+            float* wf = buffer != null ? pbuf : (float*)(p.W + r0 * rowBytes);
+            float* x = p.X, y = p.Y;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < rows; j++)
+                    y[(long)i * n + r0 + j] = p.Bias == null ? 0 : p.Bias[r0 + j];
+            for (int k0 = 0; k0 < k; k0 += KBlock)
+            {
+                int kc = Math.Min(KBlock, k - k0);
+                int i = 0;
+                for (; i <= m - 4; i += 4)
                 {
-                    var wv = Load16(row, kk);
-                    a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + kk), a0);
-                    if (m > 1) a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + k + kk), a1);
-                    if (m > 2) a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + 2 * k + kk), a2);
-                    if (m > 3) a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(x + 3 * k + kk), a3);
+                    int j = 0;
+                    for (; j <= rows - 4; j += 4)
+                        Tile4x4(x + (long)i * k + k0, wf + (long)j * k + k0, k, kc, y + (long)i * n + r0 + j, n);
+                    for (; j < rows; j++)
+                        for (int ii = 0; ii < 4; ii++)
+                            y[(long)(i + ii) * n + r0 + j] += Dot(x + (long)(i + ii) * k + k0, wf + (long)j * k + k0, kc);
                 }
-                float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
-                for (; kk < k; kk++)
-                {
-                    float wv = LoadScalar(row, kk);
-                    s0 += wv * x[kk];
-                    if (m > 1) s1 += wv * x[k + kk];
-                    if (m > 2) s2 += wv * x[2 * k + kk];
-                    if (m > 3) s3 += wv * x[3 * k + kk];
-                }
-                float bv = bias == null ? 0 : bias[r];
-                y[r] = s0 + bv;
-                if (m > 1) y[n + r] = s1 + bv;
-                if (m > 2) y[2 * n + r] = s2 + bv;
-                if (m > 3) y[3 * n + r] = s3 + bv;
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector512<float> Load16(byte* row, int kk) => dtype switch
-        {
-            DType.F32 => Vector512.Load((float*)row + kk),
-            DType.BF16 => (Vector512.WidenLower(Vector256.Load((ushort*)row + kk).ToVector512()) << 16).AsSingle(),
-            _ => HalfToSingle(Vector512.WidenLower(Vector256.Load((ushort*)row + kk).ToVector512())),
-        };
-
-        private float LoadScalar(byte* row, int kk) => dtype switch
-        {
-            DType.F32 => ((float*)row)[kk],
-            DType.BF16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[kk] << 16),
-            _ => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[kk]),
-        };
-
-        /// <summary>A K-blocked GEMM over weight rows [r0, r1): tiles of 4 x rows × 4 weight rows.</summary>
-        private void Gemm(int r0, int r1)
-        {
-            int rows = r1 - r0;
-            float* wf;
-            float[]? buffer = null;
-            if (dtype == DType.F32) wf = Row(r0);
-            else
-            {
-                buffer = EnsureBuffer(rows * k);
-                NumericConvert.ToFloat(dtype, new ReadOnlySpan<byte>(w + (long)r0 * k * dtype.SizeOf(), rows * k * dtype.SizeOf()), buffer);
-                wf = null;
-            }
-            fixed (float* pbuf = buffer)
-            {
-                if (buffer != null) wf = pbuf;
-                for (int i = 0; i < m; i++)
+                for (; i < m; i++)
                     for (int j = 0; j < rows; j++)
-                        y[(long)i * n + r0 + j] = bias == null ? 0 : bias[r0 + j];
-                for (int k0 = 0; k0 < k; k0 += KBlock)
-                {
-                    int kc = Math.Min(KBlock, k - k0);
-                    int i = 0;
-                    for (; i <= m - TileRows; i += TileRows)
-                    {
-                        int j = 0;
-                        for (; j <= rows - TileRows; j += TileRows)
-                            Tile4x4(x + (long)i * k + k0, wf + (long)j * k + k0, k, kc, y + (long)i * n + r0 + j, n);
-                        for (; j < rows; j++)
-                            for (int ii = 0; ii < TileRows; ii++)
-                                y[(long)(i + ii) * n + r0 + j] += Dot(x + (long)(i + ii) * k + k0, wf + (long)j * k + k0, kc);
-                    }
-                    for (; i < m; i++)
-                        for (int j = 0; j < rows; j++)
-                            y[(long)i * n + r0 + j] += Dot(x + (long)i * k + k0, wf + (long)j * k + k0, kc);
-                }
+                        y[(long)i * n + r0 + j] += Dot(x + (long)i * k + k0, wf + (long)j * k + k0, kc);
             }
+        }
+    }
+
+    private static void Portable(Problem p, int r0, int r1)
+    {
+        var row = EnsureBuffer(p.K);
+        int size = p.DType.SizeOf();
+        for (int r = r0; r < r1; r++)
+        {
+            NumericConvert.ToFloat(p.DType, new ReadOnlySpan<byte>(p.W + (long)r * p.K * size, p.K * size), row);
+            for (int i = 0; i < p.M; i++)
+                p.Y[(long)i * p.N + r] = Dot(p.X + (long)i * p.K, (float*)Unsafe.AsPointer(ref row[0]), p.K) + (p.Bias == null ? 0 : p.Bias[r]);
         }
     }
 
     private static float[] EnsureBuffer(int length)
     {
         var b = blockBuffer;
-        if (b == null || b.Length < length) blockBuffer = b = new float[Math.Max(length, 4096)];
+        if (b == null || b.Length < length) blockBuffer = b = GC.AllocateUninitializedArray<float>(Math.Max(length, 4096), pinned: true);
         return b;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector512<uint> h) =>
-        NumericConvert.Convert512(h, Vector512.Create(0x77800000u).AsSingle(), Vector512.Create(0x7C00u << 13),
-            Vector512.Create(0x7FFFu << 13), Vector512.Create(0x7F800000u));
 
     private static float Dot(float* a, float* b, int len) =>
         TensorPrimitives.Dot(new ReadOnlySpan<float>(a, len), new ReadOnlySpan<float>(b, len));
@@ -189,25 +215,27 @@ public static unsafe class MatMul
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        float* a1p = a + stride, a2p = a + 2 * stride, a3p = a + 3 * stride;
+        float* b1p = b + stride, b2p = b + 2 * stride, b3p = b + 3 * stride;
         int kk = 0;
         for (; kk <= kc - 16; kk += 16)
         {
             var b0 = Vector512.Load(b + kk);
-            var b1 = Vector512.Load(b + stride + kk);
-            var b2 = Vector512.Load(b + 2 * stride + kk);
-            var b3 = Vector512.Load(b + 3 * stride + kk);
+            var b1 = Vector512.Load(b1p + kk);
+            var b2 = Vector512.Load(b2p + kk);
+            var b3 = Vector512.Load(b3p + kk);
             var a0 = Vector512.Load(a + kk);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            c02 = Vector512.FusedMultiplyAdd(a0, b2, c02); c03 = Vector512.FusedMultiplyAdd(a0, b3, c03);
-            var a1 = Vector512.Load(a + stride + kk);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            c12 = Vector512.FusedMultiplyAdd(a1, b2, c12); c13 = Vector512.FusedMultiplyAdd(a1, b3, c13);
-            var a2 = Vector512.Load(a + 2 * stride + kk);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            c22 = Vector512.FusedMultiplyAdd(a2, b2, c22); c23 = Vector512.FusedMultiplyAdd(a2, b3, c23);
-            var a3 = Vector512.Load(a + 3 * stride + kk);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            c32 = Vector512.FusedMultiplyAdd(a3, b2, c32); c33 = Vector512.FusedMultiplyAdd(a3, b3, c33);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
+            var a1 = Vector512.Load(a1p + kk);
+            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
+            var a2 = Vector512.Load(a2p + kk);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
+            var a3 = Vector512.Load(a3p + kk);
+            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
         }
         y[0] += Vector512.Sum(c00); y[1] += Vector512.Sum(c01); y[2] += Vector512.Sum(c02); y[3] += Vector512.Sum(c03);
         y[ldy] += Vector512.Sum(c10); y[ldy + 1] += Vector512.Sum(c11); y[ldy + 2] += Vector512.Sum(c12); y[ldy + 3] += Vector512.Sum(c13);
