@@ -50,17 +50,17 @@ public class RoundTripTests
         var weightMap = doc.RootElement.GetProperty("weight_map").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
         Assert.Equal(source.Tensors.Keys.Order(StringComparer.Ordinal), weightMap.Keys.Order(StringComparer.Ordinal));
 
-        var shardFiles = Directory.GetFiles(dir.Directory, "*.safetensors").Select(Path.GetFileName).Order().ToList();
+        var shardFiles = Directory.GetFiles(dir.Directory, "*.safetensors").Select(p => Path.GetFileName(p)).Order().ToList();
         Assert.True(shardFiles.Count >= 5, $"expected at least 5 shards, got {shardFiles.Count}");
         Assert.Equal(shardFiles, weightMap.Values.Distinct().Order().ToList());
         var pattern = new Regex(@"^model-(\d{5})-of-(\d{5})\.safetensors$");
         for (int k = 0; k < shardFiles.Count; k++)
         {
-            var m = pattern.Match(shardFiles[k]!);
+            var m = pattern.Match(shardFiles[k]);
             Assert.True(m.Success, shardFiles[k]);
             Assert.Equal(k + 1, int.Parse(m.Groups[1].Value));
             Assert.Equal(shardFiles.Count, int.Parse(m.Groups[2].Value));
-            using var shard = SafeTensorsFile.Open(dir.Path(shardFiles[k]!));
+            using var shard = SafeTensorsFile.Open(dir.Path(shardFiles[k]));
             long bytes = shard.Tensors.Values.Sum(t => t.ByteLength);
             Assert.True(bytes <= maxShard || shard.Tensors.Count == 1, $"{shardFiles[k]} holds {bytes} bytes > {maxShard}");
             foreach (var name in shard.Tensors.Keys) Assert.Equal(shardFiles[k], weightMap[name]);
