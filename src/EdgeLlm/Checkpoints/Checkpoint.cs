@@ -94,8 +94,15 @@ public sealed class Checkpoint : IDisposable
             var node = JsonNode.Parse(File.ReadAllText(indexPath)) as JsonObject
                 ?? throw new CheckpointFormatException(indexPath, "not a JSON object");
             var wm = node["weight_map"] as JsonObject ?? throw new CheckpointFormatException(indexPath, "field 'weight_map' is missing");
-            return wm.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>()
-                ?? throw new CheckpointFormatException(indexPath, $"weight_map entry '{kv.Key}' has no shard name"));
+            return wm.ToDictionary(kv => kv.Key, kv =>
+            {
+                var shard = kv.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+                if (string.IsNullOrEmpty(shard))
+                    throw new CheckpointFormatException(indexPath, $"weight_map entry '{kv.Key}' has no shard name (found {kv.Value?.ToJsonString() ?? "null"})");
+                if (Path.GetFileName(shard) != shard || shard is "." or "..")
+                    throw new CheckpointFormatException(indexPath, $"weight_map entry '{kv.Key}' names '{shard}', which is not a file in the model folder");
+                return shard;
+            });
         }
         catch (JsonException e) { throw new CheckpointFormatException(indexPath, $"not valid JSON: {e.Message}", e); }
     }

@@ -16,7 +16,8 @@ internal sealed class ConfigReader(JsonObject raw, string path)
 
     public ModelConfig Read()
     {
-        var archName = raw["architectures"] is JsonArray { Count: > 0 } a ? a[0]?.GetValue<string>() : null;
+        var archName = raw["architectures"] is JsonArray { Count: > 0 } a && a[0] is { } first
+            ? Convert<string>("architectures", first) : null;
         if (archName == null)
             throw Fail("field 'architectures' is missing");
         if (!Known.TryGetValue(archName, out var arch))
@@ -55,7 +56,8 @@ internal sealed class ConfigReader(JsonObject raw, string path)
         int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
         int headDim = hidden / heads;
         double partial = OptDouble("partial_rotary_factor")
-            ?? (raw["rope_parameters"] as JsonObject)?["partial_rotary_factor"]?.GetValue<double>() ?? 0.5;
+            ?? ((raw["rope_parameters"] as JsonObject)?["partial_rotary_factor"] is { } pf
+                ? Convert<double>("rope_parameters.partial_rotary_factor", pf) : 0.5);
         return Common(Architecture.Phi, archName) with
         {
             HiddenSize = hidden,
@@ -108,7 +110,8 @@ internal sealed class ConfigReader(JsonObject raw, string path)
         BosTokenId = OptInt("bos_token_id"),
         EosTokenIds = raw["eos_token_id"] switch
         {
-            JsonArray arr => arr.Select(x => x!.GetValue<int>()).ToArray(),
+            JsonArray arr => arr.Select(x => x is null ? throw Fail("field 'eos_token_id' contains null")
+                : Convert<int>("eos_token_id", x)).ToArray(),
             JsonValue v when v.TryGetValue<int>(out var id) => [id],
             _ => [],
         },
@@ -123,9 +126,11 @@ internal sealed class ConfigReader(JsonObject raw, string path)
     {
         var parameters = raw["rope_parameters"] as JsonObject;
         var scaling = parameters ?? raw["rope_scaling"] as JsonObject;
-        double theta = parameters?["rope_theta"]?.GetValue<double>() ?? OptDouble("rope_theta") ?? defaultTheta;
+        double theta = (parameters?["rope_theta"] is { } t ? Convert<double>("rope_parameters.rope_theta", t) : (double?)null)
+            ?? OptDouble("rope_theta") ?? defaultTheta;
         int rotaryDim = (int)(headDim * partialFactor);
-        string type = scaling?["rope_type"]?.GetValue<string>() ?? scaling?["type"]?.GetValue<string>() ?? "default";
+        string type = (scaling?["rope_type"] is { } rt ? Convert<string>("rope_type", rt) : null)
+            ?? (scaling?["type"] is { } ty ? Convert<string>("type", ty) : null) ?? "default";
         switch (type)
         {
             case "default":
@@ -142,15 +147,25 @@ internal sealed class ConfigReader(JsonObject raw, string path)
     }
 
     private double Num(JsonObject o, string name) =>
-        o[name]?.GetValue<double>() ?? throw Fail($"rope scaling field '{name}' is missing");
+        o[name] is { } n ? Convert<double>(name, n) : throw Fail($"rope scaling field '{name}' is missing");
 
     private CheckpointFormatException Fail(string problem) => new(path, problem);
 
     private JsonNode Field(string name) => raw[name] ?? throw Fail($"field '{name}' is missing");
 
-    private int Int(string name) => Convert<int>(name, Field(name));
+    /// <summary>Sizes and counts: a zero or negative one would only fail later, as a division by zero or an empty model.</summary>
+    private static readonly HashSet<string> MustBePositive =
+    [
+        "hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "num_hidden_layers",
+        "vocab_size", "head_dim", "kv_channels", "max_position_embeddings", "seq_length",
+    ];
+
+    private int Int(string name) => Positive(name, Convert<int>(name, Field(name)));
     private double Double(string name) => Convert<double>(name, Field(name));
-    private int? OptInt(string name) => raw[name] is { } n ? Convert<int>(name, n) : null;
+    private int? OptInt(string name) => raw[name] is { } n ? Positive(name, Convert<int>(name, n)) : null;
+
+    private int Positive(string name, int value) =>
+        value <= 0 && MustBePositive.Contains(name) ? throw Fail($"field '{name}' must be positive, found {value}") : value;
     private double? OptDouble(string name) => raw[name] is { } n ? Convert<double>(name, n) : null;
     private bool? OptBool(string name) => raw[name] is { } n ? Convert<bool>(name, n) : null;
     private string? OptString(string name) => raw[name] is { } n ? Convert<string>(name, n) : null;

@@ -82,9 +82,16 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                     continue;
                 }
                 var (dtype, shape, begin, end) = ParseEntry(entry);
-                long elements = 1;
-                foreach (var d in shape) elements = checked(elements * d);
-                long expected = checked(elements * dtype.SizeOf());
+                long elements = 1, expected;
+                try
+                {
+                    foreach (var d in shape) elements = checked(elements * d);
+                    expected = checked(elements * dtype.SizeOf());
+                }
+                catch (OverflowException)
+                {
+                    throw new CheckpointFormatException(Path, $"tensor '{entry.Name}': shape [{string.Join(", ", shape)}] is too large");
+                }
                 if (end - begin != expected)
                     throw new CheckpointFormatException(Path,
                         $"tensor '{entry.Name}': shape [{string.Join(", ", shape)}] of {dtype.ToSafetensorsName()} needs {expected} bytes but data_offsets [{begin}, {end}] span {end - begin}");
@@ -126,8 +133,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new CheckpointFormatException(Path, $"tensor '{entry.Name}': data_offsets must be [begin, end]");
-        var begin = off[0].TryGetInt64(out var b) ? b : -1;
-        var end = off[1].TryGetInt64(out var e) ? e : -1;
+        var begin = off[0].ValueKind == JsonValueKind.Number && off[0].TryGetInt64(out var b) ? b : -1;
+        var end = off[1].ValueKind == JsonValueKind.Number && off[1].TryGetInt64(out var e) ? e : -1;
         if (begin < 0 || end < begin)
             throw new CheckpointFormatException(Path, $"tensor '{entry.Name}': data_offsets {off.GetRawText()} are not an increasing pair of offsets");
         return (dtype, shape, begin, end);

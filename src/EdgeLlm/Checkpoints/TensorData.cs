@@ -88,16 +88,19 @@ public sealed class TensorData
         }
     }
 
+    /// <summary>Converts the flattened tensor a chunk at a time, whatever its rank (1-D norms, scalars, empty tensors).</summary>
     private static void ConvertRows(TensorView view, DType target, Stream s)
     {
-        int rowLength = view.RowLength;
-        var floats = new float[rowLength];
-        var bytes = new byte[rowLength * target.SizeOf()];
-        for (int r = 0; r < view.Rows; r++)
+        const int chunk = 1 << 16;
+        long total = view.ElementCount;
+        var floats = new float[(int)Math.Min(chunk, total)];
+        var bytes = new byte[floats.Length * target.SizeOf()];
+        for (long start = 0; start < total; start += chunk)
         {
-            view.RowToFloat(r, floats);
-            NumericConvert.FromFloat(target, floats, bytes);
-            s.Write(bytes);
+            int count = (int)Math.Min(chunk, total - start);
+            view.SliceToFloat(start, floats.AsSpan(0, count));
+            NumericConvert.FromFloat(target, floats.AsSpan(0, count), bytes.AsSpan(0, count * target.SizeOf()));
+            s.Write(bytes, 0, count * target.SizeOf());
         }
     }
 }

@@ -25,7 +25,15 @@ public sealed unsafe class TensorView
     public int Rank => Shape.Length;
     public int Rows => Shape.Length == 0 ? 1 : checked((int)Shape[0]);
     /// <summary>Elements per row (product of every dimension after the first).</summary>
-    public int RowLength => Shape.Length <= 1 ? (int)ElementCount : checked((int)(ElementCount / Shape[0]));
+    public int RowLength
+    {
+        get
+        {
+            long n = 1;
+            for (int i = 1; i < Shape.Length; i++) n *= Shape[i];
+            return checked((int)n);
+        }
+    }
 
     public ReadOnlySpan<byte> Bytes => new(Data, checked((int)ByteLength));
 

@@ -35,7 +35,16 @@ public abstract class CausalLM : IDisposable
     public int MaxContext => Config.MaxPositions;
 
     /// <summary>Opens the model folder and builds the engine for its architecture.</summary>
-    public static CausalLM Load(string directory, EngineOptions? options = null) => Create(Checkpoint.Open(directory), options);
+    public static CausalLM Load(string directory, EngineOptions? options = null)
+    {
+        var checkpoint = Checkpoint.Open(directory);
+        try { return Create(checkpoint, options); }
+        catch
+        {
+            checkpoint.Dispose(); // a folder the engine rejects (missing or misshapen tensor) must not stay mapped
+            throw;
+        }
+    }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
     public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => checkpoint.Config.Architecture switch
