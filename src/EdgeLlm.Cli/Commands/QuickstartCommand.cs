@@ -11,8 +11,8 @@ internal static class QuickstartCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "A model folder with a tokenizer; default: the demo model, created on first use." };
-        var prompt = new Option<string>("--prompt") { DefaultValueFactory = _ => "EdgeLlm squeezes language models onto phones." };
+        var model = new Option<string?>("--model") { Description = "A model folder with a tokenizer; default: the shipped demo model (data/demo-model)." };
+        var prompt = new Option<string>("--prompt") { DefaultValueFactory = _ => "The :mod:`json` module" };
         var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 32 };
         var json = CommonOptions.Json();
         var command = new Command("quickstart", "Run the main flow end to end on the embedded demo model (or --model).") { model, prompt, maxNew, json };
@@ -20,7 +20,7 @@ internal static class QuickstartCommand
         {
             bool asJson = parse.GetValue(json);
             var progress = Output.Progress(asJson);
-            var folder = parse.GetValue(model) ?? DemoModel.Ensure(progress: progress);
+            var folder = parse.GetValue(model) ?? DemoModel.Locate(progress: progress);
             using var lm = CausalLM.Load(folder);
             var tokenizer = Tokenizers.Load(folder);
             var text = parse.GetValue(prompt)!;
@@ -43,7 +43,7 @@ internal static class QuickstartCommand
                 Console.WriteLine($"prompt    {text}");
                 Console.WriteLine($"tokens    {ids.Length}: {string.Join(",", ids.Take(16))}{(ids.Length > 16 ? ",…" : "")}");
                 Console.WriteLine($"ppl       {summary.PromptPerplexity:F2} (prompt perplexity under the model)");
-                Console.WriteLine($"generated {result.Tokens.Length} tokens ({result.FinishReason}): {System.Text.Json.JsonSerializer.Serialize(result.Text)}");
+                Console.WriteLine($"generated {result.Tokens.Length} tokens ({result.FinishReason}): "{result.Text}"");
                 Console.WriteLine($"TPOT      {result.TpotMs:F2} ms/token (whole response ÷ tokens); decode step {result.DecodeMsPerToken:F2} ms");
                 Console.WriteLine($"memory    peak RSS {Output.Bytes(summary.PeakRssBytes)}");
             });

@@ -4,17 +4,34 @@ using EdgeLlm.Tokenization;
 namespace EdgeLlm.Checkpoints;
 
 /// <summary>
-/// The embedded default for a first run on a machine with no models: a small Llama-layout checkpoint
-/// with random FP16 weights and a byte-level tokenizer (256 byte tokens plus &lt;|endoftext|&gt;),
-/// written on the spot. Its text is noise, but every stage of the flow runs on it.
+/// The embedded default for a first run on a machine with no models: the small trained Llama the
+/// project ships in <c>data/demo-model</c> (copied beside the command line's binaries), or, where
+/// that folder is absent, a Llama-layout checkpoint with random FP16 weights and a byte-level
+/// tokenizer written on the spot (its text is noise, but every stage of the flow runs on it).
 /// </summary>
 public static class DemoModel
 {
+    /// <summary>The shipped trained demo model, looked up beside the binaries and then in the checkout's data/ folder.</summary>
+    public static string? Shipped()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, "demo-model"), Path.Combine(dir.FullName, "data", "demo-model") })
+                if (File.Exists(Path.Combine(candidate, Checkpoint.ConfigFile)) && File.Exists(Path.Combine(candidate, "tokenizer.json")))
+                    return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>The shipped demo model, or else a random one created in <paramref name="directory"/>.</summary>
+    public static string Locate(string? directory = null, IProgress<string>? progress = null) =>
+        Shipped() ?? Ensure(directory, progress);
+
     public static string DefaultDirectory =>
         Path.Combine(Environment.GetEnvironmentVariable("EDGELLM_HOME")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "edgellm"), "demo-llama");
 
-    /// <summary>Creates the demo model in <paramref name="directory"/> unless a complete one is already there.</summary>
+    /// <summary>Creates the random demo model in <paramref name="directory"/> unless a complete one is already there.</summary>
     public static string Ensure(string? directory = null, IProgress<string>? progress = null)
     {
         directory ??= DefaultDirectory;

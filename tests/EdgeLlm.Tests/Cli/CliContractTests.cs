@@ -116,8 +116,10 @@ public class CliContractTests : IDisposable
             var j = r.Json;
             Assert.Equal(8, j.GetProperty("generated_ids").GetArrayLength());
             Assert.True(j.GetProperty("peak_rss_bytes").GetInt64() > j.GetProperty("weight_bytes").GetInt64());
-            // The prompt is ASCII, so the byte-level tokenizer gives BOS + one id per character.
-            Assert.Equal("EdgeLlm squeezes language models onto phones.".Length + 1, j.GetProperty("prompt_ids").GetArrayLength());
+            var shipped = EdgeLlm.Checkpoints.DemoModel.Shipped()!;
+            var want = EdgeLlm.Tokenization.Tokenizers.Load(shipped).Encode(j.GetProperty("prompt").GetString()!, addSpecialTokens: true);
+            Assert.Equal(want, j.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+            Assert.False(string.IsNullOrEmpty(j.GetProperty("generated_text").GetString()));
         }
         finally { Environment.SetEnvironmentVariable("EDGELLM_HOME", null); }
     }

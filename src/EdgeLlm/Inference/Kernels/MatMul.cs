@@ -94,19 +94,47 @@ public static unsafe class MatMul
             for (int b = r0; b < r1; b += BlockRows) Gemm(p, b, Math.Min(r1, b + BlockRows));
     }
 
+    internal static readonly int Variant = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_VARIANT"), out var v) ? v : 0;
+
     private static void Gemv1<TLoad>(float* x, int k, byte* w, long rowBytes, int rows, float* bias, float* y) where TLoad : IWeightLoader
     {
-        for (int r = 0; r < rows; r++)
+        long elementSize = rowBytes / k;
+        int r = 0;
+        if (Variant == 1)
+        for (; r + 1 < rows; r += 2)
+        {
+            byte* row0 = w + r * rowBytes, row1 = row0 + rowBytes;
+            Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+            int i = 0;
+            for (; i <= k - 32; i += 32)
+            {
+                Sse.Prefetch0(row0 + i * elementSize + PrefetchDistance);
+                Sse.Prefetch0(row1 + i * elementSize + PrefetchDistance);
+                var x0 = Vector512.Load(x + i);
+                var x1 = Vector512.Load(x + i + 16);
+                a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row0, i), x0, a0);
+                a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row0, i + 16), x1, a1);
+                b0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row1, i), x0, b0);
+                b1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row1, i + 16), x1, b1);
+            }
+            float s0 = Vector512.Sum(a0 + a1), s1 = Vector512.Sum(b0 + b1);
+            for (; i < k; i++) { s0 += TLoad.Load1(row0, i) * x[i]; s1 += TLoad.Load1(row1, i) * x[i]; }
+            y[r] = s0 + (bias == null ? 0 : bias[r]);
+            y[r + 1] = s1 + (bias == null ? 0 : bias[r + 1]);
+        }
+        for (; r < rows; r++)
         {
             byte* row = w + r * rowBytes;
             Vector512<float> a0 = default, a1 = default;
             int i = 0;
-            long elementSize = rowBytes / k;
             for (; i <= k - 32; i += 32)
             {
-                byte* next = row + i * elementSize + PrefetchDistance;
-                Sse.Prefetch0(next);
-                if (elementSize == 4) Sse.Prefetch0(next + 64);
+                if (Variant != 2)
+                {
+                    byte* next = row + i * elementSize + PrefetchDistance;
+                    Sse.Prefetch0(next);
+                    if (elementSize == 4) Sse.Prefetch0(next + 64);
+                }
                 a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i), Vector512.Load(x + i), a0);
                 a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i + 16), Vector512.Load(x + i + 16), a1);
             }
