@@ -14,7 +14,9 @@ public static class ModelSource
     public static async Task<string> ResolveAsync(string modelOrPath, string? revision = null, HubSettings? settings = null,
         IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (IsLocal(modelOrPath)) return Path.GetFullPath(modelOrPath);
+        if (IsLocal(modelOrPath))
+            return Directory.Exists(modelOrPath) || File.Exists(modelOrPath) ? Path.GetFullPath(modelOrPath)
+                : throw new FileNotFoundException($"Model path '{modelOrPath}' does not exist.", modelOrPath);
         if (!RepoId.IsValid(modelOrPath))
             throw new FileNotFoundException($"'{modelOrPath}' is neither an existing folder nor a Hugging Face repo id ('org/name').", modelOrPath);
         var client = new HubClient(settings ?? HubSettings.FromEnvironment());
