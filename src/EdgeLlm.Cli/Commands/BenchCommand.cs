@@ -19,7 +19,7 @@ internal static class BenchCommand
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             var progress = Output.Progress(quiet: false);
-            using var lm = CausalLM.Load(parse.GetValue(model)!);
+            using var lm = CausalLM.Load(CommonOptions.ResolveModel(parse.GetValue(model)!));
             progress.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
             var limits = MachineLimits.Measure(cancellationToken: ct);
             var result = ThroughputBenchmark.Run(lm, new BenchmarkOptions

@@ -21,7 +21,7 @@ internal static class GenerateCommand
             { model, ids, prompt, tokenizer, maxNew, stop, noEos, json };
         command.SetAction(parse => Output.Guard(() =>
         {
-            var folder = parse.GetValue(model)!;
+            var folder = CommonOptions.ResolveModel(parse.GetValue(model)!);
             using var lm = CausalLM.Load(folder);
             var tok = TryLoadTokenizer(parse.GetValue(tokenizer) ?? folder, required: parse.GetValue(prompt) != null);
             int[] input = parse.GetValue(prompt) is { } text ? tok!.Encode(text, addSpecialTokens: true)

@@ -12,7 +12,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Describe a checkpoint: architecture, shapes, parameters, bytes.") { model, json };
         command.SetAction(parse => Output.Guard(() =>
         {
-            using var checkpoint = Checkpoint.Open(parse.GetValue(model)!);
+            using var checkpoint = Checkpoint.Open(CommonOptions.ResolveModel(parse.GetValue(model)!));
             var c = checkpoint.Config;
             var summary = new
             {

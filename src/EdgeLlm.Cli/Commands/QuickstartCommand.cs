@@ -43,7 +43,7 @@ internal static class QuickstartCommand
                 Console.WriteLine($"prompt    {text}");
                 Console.WriteLine($"tokens    {ids.Length}: {string.Join(",", ids.Take(16))}{(ids.Length > 16 ? ",…" : "")}");
                 Console.WriteLine($"ppl       {summary.PromptPerplexity:F2} (prompt perplexity under the model)");
-                Console.WriteLine($"generated {result.Tokens.Length} tokens ({result.FinishReason}): "{result.Text}"");
+                Console.WriteLine($"generated {result.Tokens.Length} tokens ({result.FinishReason}): \"{result.Text}\"");
                 Console.WriteLine($"TPOT      {result.TpotMs:F2} ms/token (whole response ÷ tokens); decode step {result.DecodeMsPerToken:F2} ms");
                 Console.WriteLine($"memory    peak RSS {Output.Bytes(summary.PeakRssBytes)}");
             });

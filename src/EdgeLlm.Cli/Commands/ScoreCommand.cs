@@ -13,7 +13,7 @@ internal static class ScoreCommand
         var command = new Command("score", "Log-probability of each token given the ones before it.") { model, ids, json };
         command.SetAction(parse => Output.Guard(() =>
         {
-            using var lm = CausalLM.Load(parse.GetValue(model)!);
+            using var lm = CausalLM.Load(CommonOptions.ResolveModel(parse.GetValue(model)!));
             var tokens = CommonOptions.ParseIds(parse.GetValue(ids)!);
             if (tokens.Length < 2) throw new ArgumentException("--ids needs at least two tokens to score.");
             var logprobs = new Scorer(lm).LogProbs(tokens);

@@ -24,7 +24,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         Path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(Path)) throw new CheckpointFormatException(Path, "file not found");
-        FileLength = new FileInfo(Path).Length;
+        // FileInfo reports a symlink's own length; Hub cache snapshots are symlinks to blobs.
+        var info = new FileInfo(Path);
+        FileLength = (info.LinkTarget != null ? (FileInfo)info.ResolveLinkTarget(returnFinalTarget: true)! : info).Length;
         if (FileLength < 8) throw new CheckpointFormatException(Path, $"file is {FileLength} bytes, too short for a safetensors header length");
 
         map = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
