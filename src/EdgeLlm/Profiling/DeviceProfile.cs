@@ -1,9 +1,11 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace EdgeLlm.Profiling;
 
 /// <summary>A target device as data (data/devices/*.json): its DRAM, what inference may use of it, and its memory bandwidth.</summary>
-public sealed record DeviceProfile(string Name, string DisplayName, long DramBytes, long UsableBytes, double BandwidthGBps, string Notes = "")
+public sealed record DeviceProfile(string Name, string DisplayName, long DramBytes, long UsableBytes,
+    [property: JsonPropertyName("bandwidth_gbps")] double BandwidthGBps, string Notes = "")
 {
     private const string Prefix = "EdgeLlm.devices.";
     private static readonly JsonSerializerOptions json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

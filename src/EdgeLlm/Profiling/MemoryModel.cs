@@ -13,6 +13,8 @@ public sealed record MemoryScenario
     public RuntimeProfile Runtime { get; init; } = RuntimeProfile.EdgeLlmCpu;
     /// <summary>Overrides the runtime's K/V dtype.</summary>
     public DType? KvDType { get; init; }
+    /// <summary>Threads that each hold an attention-score row over the context.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
 }
 
 /// <summary>The predicted peak of inference memory, by part, and how it sits against a device.</summary>
@@ -37,7 +39,7 @@ public static class MemoryModel
         var kvType = s.KvDType ?? s.Runtime.KvDType;
         long kv = KvCacheBytes(config, s.Context, s.Batch, kvType);
         int rows = s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk);
-        long activations = ActivationBytes(config, rows, s.Batch, s.Context, s.Runtime.ActivationDType);
+        long activations = ActivationBytes(config, rows, s.Batch, s.Context, s.Threads, s.Runtime.ActivationDType);
         long total = weights + kv + activations + s.Runtime.OverheadBytes;
         return new MemoryPrediction(parameters, weights, s.WeightBytes is null ? s.WeightDType.ToTorchName() : "stored",
             kv, kvType.ToTorchName(), activations, s.Runtime.ActivationDType.ToTorchName(), rows, s.Runtime.OverheadBytes,
@@ -52,7 +54,7 @@ public static class MemoryModel
     /// pass at once (the residual stream plus every per-role scratch buffer, as EdgeLlm's blocks
     /// allocate them), the per-thread attention scores over the context, and one logits row per sequence.
     /// </summary>
-    public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, DType dtype)
+    public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, int threads, DType dtype)
     {
         long d = c.HiddenSize, f = c.IntermediateSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim;
         long perRow = c.Architecture switch
@@ -65,7 +67,7 @@ public static class MemoryModel
             Architecture.QWen => 2 * d + 3 * q + 4 * q + 2 * f,
             _ => throw new NotSupportedException(c.Architecture.ToString()),
         };
-        long scores = (long)Environment.ProcessorCount * context;
+        long scores = (long)threads * context;
         long logits = (long)batch * c.VocabSize;
         return (rows * perRow + scores + logits) * dtype.SizeOf();
     }

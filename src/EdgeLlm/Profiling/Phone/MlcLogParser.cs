@@ -61,10 +61,12 @@ public static partial class MlcLogParser
                 var m = start >= 0 ? StatsText().Match(message[start..]) : Match.Empty;
                 if (!m.Success || (!m.Groups["p"].Success && !m.Groups["d"].Success))
                     throw new PhoneLogFormatException(file, number, raw, "mentions tok/s but is not MLC-LLM's \"prefill: X tok/s, decode: Y tok/s\"");
-                readings.Add(new PhoneReading(number, format)
+                var reading = new PhoneReading(number, format)
                 {
                     PrefillTokensPerSecond = Rate(m.Groups["p"]), DecodeTokensPerSecond = Rate(m.Groups["d"]), LoggedAt = loggedAt,
-                });
+                };
+                // "N/A" for both: the CLI had no finished request yet; nothing was measured.
+                if (reading.PrefillTokensPerSecond is not null || reading.DecodeTokensPerSecond is not null) readings.Add(reading);
             }
         }
         return readings;
