@@ -13,6 +13,8 @@ foreach (var command in new[]
     InitRandomCommand.Create(),
     BenchCommand.Create(),
     BenchTokenizerCommand.Create(),
+    MemoryCommand.Create(),
+    PhoneCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -13,9 +13,10 @@ internal static class BenchCommand
         var newTokens = new Option<int>("--new-tokens") { DefaultValueFactory = _ => 64 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1, Description = "Sequences decoded together." };
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 1, Description = "Untimed runs before the measured ones." };
         var json = CommonOptions.Json();
         var command = new Command("bench", "Median TPOT, prefill and decode throughput, peak RSS, against this machine's bandwidth and GEMM limits.")
-            { model, promptTokens, newTokens, batch, repeats, json };
+            { model, promptTokens, newTokens, batch, repeats, warmup, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             var progress = Output.Progress(quiet: false);
@@ -25,13 +26,13 @@ internal static class BenchCommand
             var result = ThroughputBenchmark.Run(lm, new BenchmarkOptions
             {
                 PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
-                BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats),
+                BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
             }, limits, progress, ct);
             Output.Write(result, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{result.Model} ({result.Architecture}, {result.DType}, {Output.Bytes(result.WeightBytes)}), batch {result.BatchSize}, prompt {result.PromptTokens}, new {result.NewTokens}");
                 Console.WriteLine($"  TPOT {result.TpotMs:F2} ms (p10 {result.TpotMsP10:F2}, p90 {result.TpotMsP90:F2}); decode step {result.DecodeMsPerStep:F2} ms = {result.TpotOverFloor:F2} × floor {result.TpotFloorMs:F2} ms");
-                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {limits.Fp32GemmGflops:F1}); bandwidth {limits.ReadBandwidthGBps:F1} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)}");
+                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {limits.Fp32GemmGflops:F1}); bandwidth {limits.ReadBandwidthGBps:F1} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)} (sampled {Output.Bytes(result.SampledPeakRssBytes)})");
             });
             return 0;
         })));

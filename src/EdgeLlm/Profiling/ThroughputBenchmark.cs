@@ -25,8 +25,16 @@ public sealed record BenchmarkResult(
     int PromptTokens, int NewTokens, int BatchSize, int Repeats,
     double TpotMs, double TpotMsP10, double TpotMsP90,
     double DecodeMsPerStep, double DecodeTokensPerSecond, double PrefillTokensPerSecond, double PrefillGflops,
-    double EndToEndTokensPerSecond, long PeakRssBytes, long KvCacheBytes,
-    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double PrefillOverGemm);
+    double EndToEndTokensPerSecond, long PeakRssBytes, long SampledPeakRssBytes, int RssSamples, long KvCacheBytes,
+    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double PrefillOverGemm, double DecodeBandwidthGBps,
+    double DecodeOverBandwidth, int Warmup)
+{
+    /// <summary>Says in the JSON itself which tokens TPOT counts.</summary>
+    public string TpotDefinition => "tpot_ms = (prefill + decode wall time of one request batch) / new_tokens, per sequence: " +
+        "every generated token counted, the first (produced by the prefill) included, prompt tokens not counted; median over repeats, warm-up runs excluded";
+    public string DecodeDefinition => "decode_ms_per_step = decode wall time / (new_tokens - 1): one step for the whole batch, prefill excluded";
+    public string EndToEndDefinition => "end_to_end_tokens_per_second = batch * new_tokens / (prefill + decode time)";
+}
 
 public static class ThroughputBenchmark
 {
@@ -41,6 +49,8 @@ public static class ThroughputBenchmark
         var generator = new Generator(model);
         var runs = new List<GenerationResult>();
         long kvBytes = 0;
+        ProcessMemory.ResetPeak();
+        using var sampler = new RssSampler();
         for (int r = 0; r < options.Warmup + options.Repeats; r++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -59,6 +69,8 @@ public static class ThroughputBenchmark
         double prefillFlops = PrefillFlops(config, layout, options.PromptTokens) * options.BatchSize;
         double floorMs = streamed / (limits.ReadBandwidthGBps * 1e9) * 1000;
         double prefillGflops = prefillFlops / prefillSeconds / 1e9;
+        long sampledPeak = sampler.Stop();
+        double decodeBandwidth = streamed / (decodeStep / 1000) / 1e9;
         return new BenchmarkResult(
             Path.GetFileName(model.Checkpoint.Directory), config.ArchitectureName, model.Checkpoint.DType.ToTorchName(),
             model.Checkpoint.ParameterCount, model.Checkpoint.WeightBytes, streamed,
@@ -66,7 +78,8 @@ public static class ThroughputBenchmark
             Statistics.Median(tpots), Statistics.Percentile(tpots, 10), Statistics.Percentile(tpots, 90),
             decodeStep, options.BatchSize * 1000 / decodeStep, options.BatchSize * options.PromptTokens / prefillSeconds, prefillGflops,
             Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
-            ProcessMemory.PeakResidentBytes, kvBytes, limits, floorMs, decodeStep / floorMs, prefillGflops / limits.Fp32GemmGflops);
+            Math.Max(ProcessMemory.PeakResidentBytes, sampledPeak), sampledPeak, sampler.Samples, kvBytes, limits, floorMs, decodeStep / floorMs,
+            prefillGflops / limits.Fp32GemmGflops, decodeBandwidth, decodeBandwidth / limits.ReadBandwidthGBps, options.Warmup);
     }
 
     /// <summary>Multiply-adds ×2 of one prompt's prefill: every linear layer per token, causal attention, and the head for the last token.</summary>

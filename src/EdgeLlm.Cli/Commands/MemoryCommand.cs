@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Profiling;
+
+namespace EdgeLlm.Cli.Commands;
+
+internal static class MemoryCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string?>("model") { Arity = ArgumentArity.ZeroOrOne, Description = $"A model folder, or a preset name ({string.Join(", ", ModelPresets.Names)})." };
+        var context = new Option<int>("--context") { DefaultValueFactory = _ => 4096 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1 };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "phone-12gb", Description = $"A profile file or one of {string.Join(", ", DeviceProfile.BuiltIn)}." };
+        var runtime = new Option<string>("--runtime") { DefaultValueFactory = _ => "mlc-llm-android", Description = string.Join(", ", RuntimeProfile.All.Select(r => r.Name)) };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "stored", Description = "Weight dtype: stored (the folder's bytes; f16 for a preset), f16, bf16 or f32." };
+        var kvDtype = new Option<string?>("--kv-dtype") { Description = "K/V element type (default: the runtime's)." };
+        var measure = new Option<bool>("--measure") { Description = "Check the model against measured peak RSS of this engine on random checkpoints." };
+        var like = new Option<string>("--like") { DefaultValueFactory = _ => "phi-2" };
+        var layers = new Option<string>("--layers") { DefaultValueFactory = _ => "2,4" };
+        var contexts = new Option<string>("--contexts") { DefaultValueFactory = _ => "256,1024,2048" };
+        var probe = new Option<string?>("--probe") { Hidden = true };
+        var json = CommonOptions.Json();
+        var command = new Command("memory", "Predict inference memory (weights + KV cache + activations + runtime) and whether it fits a device; --measure checks the prediction.")
+            { model, context, batch, device, runtime, dtype, kvDtype, measure, like, layers, contexts, probe, json };
+        command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
+        {
+            bool asJson = parse.GetValue(json);
+            if (parse.GetValue(probe) is { } dir)
+            {
+                Output.Write(MemoryProbe.Measure(dir, parse.GetValue(context), cancellationToken: ct), true, () => { });
+                return 0;
+            }
+            if (parse.GetValue(measure))
+                return Measure(parse.GetValue(like)!, Ints(parse.GetValue(layers)!), Ints(parse.GetValue(contexts)!), asJson, ct);
+            var name = parse.GetValue(model) ?? throw new ArgumentException("Give a model folder or preset name (or --measure).");
+            var (config, stored) = LoadConfig(name);
+            var rt = RuntimeProfile.Resolve(parse.GetValue(runtime)!);
+            string dt = parse.GetValue(dtype)!;
+            var scenario = new MemoryScenario
+            {
+                Context = parse.GetValue(context), Batch = parse.GetValue(batch), Runtime = rt,
+                WeightBytes = dt == "stored" ? stored : null,
+                WeightDType = dt == "stored" ? DType.F16 : DTypes.ParseFloatName(dt),
+                KvDType = parse.GetValue(kvDtype) is { } k ? DTypes.ParseFloatName(k) : null,
+            };
+            var prediction = MemoryModel.Predict(config, scenario);
+            var profile = DeviceProfile.Resolve(parse.GetValue(device)!);
+            var fit = MemoryModel.Fit(prediction, profile);
+            var tpot = TpotEstimator.Estimate(config, profile, scenario.Context,
+                dt == "stored" ? DType.F16 : scenario.WeightDType, scenario.KvDType ?? rt.KvDType);
+            Output.Write(new { Model = name, Prediction = prediction, Fit = fit, TpotEstimate = tpot }, asJson, () =>
+            {
+                Console.WriteLine($"{name} at context {prediction.Context} × batch {prediction.Batch} on {rt.Name}: {Output.Bytes(prediction.TotalBytes)}");
+                Console.WriteLine($"  weights {Output.Bytes(prediction.WeightBytes)} ({prediction.Parameters:N0} parameters, {prediction.WeightDType}), KV {Output.Bytes(prediction.KvCacheBytes)} ({prediction.KvDType}), activations {Output.Bytes(prediction.ActivationBytes)}, overhead {Output.Bytes(prediction.OverheadBytes)}");
+                Console.WriteLine($"  {profile.Name}: {(fit.Fits ? "fits" : "DOES NOT FIT")}, {(fit.Fits ? "margin" : "over by")} {Output.Bytes(Math.Abs(fit.MarginBytes))} of {Output.Bytes(fit.UsableBytes)} ({fit.Utilisation:P1})");
+                Console.WriteLine($"  bandwidth-bound decode on {profile.Name}: ≥ {tpot.TpotMs:F1} ms/token ({tpot.TokensPerSecond:F1} tok/s at most)");
+            });
+            return 0;
+        })));
+        return command;
+    }
+
+    private static (ModelConfig Config, long? StoredBytes) LoadConfig(string name)
+    {
+        if (Directory.Exists(name))
+        {
+            using var checkpoint = Checkpoint.Open(name);
+            return (checkpoint.Config, checkpoint.WeightBytes);
+        }
+        return (ModelConfig.Parse(ModelPresets.Config(name), name), null);
+    }
+
+    private static int[] Ints(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => int.TryParse(s, out var v) && v > 0 ? v : throw new FormatException($"'{s}' is not a positive whole number.")).ToArray();
+
+    /// <summary>Each case runs in a child process, so one case's freed memory never counts in the next's peak.</summary>
+    private static int Measure(string like, int[] layerCounts, int[] contexts, bool asJson, CancellationToken ct)
+    {
+        var progress = Output.Progress(quiet: false);
+        var rows = new List<MemoryProbeResult>();
+        var root = Path.Combine(Path.GetTempPath(), $"edgellm-memory-{Environment.ProcessId}");
+        try
+        {
+            foreach (var n in layerCounts)
+            {
+                var dir = Path.Combine(root, $"{like}-{n}l");
+                progress.Report($"writing random {like} with {n} layers…");
+                RandomCheckpoint.Create(ModelPresets.Config(like), dir, DType.F16, n);
+                foreach (var ctx in contexts)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    progress.Report($"  measuring context {ctx}…");
+                    rows.Add(RunProbe(dir, ctx));
+                }
+            }
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
+        Output.Write(new { Rows = rows }, asJson, () =>
+        {
+            Console.WriteLine("| model | layers | context | weights | baseline RSS | predicted | measured peak | predicted/measured |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            foreach (var r in rows)
+                Console.WriteLine($"| {r.Model} | {r.Layers} | {r.Context} | {Output.Bytes(r.WeightBytes)} | {Output.Bytes(r.BaselineRssBytes)} | {Output.Bytes(r.PredictedBytes)} | {Output.Bytes(r.PeakRssBytes)} | {r.PredictedOverMeasured:F3} |");
+        });
+        return 0;
+    }
+
+    private static MemoryProbeResult RunProbe(string dir, int context)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program to start a probe.");
+        var info = new ProcessStartInfo(self) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(MemoryCommand).Assembly.Location);
+        foreach (var a in new[] { "memory", "--probe", dir, "--context", context.ToString(), "--json" }) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"memory probe at context {context} failed ({p.ExitCode}).");
+        return JsonSerializer.Deserialize<MemoryProbeResult>(text, Output.Json)
+            ?? throw new InvalidOperationException($"memory probe printed no result: {text}");
+    }
+}

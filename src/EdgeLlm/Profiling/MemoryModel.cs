@@ -1,0 +1,78 @@
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Profiling;
+
+/// <summary>What a prediction is for: context length, sequences decoded together, and the dtypes in play.</summary>
+public sealed record MemoryScenario
+{
+    public int Context { get; init; } = 4096;
+    public int Batch { get; init; } = 1;
+    /// <summary>Bytes the weights take; null: parameters × <see cref="WeightDType"/>'s size.</summary>
+    public long? WeightBytes { get; init; }
+    public DType WeightDType { get; init; } = DType.F16;
+    public RuntimeProfile Runtime { get; init; } = RuntimeProfile.EdgeLlmCpu;
+    /// <summary>Overrides the runtime's K/V dtype.</summary>
+    public DType? KvDType { get; init; }
+    /// <summary>Threads that each hold an attention-score row over the context.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>The predicted peak of inference memory, by part, and how it sits against a device.</summary>
+public sealed record MemoryPrediction(
+    long Parameters, long WeightBytes, string WeightDType, long KvCacheBytes, string KvDType, long ActivationBytes,
+    string ActivationDType, int ActivationRows, long OverheadBytes, long TotalBytes, int Context, int Batch, string Runtime);
+
+public sealed record DeviceFit(string Device, long UsableBytes, long PredictedBytes, bool Fits, long MarginBytes, double Utilisation);
+
+/// <summary>
+/// Inference memory = weights + K/V cache for the context + the largest simultaneous activation
+/// buffers + a constant per runtime. The K/V cache holds a key and a value vector per layer, KV head
+/// and position: 2 · layers · kv_heads · head_dim · context · batch · bytes per element.
+/// </summary>
+public static class MemoryModel
+{
+    public static MemoryPrediction Predict(ModelConfig config, MemoryScenario s)
+    {
+        if (s.Context <= 0 || s.Batch <= 0) throw new ArgumentException($"Context ({s.Context}) and batch ({s.Batch}) must be positive.");
+        long parameters = TensorLayout.ParameterCount(config);
+        long weights = s.WeightBytes ?? parameters * s.WeightDType.SizeOf();
+        var kvType = s.KvDType ?? s.Runtime.KvDType;
+        long kv = KvCacheBytes(config, s.Context, s.Batch, kvType);
+        int rows = s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk);
+        long activations = ActivationBytes(config, rows, s.Batch, s.Context, s.Threads, s.Runtime.ActivationDType);
+        long total = weights + kv + activations + s.Runtime.OverheadBytes;
+        return new MemoryPrediction(parameters, weights, s.WeightBytes is null ? s.WeightDType.ToTorchName() : "stored",
+            kv, kvType.ToTorchName(), activations, s.Runtime.ActivationDType.ToTorchName(), rows, s.Runtime.OverheadBytes,
+            total, s.Context, s.Batch, s.Runtime.Name);
+    }
+
+    public static long KvCacheBytes(ModelConfig c, int context, int batch, DType kvType) =>
+        2L * c.NumLayers * c.NumKvHeads * c.HeadDim * context * batch * kvType.SizeOf();
+
+    /// <summary>
+    /// The working buffers alive together inside one decoder block when <paramref name="rows"/> tokens
+    /// pass at once (the residual stream plus every per-role scratch buffer, as EdgeLlm's blocks
+    /// allocate them), the per-thread attention scores over the context, and one logits row per sequence.
+    /// </summary>
+    public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, int threads, DType dtype)
+    {
+        long d = c.HiddenSize, f = c.IntermediateSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim;
+        long perRow = c.Architecture switch
+        {
+            // x, h, q, k, v, attn, gate, up
+            Architecture.Llama or Architecture.Qwen2 => 2 * d + 2 * q + 2 * kv + 2 * f,
+            // x, h, q, k, v, attn, attn_out, ff
+            Architecture.Phi => 3 * d + 2 * q + 2 * kv + f,
+            // x, h, qkv, q, k, v, attn, w1, w2
+            Architecture.QWen => 2 * d + 3 * q + 4 * q + 2 * f,
+            _ => throw new NotSupportedException(c.Architecture.ToString()),
+        };
+        long scores = (long)threads * context;
+        long logits = (long)batch * c.VocabSize;
+        return (rows * perRow + scores + logits) * dtype.SizeOf();
+    }
+
+    public static DeviceFit Fit(MemoryPrediction p, DeviceProfile device) =>
+        new(device.Name, device.UsableBytes, p.TotalBytes, p.TotalBytes <= device.UsableBytes, device.UsableBytes - p.TotalBytes,
+            (double)p.TotalBytes / device.UsableBytes);
+}
