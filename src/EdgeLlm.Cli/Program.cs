@@ -5,7 +5,7 @@ var root = new RootCommand("EdgeLlm: load, prune, score and profile Hugging Face
 foreach (var command in new[]
 {
     QuickstartCommand.Create(), InspectCommand.Create(), TokenizeCommand.Create(), ScoreCommand.Create(),
-    GenerateCommand.Create(), InitRandomCommand.Create(), BenchCommand.Create(),
+    GenerateCommand.Create(), InitRandomCommand.Create(), BenchCommand.Create(), EvalCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
