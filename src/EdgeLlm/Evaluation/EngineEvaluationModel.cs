@@ -19,10 +19,22 @@ public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer) 
 
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationRequest request, CancellationToken cancellationToken = default)
     {
-        var encoded = prompts.Select(p => Encode(p, request)).ToList();
-        var options = new GenerationOptions { MaxNewTokens = request.MaxNewTokens, StopStrings = request.StopStrings };
+        // The engine's KV cache cannot grow past the model's context: new tokens are capped to fit, and a prompt
+        // that leaves no room for a quarter of them keeps its end (where the question is) — see docs/evaluation.md.
+        int maxNew = Math.Min(request.MaxNewTokens, model.MaxContext / 2);
+        var encoded = prompts.Select(p => FitContext(Encode(p, request), maxNew)).ToList();
+        int room = encoded.Min(e => model.MaxContext - e.Length);
+        var options = new GenerationOptions { MaxNewTokens = Math.Max(1, Math.Min(maxNew, room)), StopStrings = request.StopStrings };
         return generator.GreedyBatch(encoded, options, cancellationToken)
             .Select(r => r.Text ?? tokenizer.Decode(r.Tokens, skipSpecialTokens: true)).ToList();
+    }
+
+    private int[] FitContext(int[] ids, int maxNew)
+    {
+        int limit = model.MaxContext - maxNew;
+        if (ids.Length <= limit) return ids;
+        var kept = ids[^(limit - (tokenizer.AddBosToken && tokenizer.BosTokenId != null ? 1 : 0))..];
+        return tokenizer.AddBosToken && tokenizer.BosTokenId is int bos ? [bos, .. kept] : kept;
     }
 
     public IReadOnlyList<double> LogLikelihoods(string context, IReadOnlyList<string> continuations, CancellationToken cancellationToken = default)

@@ -1,8 +1,8 @@
 namespace EdgeLlm.Evaluation;
 
 /// <summary>One prompt of a task, ready to send to the model.</summary>
-/// <param name="Id">Stable across runs: the task's subset and the sample's position in its file.</param>
-/// <param name="Reference">What the output is compared with, as text (JSON for structured references).</param>
+/// <remarks>Id: Stable across runs: the task's subset and the sample's position in its file.</remarks>
+/// <remarks>Reference: What the output is compared with, as text (JSON for structured references).</remarks>
 public sealed record EvalSample(string Id, string Subset, string Prompt, string Reference, GenerationRequest Request);
 
 /// <summary>One scored sample, as written to RUN_DIR/&lt;task&gt;.jsonl (one JSON object per line).</summary>

@@ -1,8 +1,8 @@
 namespace EdgeLlm.Evaluation;
 
 /// <summary>How one batch of prompts is generated: greedy, up to <see cref="MaxNewTokens"/>, cut at a stop string.</summary>
-/// <param name="MaxInputTokens">Longest prompt the model sees (OpenCompass's max_seq_len); null = no limit.</param>
-/// <param name="TruncateMiddle">Over-long prompts keep their first and last halves (LongBench) instead of their beginning.</param>
+/// <remarks>MaxInputTokens: Longest prompt the model sees (OpenCompass's max_seq_len); null = no limit.</remarks>
+/// <remarks>TruncateMiddle: Over-long prompts keep their first and last halves (LongBench) instead of their beginning.</remarks>
 public sealed record GenerationRequest(int MaxNewTokens, IReadOnlyList<string> StopStrings, int? MaxInputTokens = null, bool TruncateMiddle = false);
 
 /// <summary>The model side of an evaluation: text in, text or log-likelihoods out. Metrics never see a model.</summary>

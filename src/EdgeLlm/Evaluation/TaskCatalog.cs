@@ -7,7 +7,7 @@ public static class TaskCatalog
 {
     public static IReadOnlyList<string> Names { get; } = ["csqa", "bbh", "gsm8k", "longbench", "humaneval", "truthfulqa", "chid"];
 
-    /// <param name="maxInputTokens">OpenCompass's max_seq_len for LongBench truncation.</param>
+    /// <remarks>maxInputTokens: OpenCompass's max_seq_len for LongBench truncation.</remarks>
     public static IEvaluationTask Create(string name, string datasets, int maxInputTokens = 2048) => name switch
     {
         "csqa" => new CommonsenseQaTask(Path.Combine(datasets, "commonsenseqa", "dev_rand_split.jsonl")),

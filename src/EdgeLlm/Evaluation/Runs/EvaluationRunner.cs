@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace EdgeLlm.Evaluation.Runs;
 
 /// <summary>Which samples a run covers and how many prompts go to the model at once.</summary>
-/// <param name="Limit">Only the first N samples of each task (before sharding), like OpenCompass's --debug subsets.</param>
+/// <remarks>Limit: Only the first N samples of each task (before sharding), like OpenCompass's --debug subsets.</remarks>
 public sealed record RunOptions(int? Limit = null, Shard? Shard = null, int BatchSize = 4);
 
 /// <summary>Progress of a run: a task, how many of its selected samples are done, and samples per second so far.</summary>
