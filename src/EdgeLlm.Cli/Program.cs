@@ -15,6 +15,7 @@ foreach (var command in new[]
     BenchTokenizerCommand.Create(),
     MemoryCommand.Create(),
     PhoneCommand.Create(),
+    EvalCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,16 @@
+namespace EdgeLlm.Evaluation;
+
+/// <summary>How one batch of prompts is generated: greedy, up to <see cref="MaxNewTokens"/>, cut at a stop string.</summary>
+/// <remarks>MaxInputTokens: Longest prompt the model sees (OpenCompass's max_seq_len); null = no limit.</remarks>
+/// <remarks>TruncateMiddle: Over-long prompts keep their first and last halves (LongBench) instead of their beginning.</remarks>
+public sealed record GenerationRequest(int MaxNewTokens, IReadOnlyList<string> StopStrings, int? MaxInputTokens = null, bool TruncateMiddle = false);
+
+/// <summary>The model side of an evaluation: text in, text or log-likelihoods out. Metrics never see a model.</summary>
+public interface IEvaluationModel
+{
+    /// <summary>Greedy completions, one per prompt (special tokens dropped, text cut before the first stop string).</summary>
+    IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>log p(continuation | context) for each continuation; the context is encoded once and shared.</summary>
+    IReadOnlyList<double> LogLikelihoods(string context, IReadOnlyList<string> continuations, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using EdgeLlm.Evaluation.Metrics;
+
+namespace EdgeLlm.Evaluation.Tasks;
+
+/// <summary>
+/// CommonsenseQA as OpenCompass's commonsenseqa_gen (commonsenseqa_gen_c946f2), on the validation split
+/// (dev_rand_split.jsonl): "{question}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\nE. {E}\nAnswer:", generation
+/// (the CLI's default max_out_len, 256), first_capital_postprocess, accuracy.
+/// DELIBERATE DIFFERENCE: OpenCompass picks 8 in-context examples from the train split with its
+/// MDLRetriever (a model-scored search over random candidate sets); the train split is not available
+/// here, so the prompt is zero-shot. Reads both the original layout (question.stem / question.choices)
+/// and the Hub's (question / choices.text).
+/// </summary>
+public sealed class CommonsenseQaTask(string validationFile, int maxNewTokens = 256) : IEvaluationTask
+{
+    public string Name => "csqa";
+
+    public static string BuildPrompt(string question, IReadOnlyList<string> choices) =>
+        $"{question}\nA. {choices[0]}\nB. {choices[1]}\nC. {choices[2]}\nD. {choices[3]}\nE. {choices[4]}\nAnswer:";
+
+    public IReadOnlyList<EvalSample> LoadSamples()
+    {
+        var request = new GenerationRequest(maxNewTokens, []);
+        return DatasetFiles.JsonLines(validationFile).Select((item, i) =>
+        {
+            var (question, choices) = Read(item.Value, item.Line);
+            if (choices.Count != 5) throw new DatasetFormatException(validationFile, item.Line, $"expected 5 choices, found {choices.Count}");
+            var answer = DatasetFiles.Text(item.Value, "answerKey", validationFile, item.Line);
+            return new EvalSample($"csqa/{i}", "commonsense_qa", BuildPrompt(question, choices), answer, request);
+        }).ToList();
+    }
+
+    private (string Question, List<string> Choices) Read(JsonElement item, int line)
+    {
+        if (item.TryGetProperty("question", out var q) && q.ValueKind == JsonValueKind.Object)
+        {
+            var stem = DatasetFiles.Text(q, "stem", validationFile, line);
+            var choices = DatasetFiles.Field(q, "choices", validationFile, line, JsonValueKind.Array).EnumerateArray()
+                .Select(c => DatasetFiles.Text(c, "text", validationFile, line)).ToList();
+            return (stem, choices);
+        }
+        var question = DatasetFiles.Text(item, "question", validationFile, line);
+        var hub = DatasetFiles.Field(item, "choices", validationFile, line, JsonValueKind.Object);
+        return (question, DatasetFiles.Strings(DatasetFiles.Field(hub, "text", validationFile, line, JsonValueKind.Array), validationFile, line));
+    }
+
+    public SampleRecord Score(EvalSample sample, int index, string output)
+    {
+        var extracted = OpenCompassPostprocessors.FirstCapital(output);
+        return Records.Make(Name, sample, index, output, extracted, extracted == sample.Reference ? 1 : 0);
+    }
+
+    public TaskSummary Summarize(IReadOnlyList<SampleRecord> records) => Summaries.MeanOfSubsets(Name, records);
+}
