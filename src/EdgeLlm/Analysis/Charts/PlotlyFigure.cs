@@ -10,6 +10,7 @@ namespace EdgeLlm.Analysis.Charts;
 /// needs no Plotly package: save it as JSON, as self-contained offline HTML (plotly.js embedded or beside the file),
 /// or as PNG/SVG through headless Chromium (<see cref="FigureRenderer"/>).
 /// </summary>
+[EdgeLlm.Analysis.Display.TypeFormatterSource(typeof(EdgeLlm.Analysis.Display.EdgeLlmFormatterSource))]
 public sealed class PlotlyFigure
 {
     public List<JsonObject> Data { get; } = [];
