@@ -53,7 +53,7 @@ public sealed class NotebookRunTests
         File.WriteAllText(input, """
             {"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[
              {"cell_type":"code","id":"a","metadata":{},"execution_count":null,"outputs":[],"source":["let x = 1 + 1\n","x"]},
-             {"cell_type":"code","id":"b","metadata":{},"execution_count":null,"outputs":[],"source":"failwith \"boom\""},
+             {"cell_type":"code","id":"b","metadata":{},"execution_count":null,"outputs":[],"source":"(failwith \"boom\" : int)"},
              {"cell_type":"code","id":"c","metadata":{},"execution_count":null,"outputs":[],"source":"printfn \"never\""}]}
             """);
         var (code, _) = Cli("notebook", "run", input);
