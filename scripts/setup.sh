@@ -10,3 +10,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 dotnet restore Toolkit.sln --nologo -v q
+# Analysis: headless Chromium renders Plotly figures to PNG/SVG; plotly.js comes from npm into tools/plotly.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium
+  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+fi
+command -v npm >/dev/null 2>&1 || { echo "setup: npm is required for plotly.js (apt-get install npm)" >&2; exit 1; }
+(cd tools/plotly && npm install --no-audit --no-fund --silent)

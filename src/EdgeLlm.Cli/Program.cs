@@ -16,6 +16,9 @@ foreach (var command in new[]
     MemoryCommand.Create(),
     PhoneCommand.Create(),
     EvalCommand.Create(),
+    NotebookCommand.Create(),
+    ResultsCommand.Create(),
+    SubmissionCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

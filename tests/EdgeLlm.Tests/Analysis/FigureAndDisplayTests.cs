@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using EdgeLlm.Analysis.Charts;
+using EdgeLlm.Analysis.Display;
+using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
+
+namespace EdgeLlm.Tests.Analysis;
+
+public sealed class FigureAndDisplayTests
+{
+    private static ResultsStore FilledStore(string dir)
+    {
+        var store = ResultsStore.Open(Path.Combine(dir, "r.db"));
+        foreach (var (method, ratio) in new[] { ("dense", 0.0), ("wanda", 0.2), ("wanda", 0.5), ("sparsegpt", 0.2), ("sparsegpt", 0.5) })
+        {
+            long id = store.AddRun(new RunRecord(new RunInfo("phi-2", method, ratio) { ParametersBefore = 2_700_000_000, ParametersAfter = (long)(2.7e9 * (1 - ratio)) })
+            {
+                Scores = [new TaskScore("gsm8k", "accuracy", 0.6 - ratio / 2, 100), new TaskScore("bbh", "accuracy", 0.5 - ratio / 3, 100), new TaskScore("chid", "accuracy", 0.7 - ratio, 100)],
+                Perplexities = [new PerplexityRecord("c4", 10 + 30 * ratio * ratio, 4096), new PerplexityRecord("wikitext2", 8 + 25 * ratio, 4096)],
+                Throughput = [new ThroughputRecord(128, 64, 1, 120 * (1 - ratio), 8, 100)],
+                Phone = [new PhoneMeasurement("pixel-8", "mlc-llm", 300 * (1 - ratio), 50, 3, 6_000_000_000)],
+            });
+        }
+        return store;
+    }
+
+    [Fact]
+    public void Every_paper_figure_renders_in_headless_chromium_without_javascript_errors()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgellm-fig-").FullName;
+        using var store = FilledStore(dir);
+        var figures = PaperFigures.All(store);
+        Assert.Equal(["accuracy_vs_sparsity", "task_bars", "task_radar", "perplexity_vs_ratio", "tpot_vs_parameters", "phone_vs_local"], figures.Keys);
+        foreach (var (name, figure) in figures)
+        {
+            var png = FigureRenderer.Render(figure, "png");
+            Assert.True(png.JavaScriptErrors.Count == 0, name + ": " + string.Join("; ", png.JavaScriptErrors));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Image[..4]);
+            Assert.True(png.TracesDrawn > 0, name + " drew no traces");
+        }
+        var svg = FigureRenderer.Render(figures["accuracy_vs_sparsity"], "svg");
+        var root = System.Xml.Linq.XDocument.Parse(System.Text.Encoding.UTF8.GetString(svg.Image)).Root!;
+        Assert.Equal("svg", root.Name.LocalName);
+        Assert.Contains("Accuracy vs. sparsity", root.ToString());
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Faceted_chart_puts_one_subplot_per_facet_and_one_trace_per_colour()
+    {
+        var table = new ResultTable([new("method", ColumnType.String), new("task", ColumnType.String), new("ratio", ColumnType.Double), new("score", ColumnType.Double)],
+            [["a", "t1", 0.1, 1.0], ["b", "t1", 0.1, 2.0], ["a", "t2", 0.1, 3.0], ["a", "t2", 0.3, 4.0]]);
+        var fig = JsonNode.Parse(Charts.Line(table, "ratio", "score", "method", "task").ToJson())!;
+        var data = fig["data"]!.AsArray();
+        Assert.Equal(3, data.Count);
+        Assert.Equal("x2", data[2]!["xaxis"]!.GetValue<string>());
+        Assert.Equal([0.1, 0.3], data[2]!["x"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.NotNull(fig["layout"]!["xaxis2"]!["domain"]);
+    }
+
+    [Fact]
+    public void Offline_html_embeds_plotly_and_the_figure()
+    {
+        var html = new PlotlyFigure("t</script>x").AddTrace(new JsonObject { ["type"] = "bar", ["x"] = new JsonArray("a"), ["y"] = new JsonArray(1) }).ToHtml();
+        Assert.Contains(PlotlyJs.Source()[..200], html);
+        Assert.DoesNotContain("http://", html.Replace(PlotlyJs.Source(), ""));
+        Assert.DoesNotContain("t</script>x", html); // the title cannot close the script element early
+        Assert.Contains("t&lt;/script&gt;x", html);
+    }
+
+    [Theory]
+    [InlineData(typeof(ResultTable))]
+    [InlineData(typeof(PlotlyFigure))]
+    [InlineData(typeof(DisplayCard))]
+    public void Types_carry_the_formatter_source_dotnet_interactive_discovers_by_convention(Type type)
+    {
+        // What Microsoft.DotNet.Interactive.Formatting does for convention-based sources: match the attribute by
+        // type name, read FormatterSourceType, Activator.CreateInstance it, call CreateTypeFormatters(), and use
+        // each object's MimeType / Type properties and public Format(object, TextWriter) method.
+        var attribute = type.GetCustomAttributes(true).Single(a => a.GetType().Name == "TypeFormatterSourceAttribute");
+        var sourceType = (Type)attribute.GetType().GetProperty("FormatterSourceType")!.GetValue(attribute)!;
+        var source = Activator.CreateInstance(sourceType)!;
+        var formatters = ((System.Collections.IEnumerable)sourceType.GetMethod("CreateTypeFormatters")!.Invoke(source, null)!).Cast<object>()
+            .Where(f => ((Type)f.GetType().GetProperty("Type")!.GetValue(f)!).IsAssignableFrom(type)).ToList();
+        Assert.Equal(["text/html", "text/plain"], formatters.Select(f => (string)f.GetType().GetProperty("MimeType")!.GetValue(f)!));
+        var format = formatters[0].GetType().GetMethod("Format", [typeof(object), typeof(TextWriter)])!;
+        Assert.Equal(typeof(bool), format.ReturnType);
+        var writer = new StringWriter();
+        Assert.False((bool)format.Invoke(formatters[0], ["not mine", writer])!);
+    }
+
+    [Fact]
+    public void Table_html_escapes_values()
+    {
+        var table = new ResultTable([new("name", ColumnType.String)], [["<b>x</b>"]]);
+        Assert.Contains("&lt;b&gt;x&lt;/b&gt;", Rich.Html(table));
+        Assert.Contains("<b>x</b>", Rich.Text(table));
+    }
+}
