@@ -6,6 +6,7 @@ foreach (var command in new[]
 {
     QuickstartCommand.Create(), InspectCommand.Create(), TokenizeCommand.Create(), ScoreCommand.Create(),
     GenerateCommand.Create(), InitRandomCommand.Create(), BenchCommand.Create(),
+    CalibrateCommand.Create(), PruneCommand.Create(), PerplexityCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
