@@ -101,12 +101,12 @@ public static class PrunedCheckpointWriter
         if (addAttentionBiases)
         {
             config["attention_bias"] = true;
-            notes.Add("FLAP bias compensation: config attention_bias set to true; q/k/v biases are zeros, o_proj.bias holds the compensation. Stock LlamaForCausalLM loads it.");
+            notes.Add("FLAP bias compensation: config attention_bias set to true; q/k/v biases are zeros, o_proj.bias holds the compensation (transformers LlamaAttention gives q/k/v/o a bias when attention_bias is true; check with tools/reference/check_pruned.py).");
         }
         if (addMlpBiases)
         {
             config["mlp_bias"] = true;
-            notes.Add("FLAP bias compensation: config mlp_bias set to true; gate/up biases are zeros, down_proj.bias holds the compensation. Stock LlamaForCausalLM loads it.");
+            notes.Add("FLAP bias compensation: config mlp_bias set to true; gate/up biases are zeros, down_proj.bias holds the compensation (transformers LlamaMLP gives gate/up/down a bias when mlp_bias is true; check with tools/reference/check_pruned.py).");
         }
         if ((attentionBias || mlpBias) && names.HasOutputBiases) notes.Add("FLAP bias compensation added to the existing output-projection biases.");
 
