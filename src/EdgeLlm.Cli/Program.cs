@@ -19,6 +19,9 @@ foreach (var command in new[]
     NotebookCommand.Create(),
     ResultsCommand.Create(),
     SubmissionCommand.Create(),
+    CalibrateCommand.Create(),
+    PerplexityCommand.Create(),
+    PruneCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

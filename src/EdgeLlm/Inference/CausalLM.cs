@@ -34,6 +34,9 @@ public abstract class CausalLM : IDisposable
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 
+    /// <summary>Receives block inputs/outputs and each projection's input during forward calls; null (the default) costs nothing.</summary>
+    public IActivationObserver? Observer { get; set; }
+
     /// <summary>Opens the model folder and builds the engine for its architecture.</summary>
     public static CausalLM Load(string directory, EngineOptions? options = null)
     {
@@ -80,7 +83,9 @@ public abstract class CausalLM : IDisposable
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            Observer?.BlockInput(layer, x, state.Rows, dim);
             Block(layer, state, x);
+            Observer?.BlockOutput(layer, x, state.Rows, dim);
         }
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
         FinalNorm(x, state.Rows);

@@ -13,7 +13,8 @@ public sealed class Llama : CausalLM
     private sealed record Layer(
         float[] InputLayernorm, TensorView QProj, TensorView KProj, TensorView VProj, TensorView OProj,
         float[]? QBias, float[]? KBias, float[]? VBias, float[]? OBias,
-        float[] PostAttentionLayernorm, TensorView GateProj, TensorView UpProj, TensorView DownProj);
+        float[] PostAttentionLayernorm, TensorView GateProj, TensorView UpProj, TensorView DownProj,
+        float[]? GateBias, float[]? UpBias, float[]? DownBias);
 
     private readonly Layer[] layers;
     private readonly float[] norm;
@@ -28,6 +29,7 @@ public sealed class Llama : CausalLM
         {
             string p = $"model.layers.{i}.";
             float[]? Bias(string name, int n) => c.AttentionBias ? Vector(p + name, n) : null;
+            float[]? MlpBias(string name, int n) => c.MlpBias ? Vector(p + name, n) : null;
             layers[i] = new Layer(
                 Vector(p + "input_layernorm.weight", c.HiddenSize),
                 Matrix(p + "self_attn.q_proj.weight", q, c.HiddenSize),
@@ -39,7 +41,9 @@ public sealed class Llama : CausalLM
                 Vector(p + "post_attention_layernorm.weight", c.HiddenSize),
                 Matrix(p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize),
                 Matrix(p + "mlp.up_proj.weight", c.IntermediateSize, c.HiddenSize),
-                Matrix(p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize));
+                Matrix(p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize),
+                MlpBias("mlp.gate_proj.bias", c.IntermediateSize), MlpBias("mlp.up_proj.bias", c.IntermediateSize),
+                MlpBias("mlp.down_proj.bias", c.HiddenSize));
         }
         norm = Vector("model.norm.weight", c.HiddenSize);
         rope = CreateRope(c.Rope);
@@ -54,6 +58,7 @@ public sealed class Llama : CausalLM
 
         var h = s.Buffer("h", dim);
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.InputLayernorm, eps, h, dim);
+        Observer?.ProjectionInput(layer, Projection.QueryKeyValue, h, rows, dim);
         var q = s.Buffer("q", qWidth);
         var k = s.Buffer("k", kvWidth);
         var v = s.Buffer("v", kvWidth);
@@ -67,16 +72,19 @@ public sealed class Llama : CausalLM
         }
         var attn = s.Buffer("attn", qWidth);
         Attention.Run(s, layer, c.NumHeads, c.NumKvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, qWidth);
         MatMul.Linear(attn, rows, w.OProj, w.OBias, h);
         Residual.Add(x, h, rows * dim);
 
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.PostAttentionLayernorm, eps, h, dim);
+        Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
         var gate = s.Buffer("gate", c.IntermediateSize);
         var up = s.Buffer("up", c.IntermediateSize);
-        MatMul.Linear(h, rows, w.GateProj, default, gate);
-        MatMul.Linear(h, rows, w.UpProj, default, up);
+        MatMul.Linear(h, rows, w.GateProj, w.GateBias, gate);
+        MatMul.Linear(h, rows, w.UpProj, w.UpBias, up);
         Ops.SiluMultiply(gate.AsSpan(0, rows * c.IntermediateSize), up);
-        MatMul.Linear(gate, rows, w.DownProj, default, h);
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, gate, rows, c.IntermediateSize);
+        MatMul.Linear(gate, rows, w.DownProj, w.DownBias, h);
         Residual.Add(x, h, rows * dim);
     }
 

@@ -49,6 +49,7 @@ public sealed class Phi : CausalLM
 
         var h = s.Buffer("h", dim);
         Ops.LayerNorm(x.AsSpan(0, rows * dim), w.InputLayernormWeight, w.InputLayernormBias, (float)c.NormEps, h, dim);
+        Observer?.ProjectionInput(layer, Projection.QueryKeyValue, h, rows, dim);
         var q = s.Buffer("q", qWidth);
         var k = s.Buffer("k", kvWidth);
         var v = s.Buffer("v", kvWidth);
@@ -63,11 +64,13 @@ public sealed class Phi : CausalLM
         var attn = s.Buffer("attn", qWidth);
         Attention.Run(s, layer, c.NumHeads, c.NumKvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
         var attnOut = s.Buffer("attn_out", dim);
+        Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, qWidth);
         MatMul.Linear(attn, rows, w.Dense, w.DenseBias, attnOut);
 
         var ff = s.Buffer("ff", c.IntermediateSize);
         MatMul.Linear(h, rows, w.Fc1, w.Fc1Bias, ff);
         Ops.Activate(c.HiddenAct, ff.AsSpan(0, rows * c.IntermediateSize));
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, ff, rows, c.IntermediateSize);
         MatMul.Linear(ff, rows, w.Fc2, w.Fc2Bias, h);
         Residual.Add(x, attnOut, rows * dim);
         Residual.Add(x, h, rows * dim);

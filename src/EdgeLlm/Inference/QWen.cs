@@ -82,6 +82,7 @@ public sealed class QWen : CausalLM
 
         var h = s.Buffer("h", dim);
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.Ln1, eps, h, dim);
+        Observer?.ProjectionInput(layer, Projection.QueryKeyValue, h, rows, dim);
         var qkv = s.Buffer("qkv", 3 * width);
         MatMul.Linear(h, rows, w.CAttn, w.CAttnBias, qkv);
         var q = s.Buffer("q", width);
@@ -102,15 +103,18 @@ public sealed class QWen : CausalLM
         }
         var attn = s.Buffer("attn", width);
         Attention.Run(s, layer, c.NumHeads, c.NumHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, width);
         MatMul.Linear(attn, rows, w.AttnCProj, default, h);
         Residual.Add(x, h, rows * dim);
 
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.Ln2, eps, h, dim);
+        Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
         var a1 = s.Buffer("w1", c.IntermediateSize);
         var a2 = s.Buffer("w2", c.IntermediateSize);
         MatMul.Linear(h, rows, w.W1, default, a1);
         MatMul.Linear(h, rows, w.W2, default, a2);
         Ops.SiluMultiply(a2.AsSpan(0, rows * c.IntermediateSize), a1);
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, a2, rows, c.IntermediateSize);
         MatMul.Linear(a2, rows, w.MlpCProj, default, h);
         Residual.Add(x, h, rows * dim);
     }

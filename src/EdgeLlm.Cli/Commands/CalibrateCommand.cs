@@ -1,0 +1,51 @@
+using System.CommandLine;
+using EdgeLlm.Calibration;
+using EdgeLlm.Inference;
+using EdgeLlm.Tokenization;
+
+namespace EdgeLlm.Cli.Commands;
+
+internal static class CalibrateCommand
+{
+    public static Option<string> Data() => new("--data") { Description = "Calibration text: a C4 shard (.json.gz / JSON lines) or an Alpaca JSON array." };
+    public static Option<int> Samples() => new("--samples") { Description = "Number of calibration windows.", DefaultValueFactory = _ => 128 };
+    public static Option<int> SeqLen() => new("--seqlen") { Description = "Tokens per calibration window.", DefaultValueFactory = _ => 2048 };
+    public static Option<int> Seed() => new("--seed") { Description = "Seed of Python's random, as in Wanda/SparseGPT's get_c4.", DefaultValueFactory = _ => 0 };
+
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var data = Data(); data.Required = true;
+        var samples = Samples(); var seqlen = SeqLen(); var seed = Seed();
+        var output = new Option<string>("--out") { Description = "Statistics file to write (safetensors); an existing one for the same samples is resumed.", Required = true };
+        var saveEvery = new Option<int>("--save-every") { Description = "Save the statistics every N samples.", DefaultValueFactory = _ => 16 };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var json = CommonOptions.Json();
+        var command = new Command("calibrate", "One calibration pass: activation statistics that every pruning method reads.") { model, data, samples, seqlen, seed, output, saveEvery, quiet, json };
+        command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
+        {
+            using var lm = CausalLM.Load(parse.GetValue(model)!);
+            var windows = Sample(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
+            var log = Output.Progress(parse.GetValue(quiet));
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var stats = Calibrator.Run(lm, windows, parse.GetValue(output), parse.GetValue(saveEvery),
+                new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), token);
+            var influence = Enumerable.Range(0, stats.NumLayers).Select(stats.BlockInfluence).ToArray();
+            Output.Write(new { Statistics = parse.GetValue(output), stats.SamplesDone, stats.Fingerprint, BlockInfluence = influence, Seconds = started.Elapsed.TotalSeconds },
+                parse.GetValue(json), () =>
+                {
+                    Console.WriteLine($"{stats.SamplesDone} samples → {parse.GetValue(output)} ({started.Elapsed.TotalSeconds:F1} s)");
+                    for (int i = 0; i < influence.Length; i++) Console.WriteLine($"layer {i,3}  block influence {influence[i]:F5}");
+                });
+            return 0;
+        })));
+        return command;
+    }
+
+    public static IReadOnlyList<int[]> Sample(string modelDir, string dataPath, int samples, int seqlen, int seed, CancellationToken token)
+    {
+        var tokenizer = Tokenizers.Load(modelDir);
+        var docs = TextDocuments.Read(dataPath);
+        return CalibrationSampler.Sample(docs, tokenizer, samples, seqlen, seed, cancellationToken: token);
+    }
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using EdgeLlm.Calibration;
+using EdgeLlm.Inference;
+using EdgeLlm.Tokenization;
+
+namespace EdgeLlm.Cli.Commands;
+
+internal static class PerplexityCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var data = new Option<string>("--data") { Description = "Validation text (C4 validation shard, .json.gz or JSON lines).", Required = true };
+        var docs = new Option<int>("--docs") { Description = "Use at most the first N documents.", DefaultValueFactory = _ => 1100 };
+        var seqlen = new Option<int>("--seqlen") { Description = "Tokens per window.", DefaultValueFactory = _ => 2048 };
+        var windows = new Option<int>("--windows") { Description = "Score at most this many windows.", DefaultValueFactory = _ => 256 };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var json = CommonOptions.Json();
+        var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, json };
+        command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
+        {
+            string dir = parse.GetValue(model)!;
+            using var lm = CausalLM.Load(dir);
+            var texts = TextDocuments.ReadC4(parse.GetValue(data)!, parse.GetValue(docs));
+            var w = Perplexity.Windows(texts, Tokenizers.Load(dir), parse.GetValue(seqlen), parse.GetValue(windows), token);
+            var log = Output.Progress(parse.GetValue(quiet));
+            var result = Perplexity.Evaluate(lm, w, new Progress<CalibrationProgress>(p => log.Report($"windows {p.SamplesDone}/{p.SamplesTotal}")), token);
+            Output.Write(new { result.Perplexity, Windows = w.Count, result.SeqLength, result.Tokens, Parameters = lm.Checkpoint.ParameterCount },
+                parse.GetValue(json), () => Console.WriteLine($"perplexity {result.Perplexity:F4} over {w.Count} windows of {result.SeqLength} tokens ({lm.Checkpoint.ParameterCount:N0} parameters)"));
+            return 0;
+        })));
+        return command;
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using EdgeLlm.Calibration;
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Inference;
+using EdgeLlm.Pruning;
+
+namespace EdgeLlm.Cli.Commands;
+
+internal static class PruneCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var method = new Option<string>("--method") { Description = "l1, wanda-sp, flap or shortgpt.", Required = true };
+        var ratio = new Option<double>("--ratio") { Description = "Fraction of KV groups and MLP channels per layer (shortgpt: of layers) to remove.", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for the pruned model.", Required = true };
+        var stats = new Option<string>("--stats") { Description = "Calibration statistics from 'edgellm calibrate'." };
+        var data = CalibrateCommand.Data();
+        data.Description += " Calibrates here when --stats is not given.";
+        var samples = CalibrateCommand.Samples(); var seqlen = CalibrateCommand.SeqLen(); var seed = CalibrateCommand.Seed();
+        var noBias = new Option<bool>("--no-bias-compensation") { Description = "FLAP without adding the removed channels' mean output to the biases." };
+        var writeCheck = new Option<string>("--write-check") { Description = "Comma-separated token ids: write edgellm-logits.safetensors (EdgeLlm's logits of the pruned model) for tools/reference/check_pruned.py." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var json = CommonOptions.Json();
+        var command = new Command("prune", "Structured pruning to a smaller FP16/FP32 checkpoint that stock loaders read.")
+            { model, method, ratio, output, stats, data, samples, seqlen, seed, noBias, writeCheck, quiet, json };
+        command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
+        {
+            string dir = parse.GetValue(model)!, outDir = parse.GetValue(output)!;
+            var m = PruningMethods.Parse(parse.GetValue(method)!);
+            var log = Output.Progress(parse.GetValue(quiet));
+            CalibrationStatistics? statistics = null;
+            string? note = null;
+            if (m.NeedsCalibration())
+            {
+                if (parse.GetValue(stats) is { } statsPath)
+                {
+                    statistics = CalibrationStatistics.Load(statsPath);
+                    note = $"{statsPath} ({statistics.SamplesDone} samples, {statistics.Fingerprint})";
+                }
+                else if (parse.GetValue(data) is { } dataPath)
+                {
+                    using var lm = CausalLM.Load(dir);
+                    var windows = CalibrateCommand.Sample(dir, dataPath, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
+                    statistics = Calibrator.Run(lm, windows, progress: new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), cancellationToken: token);
+                    note = $"{dataPath}: {windows.Count} windows of {parse.GetValue(seqlen)} tokens, seed {parse.GetValue(seed)}";
+                }
+                else throw new ArgumentException($"{m.Name()} needs calibration: pass --stats FILE or --data FILE.");
+            }
+            PruningResult result;
+            using (var source = Checkpoint.Open(dir))
+            {
+                var plan = StructuredPruner.Plan(source, m, parse.GetValue(ratio), statistics, !parse.GetValue(noBias), log, token);
+                result = PrunedCheckpointWriter.Save(source, plan, outDir, note, progress: log);
+            }
+            string? checkFile = null;
+            if (parse.GetValue(writeCheck) is { } ids)
+                checkFile = PruningCheck.Write(outDir, CommonOptions.ParseIds(ids));
+            Output.Write(new { result.Directory, Method = m.Name(), Ratio = parse.GetValue(ratio), result.ParametersBefore, result.ParametersAfter,
+                result.Layers, result.KvHeads, result.IntermediateSize, Check = checkFile }, parse.GetValue(json), () =>
+                Console.WriteLine($"{m.Name()} {parse.GetValue(ratio):P0}: {result.ParametersBefore:N0} → {result.ParametersAfter:N0} parameters " +
+                    $"({result.Layers} layers, {result.KvHeads} KV heads, MLP {result.IntermediateSize}) in {result.Directory}" + (checkFile != null ? $"; check file {checkFile}" : "")));
+            return 0;
+        })));
+        return command;
+    }
+}

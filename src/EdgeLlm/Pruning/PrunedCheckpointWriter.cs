@@ -1,0 +1,182 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Pruning;
+
+/// <summary>What <see cref="PrunedCheckpointWriter.Save"/> wrote.</summary>
+public sealed record PruningResult(string Directory, long ParametersBefore, long ParametersAfter, int Layers, int KvHeads, int IntermediateSize,
+    IReadOnlyList<string> Files);
+
+/// <summary>
+/// Writes the pruned model as an ordinary Hugging Face folder in the source's dtype: sliced tensors are
+/// streamed a row at a time from the memory-mapped source (16-bit values pass through float32 exactly),
+/// remaining layers are renumbered, config.json is edited, and pruning.json records the plan.
+/// </summary>
+public static class PrunedCheckpointWriter
+{
+    private static readonly string[] SideFiles =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "qwen.tiktoken", "vocab.json", "merges.txt"];
+
+    public static PruningResult Save(Checkpoint source, PruningPlan plan, string directory, string? calibrationNote = null,
+        long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<string>? progress = null)
+    {
+        var c = source.Config;
+        var names = BlockNames.For(c);
+        if (Path.GetFullPath(directory) == Path.GetFullPath(source.Directory))
+            throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source.");
+        int groups = c.NumHeads / c.NumKvHeads, hd = c.HeadDim;
+        int keptKv = plan.KeptKvHeads.Where((_, i) => !plan.RemovedLayers.Contains(i)).Select(k => k.Length).Distinct().Single();
+        int keptChannels = plan.KeptChannels.Where((_, i) => !plan.RemovedLayers.Contains(i)).Select(k => k.Length).Distinct().Single();
+        var layerMap = new Dictionary<int, int>();
+        for (int i = 0, next = 0; i < c.NumLayers; i++) if (!plan.RemovedLayers.Contains(i)) layerMap[i] = next++;
+
+        bool attentionBias = plan.AttentionBiasCompensation?.Any(b => b != null) == true;
+        bool mlpBias = plan.MlpBiasCompensation?.Any(b => b != null) == true;
+        if ((attentionBias || mlpBias) && c.Architecture == Architecture.Qwen2)
+            throw new NotSupportedException("FLAP bias compensation cannot be stored for Qwen2ForCausalLM (its o_proj and MLP have no bias in transformers); prune without bias compensation.");
+        // Llama: transformers' attention_bias adds biases to q, k, v and o; mlp_bias to gate, up and down. Zero biases fill the ones FLAP does not need.
+        bool addAttentionBiases = attentionBias && !names.HasOutputBiases && !c.AttentionBias;
+        bool addMlpBiases = mlpBias && !names.HasOutputBiases && !c.MlpBias;
+
+        var tensors = new List<TensorData>();
+        foreach (var (name, view) in source.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (!TryParseLayer(name, names.LayerPrefix, out int layer, out string rest)) { tensors.Add(TensorData.FromView(view)); continue; }
+            if (!layerMap.TryGetValue(layer, out int newLayer)) continue;
+            string newName = $"{names.LayerPrefix}{newLayer}.{rest}";
+            var kv = plan.KeptKvHeads[layer];
+            var qRows = kv.SelectMany(g => Enumerable.Range(g * groups * hd, groups * hd)).ToArray();
+            var kvRows = kv.SelectMany(g => Enumerable.Range(g * hd, hd)).ToArray();
+            var channels = plan.KeptChannels[layer];
+            string module = rest[..rest.LastIndexOf('.')], kind = rest[(rest.LastIndexOf('.') + 1)..];
+            int[]? rows = null, cols = null;
+            if (module == names.Q) rows = qRows;
+            else if (module == names.K || module == names.V) rows = kvRows;
+            else if (module == names.Out && kind == "weight") cols = qRows;
+            else if (names.MlpRows.Contains(module)) rows = channels;
+            else if (module == names.MlpDown && kind == "weight") cols = channels;
+
+            float[]? compensation = module == names.Out && kind == "bias" ? plan.AttentionBiasCompensation?[layer]
+                : module == names.MlpDown && kind == "bias" ? plan.MlpBiasCompensation?[layer] : null;
+            if (compensation != null)
+            {
+                var values = view.ToFloatArray();
+                for (int i = 0; i < values.Length; i++) values[i] += compensation[i];
+                tensors.Add(TensorData.FromFloats(newName, view.Shape, values, view.DType));
+            }
+            else tensors.Add(rows == null && cols == null ? TensorData.FromView(view, name: newName) : Slice(view, newName, rows, cols));
+        }
+        var dtype = source.DType;
+        foreach (var (layer, newLayer) in layerMap)
+        {
+            string P(string module) => $"{names.LayerPrefix}{newLayer}.{module}.bias";
+            int qWidth = keptKv * groups * hd, kvWidth = keptKv * hd;
+            if (addAttentionBiases)
+            {
+                tensors.Add(TensorData.FromFloats(P(names.Q), [qWidth], new float[qWidth], dtype));
+                tensors.Add(TensorData.FromFloats(P(names.K), [kvWidth], new float[kvWidth], dtype));
+                tensors.Add(TensorData.FromFloats(P(names.V), [kvWidth], new float[kvWidth], dtype));
+                tensors.Add(TensorData.FromFloats(P(names.Out), [c.HiddenSize], plan.AttentionBiasCompensation![layer] ?? new float[c.HiddenSize], dtype));
+            }
+            if (addMlpBiases)
+            {
+                foreach (var m in names.MlpRows) tensors.Add(TensorData.FromFloats(P(m), [keptChannels], new float[keptChannels], dtype));
+                tensors.Add(TensorData.FromFloats(P(names.MlpDown), [c.HiddenSize], plan.MlpBiasCompensation![layer] ?? new float[c.HiddenSize], dtype));
+            }
+        }
+
+        var config = (JsonObject)c.Raw.DeepClone();
+        config["num_hidden_layers"] = layerMap.Count;
+        config["intermediate_size"] = keptChannels;
+        if (names.CanPruneHeads)
+        {
+            config["num_attention_heads"] = keptKv * groups;
+            config["num_key_value_heads"] = keptKv;
+            config["head_dim"] = hd; // no longer hidden_size / num_attention_heads
+        }
+        if (config["layer_types"] is JsonArray types && types.Count == c.NumLayers)
+            config["layer_types"] = new JsonArray(layerMap.Keys.Order().Select(i => types[i]?.DeepClone()).ToArray());
+        var notes = new List<string>(plan.Notes);
+        if (addAttentionBiases)
+        {
+            config["attention_bias"] = true;
+            notes.Add("FLAP bias compensation: config attention_bias set to true; q/k/v biases are zeros, o_proj.bias holds the compensation (transformers LlamaAttention gives q/k/v/o a bias when attention_bias is true; check with tools/reference/check_pruned.py).");
+        }
+        if (addMlpBiases)
+        {
+            config["mlp_bias"] = true;
+            notes.Add("FLAP bias compensation: config mlp_bias set to true; gate/up biases are zeros, down_proj.bias holds the compensation (transformers LlamaMLP gives gate/up/down a bias when mlp_bias is true; check with tools/reference/check_pruned.py).");
+        }
+        if ((attentionBias || mlpBias) && names.HasOutputBiases) notes.Add("FLAP bias compensation added to the existing output-projection biases.");
+
+        progress?.Report($"writing {tensors.Count} tensors to {directory}");
+        var files = CheckpointWriter.Save(directory, config, tensors, maxShardBytes, progress).ToList();
+        foreach (var side in SideFiles)
+        {
+            var from = Path.Combine(source.Directory, side);
+            if (!File.Exists(from)) continue;
+            var to = Path.Combine(directory, side);
+            AtomicFile.Write(to, fs => { using var input = File.OpenRead(from); input.CopyTo(fs); });
+            files.Add(to);
+        }
+        long before = source.ParameterCount, after = tensors.Sum(t => t.ByteLength / t.DType.SizeOf());
+        var report = new JsonObject
+        {
+            ["method"] = plan.Method.Name(),
+            ["ratio"] = plan.Ratio,
+            ["source"] = source.Directory,
+            ["calibration"] = calibrationNote,
+            ["parameters_before"] = before,
+            ["parameters_after"] = after,
+            ["num_hidden_layers"] = layerMap.Count,
+            ["num_key_value_heads"] = names.CanPruneHeads ? keptKv : c.NumKvHeads,
+            ["intermediate_size"] = keptChannels,
+            ["removed_layers"] = new JsonArray(plan.RemovedLayers.Select(i => (JsonNode)i).ToArray()),
+            ["kept_kv_heads"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptKvHeads[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
+            ["kept_channels"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptChannels[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
+            ["layer_scores"] = plan.LayerScores == null ? null : new JsonArray(plan.LayerScores.Select(s => (JsonNode)s).ToArray()),
+            ["uniform_shapes"] = true,
+            ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
+        };
+        var reportPath = Path.Combine(directory, "pruning.json");
+        AtomicFile.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        files.Add(reportPath);
+        return new PruningResult(directory, before, after, layerMap.Count, names.CanPruneHeads ? keptKv : c.NumKvHeads, keptChannels, files);
+    }
+
+    private static bool TryParseLayer(string name, string prefix, out int layer, out string rest)
+    {
+        layer = -1; rest = "";
+        if (!name.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        int dot = name.IndexOf('.', prefix.Length);
+        if (dot < 0 || !int.TryParse(name.AsSpan(prefix.Length, dot - prefix.Length), out layer)) return false;
+        rest = name[(dot + 1)..];
+        return true;
+    }
+
+    /// <summary>Selected rows and/or columns of a 1-D or 2-D tensor, streamed in its own dtype.</summary>
+    internal static TensorData Slice(TensorView view, string name, int[]? rows, int[]? cols)
+    {
+        if (view.Rank == 1)
+        {
+            var all = view.ToFloatArray();
+            var picked = (rows ?? cols)!.Select(i => all[i]).ToArray();
+            return TensorData.FromFloats(name, [picked.Length], picked, view.DType);
+        }
+        int outRows = rows?.Length ?? view.Rows, outCols = cols?.Length ?? view.RowLength;
+        var source = new float[view.RowLength];
+        int cachedRow = -1;
+        return TensorData.Generate(name, [outRows, outCols], view.DType, (start, span) =>
+        {
+            for (int e = 0; e < span.Length; e++)
+            {
+                long index = start + e;
+                int r = (int)(index / outCols), col = (int)(index % outCols);
+                int sr = rows?[r] ?? r;
+                if (sr != cachedRow) { view.RowToFloat(sr, source); cachedRow = sr; }
+                span[e] = source[cols?[col] ?? col];
+            }
+        });
+    }
+}
