@@ -101,7 +101,7 @@ public class CliContractTests : IDisposable
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("edgellm: ", r.Stderr);
         Assert.Contains("nope", r.Stderr);
-        Assert.Contains("model folder not found", r.Stderr);
+        Assert.Contains("does not exist", r.Stderr);
     }
 
     [Fact]
