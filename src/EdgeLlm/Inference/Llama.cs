@@ -62,9 +62,7 @@ public sealed class Llama : CausalLM
         var q = s.Buffer("q", qWidth);
         var k = s.Buffer("k", kvWidth);
         var v = s.Buffer("v", kvWidth);
-        MatMul.Linear(h, rows, w.QProj, w.QBias, q);
-        MatMul.Linear(h, rows, w.KProj, w.KBias, k);
-        MatMul.Linear(h, rows, w.VProj, w.VBias, v);
+        MatMul.Linear(h, rows, new LinearTarget(w.QProj, w.QBias, q), new LinearTarget(w.KProj, w.KBias, k), new LinearTarget(w.VProj, w.VBias, v));
         for (int r = 0; r < rows; r++)
         {
             rope.Apply(q.AsSpan(r * qWidth, qWidth), c.NumHeads, c.HeadDim, s.RowPosition[r]);
@@ -80,8 +78,7 @@ public sealed class Llama : CausalLM
         Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
         var gate = s.Buffer("gate", c.IntermediateSize);
         var up = s.Buffer("up", c.IntermediateSize);
-        MatMul.Linear(h, rows, w.GateProj, w.GateBias, gate);
-        MatMul.Linear(h, rows, w.UpProj, w.UpBias, up);
+        MatMul.Linear(h, rows, new LinearTarget(w.GateProj, w.GateBias, gate), new LinearTarget(w.UpProj, w.UpBias, up));
         Ops.SiluMultiply(gate.AsSpan(0, rows * c.IntermediateSize), up);
         Observer?.ProjectionInput(layer, Projection.MlpOutput, gate, rows, c.IntermediateSize);
         MatMul.Linear(gate, rows, w.DownProj, w.DownBias, h);

@@ -53,9 +53,10 @@ public sealed class Phi : CausalLM
         var q = s.Buffer("q", qWidth);
         var k = s.Buffer("k", kvWidth);
         var v = s.Buffer("v", kvWidth);
-        MatMul.Linear(h, rows, w.QProj, w.QBias, q);
-        MatMul.Linear(h, rows, w.KProj, w.KBias, k);
-        MatMul.Linear(h, rows, w.VProj, w.VBias, v);
+        var ff = s.Buffer("ff", c.IntermediateSize);
+        // Attention and MLP read the same normed input (Phi's parallel block): one dispatch for all four.
+        MatMul.Linear(h, rows, new LinearTarget(w.QProj, w.QBias, q), new LinearTarget(w.KProj, w.KBias, k),
+            new LinearTarget(w.VProj, w.VBias, v), new LinearTarget(w.Fc1, w.Fc1Bias, ff));
         for (int r = 0; r < rows; r++)
         {
             rope.Apply(q.AsSpan(r * qWidth, qWidth), c.NumHeads, c.HeadDim, s.RowPosition[r]);
@@ -67,8 +68,6 @@ public sealed class Phi : CausalLM
         Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, qWidth);
         MatMul.Linear(attn, rows, w.Dense, w.DenseBias, attnOut);
 
-        var ff = s.Buffer("ff", c.IntermediateSize);
-        MatMul.Linear(h, rows, w.Fc1, w.Fc1Bias, ff);
         Ops.Activate(c.HiddenAct, ff.AsSpan(0, rows * c.IntermediateSize));
         Observer?.ProjectionInput(layer, Projection.MlpOutput, ff, rows, c.IntermediateSize);
         MatMul.Linear(ff, rows, w.Fc2, w.Fc2Bias, h);

@@ -111,8 +111,7 @@ public sealed class QWen : CausalLM
         Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
         var a1 = s.Buffer("w1", c.IntermediateSize);
         var a2 = s.Buffer("w2", c.IntermediateSize);
-        MatMul.Linear(h, rows, w.W1, default, a1);
-        MatMul.Linear(h, rows, w.W2, default, a2);
+        MatMul.Linear(h, rows, new LinearTarget(w.W1, null, a1), new LinearTarget(w.W2, null, a2));
         Ops.SiluMultiply(a2.AsSpan(0, rows * c.IntermediateSize), a1);
         Observer?.ProjectionInput(layer, Projection.MlpOutput, a2, rows, c.IntermediateSize);
         MatMul.Linear(a2, rows, w.MlpCProj, default, h);

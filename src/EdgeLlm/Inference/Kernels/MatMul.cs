@@ -41,6 +41,47 @@ public static unsafe class MatMul
             Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py));
     }
 
+    /// <summary>
+    /// Several products of the same input at once (q/k/v, gate/up): one parallel dispatch over all of
+    /// their rows, so the threads meet once instead of once per matrix.
+    /// </summary>
+    public static void Linear(float[] x, int m, params LinearTarget[] targets)
+    {
+        var handles = new List<System.Runtime.InteropServices.GCHandle>();
+        try
+        {
+            float* Pin(float[]? a)
+            {
+                if (a == null) return null;
+                var h = System.Runtime.InteropServices.GCHandle.Alloc(a, System.Runtime.InteropServices.GCHandleType.Pinned);
+                handles.Add(h);
+                return (float*)h.AddrOfPinnedObject();
+            }
+            float* px = Pin(x);
+            var problems = new Problem[targets.Length];
+            for (int i = 0; i < targets.Length; i++)
+            {
+                var t = targets[i];
+                int n = t.Weight.Rows, k = t.Weight.RowLength;
+                if (x.Length < m * k || t.Output.Length < m * n || (t.Bias != null && t.Bias.Length != n))
+                    throw new ArgumentException($"Shapes do not fit '{t.Weight.Name}' ({m}×{k} → {m}×{n}).");
+                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output));
+            }
+            var slices = new List<(int Problem, int R0, int R1)>();
+            for (int i = 0; i < problems.Length; i++)
+            {
+                int rowsPerTask = RowsPerTask(problems[i]);
+                for (int r = 0; r < problems[i].N; r += rowsPerTask)
+                    slices.Add((i, r, Math.Min(problems[i].N, r + rowsPerTask)));
+            }
+            Parallel.For(0, slices.Count, j => Run(problems[slices[j].Problem], slices[j].R0, slices[j].R1));
+        }
+        finally
+        {
+            foreach (var h in handles) h.Free();
+        }
+    }
+
     /// <summary>y = x·Wᵀ for float32 arrays (W [n, k]); used by the GEMM benchmark and tests.</summary>
     public static void Linear(ReadOnlySpan<float> x, int m, ReadOnlySpan<float> w, int n, Span<float> y)
     {
@@ -60,10 +101,12 @@ public static unsafe class MatMul
         public float* Y { get; } = y;
     }
 
+    private static int RowsPerTask(Problem p) => p.M <= GemvMaxRows
+        ? Math.Max(GemvRowsPerTask, p.N / (Environment.ProcessorCount * GemvTasksPerCore) + 1) : BlockRows;
+
     private static void Dispatch(Problem p)
     {
-        int rowsPerTask = p.M <= GemvMaxRows
-            ? Math.Max(GemvRowsPerTask, p.N / (Environment.ProcessorCount * GemvTasksPerCore) + 1) : BlockRows;
+        int rowsPerTask = RowsPerTask(p);
         int tasks = (p.N + rowsPerTask - 1) / rowsPerTask;
         if (tasks == 1 || (long)p.M * p.N * p.K < 1 << 16)
             Run(p, 0, p.N);
@@ -94,34 +137,10 @@ public static unsafe class MatMul
             for (int b = r0; b < r1; b += BlockRows) Gemm(p, b, Math.Min(r1, b + BlockRows));
     }
 
-    internal static readonly int Variant = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_VARIANT"), out var v) ? v : 0;
-
     private static void Gemv1<TLoad>(float* x, int k, byte* w, long rowBytes, int rows, float* bias, float* y) where TLoad : IWeightLoader
     {
         long elementSize = rowBytes / k;
         int r = 0;
-        if (Variant == 1)
-        for (; r + 1 < rows; r += 2)
-        {
-            byte* row0 = w + r * rowBytes, row1 = row0 + rowBytes;
-            Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
-            int i = 0;
-            for (; i <= k - 32; i += 32)
-            {
-                Sse.Prefetch0(row0 + i * elementSize + PrefetchDistance);
-                Sse.Prefetch0(row1 + i * elementSize + PrefetchDistance);
-                var x0 = Vector512.Load(x + i);
-                var x1 = Vector512.Load(x + i + 16);
-                a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row0, i), x0, a0);
-                a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row0, i + 16), x1, a1);
-                b0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row1, i), x0, b0);
-                b1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row1, i + 16), x1, b1);
-            }
-            float s0 = Vector512.Sum(a0 + a1), s1 = Vector512.Sum(b0 + b1);
-            for (; i < k; i++) { s0 += TLoad.Load1(row0, i) * x[i]; s1 += TLoad.Load1(row1, i) * x[i]; }
-            y[r] = s0 + (bias == null ? 0 : bias[r]);
-            y[r + 1] = s1 + (bias == null ? 0 : bias[r + 1]);
-        }
         for (; r < rows; r++)
         {
             byte* row = w + r * rowBytes;
@@ -129,12 +148,9 @@ public static unsafe class MatMul
             int i = 0;
             for (; i <= k - 32; i += 32)
             {
-                if (Variant != 2)
-                {
-                    byte* next = row + i * elementSize + PrefetchDistance;
-                    Sse.Prefetch0(next);
-                    if (elementSize == 4) Sse.Prefetch0(next + 64);
-                }
+                byte* next = row + i * elementSize + PrefetchDistance;
+                Sse.Prefetch0(next);
+                if (elementSize == 4) Sse.Prefetch0(next + 64);
                 a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i), Vector512.Load(x + i), a0);
                 a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i + 16), Vector512.Load(x + i + 16), a1);
             }
