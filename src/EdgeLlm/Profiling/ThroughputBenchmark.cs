@@ -58,6 +58,7 @@ public static class ThroughputBenchmark
             if (r >= options.Warmup) runs.Add(result);
             progress?.Report(r < options.Warmup ? $"warm-up {r + 1}/{options.Warmup}" : $"run {r - options.Warmup + 1}/{options.Repeats}: TPOT {result.TpotMs:F1} ms");
         }
+        limits = limits.WithBandwidthRemeasured(cancellationToken: cancellationToken);
         kvBytes = 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
 
         var layout = TensorLayout.For(config);

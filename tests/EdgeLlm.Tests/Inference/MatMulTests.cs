@@ -17,6 +17,9 @@ public class MatMulTests : IDisposable
     [InlineData(DType.F16, 7, 128, 40)]
     [InlineData(DType.BF16, 7, 128, 40)]
     [InlineData(DType.F16, 33, 1061, 21)]
+    [InlineData(DType.BF16, 8, 300, 70)]
+    [InlineData(DType.F16, 13, 257, 131)]
+    [InlineData(DType.F32, 32, 64, 9)]
     [InlineData(DType.F32, 9, 2050, 19)]
     public void LinearMatchesReference(DType dtype, int m, int k, int n)
     {

@@ -15,7 +15,7 @@ namespace EdgeLlm.Inference.Kernels;
 /// </summary>
 public static unsafe class MatMul
 {
-    private const int GemvMaxRows = 4;
+    private const int GemvMaxRows = 8;
     private const int GemvRowsPerTask = 64;
     /// <summary>Bytes ahead of the current weight that a decode step asks the core to fetch (measured best on Zen 5: docs/performance.md).</summary>
     private const int PrefetchDistance = 4096;
@@ -160,36 +160,47 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>
+    /// Batched decoding: each weight row is widened once per 16 values and multiplied into up to eight
+    /// x rows at a time; (beyond eight rows the blocked GEMM is faster: measured in docs/performance.md).
+    /// </summary>
     private static void GemvFew<TLoad>(float* x, int m, int k, byte* w, long rowBytes, int rows, float* bias, float* y, int ldy) where TLoad : IWeightLoader
     {
-        float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
         for (int r = 0; r < rows; r++)
         {
             byte* row = w + r * rowBytes;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            int i = 0;
-            for (; i <= k - 16; i += 16)
-            {
-                var wv = TLoad.Load16(row, i);
-                a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + i), a0);
-                a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x1 + i), a1);
-                if (m > 2) a2 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x2 + i), a2);
-                if (m > 3) a3 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x3 + i), a3);
-            }
-            float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
-            for (; i < k; i++)
-            {
-                float wv = TLoad.Load1(row, i);
-                s0 += wv * x[i]; s1 += wv * x1[i];
-                if (m > 2) s2 += wv * x2[i];
-                if (m > 3) s3 += wv * x3[i];
-            }
             float b = bias == null ? 0 : bias[r];
-            y[r] = s0 + b;
-            y[ldy + r] = s1 + b;
-            if (m > 2) y[2L * ldy + r] = s2 + b;
-            if (m > 3) y[3L * ldy + r] = s3 + b;
+            for (int g = 0; g < m; g += 8)
+                Rows8<TLoad>(row, x + (long)g * k, Math.Min(8, m - g), k, y + (long)g * ldy + r, ldy, b);
         }
+    }
+
+    /// <summary>Dot products of one weight row with <paramref name="m"/> ≤ 8 x rows, written to y[j·ldy].</summary>
+    private static void Rows8<TLoad>(byte* row, float* x, int m, int k, float* y, int ldy, float bias) where TLoad : IWeightLoader
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        int i = 0;
+        for (; i <= k - 16; i += 16)
+        {
+            var wv = TLoad.Load16(row, i);
+            a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + i), a0);
+            if (m > 1) a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + k + i), a1);
+            if (m > 2) a2 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 2L * k + i), a2);
+            if (m > 3) a3 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 3L * k + i), a3);
+            if (m > 4) a4 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 4L * k + i), a4);
+            if (m > 5) a5 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 5L * k + i), a5);
+            if (m > 6) a6 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 6L * k + i), a6);
+            if (m > 7) a7 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 7L * k + i), a7);
+        }
+        Span<float> sums = stackalloc float[8];
+        sums[0] = Vector512.Sum(a0); sums[1] = Vector512.Sum(a1); sums[2] = Vector512.Sum(a2); sums[3] = Vector512.Sum(a3);
+        sums[4] = Vector512.Sum(a4); sums[5] = Vector512.Sum(a5); sums[6] = Vector512.Sum(a6); sums[7] = Vector512.Sum(a7);
+        for (; i < k; i++)
+        {
+            float wv = TLoad.Load1(row, i);
+            for (int j = 0; j < m; j++) sums[j] += wv * x[(long)j * k + i];
+        }
+        for (int j = 0; j < m; j++) y[(long)j * ldy] = sums[j] + bias;
     }
 
     /// <summary>A K-blocked GEMM over weight rows [r0, r1): tiles of 4 x rows × 4 weight rows.</summary>
