@@ -92,22 +92,8 @@ public static class NumericConvert
                 Convert512(hi, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)(i + 16));
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var magic = Vector256.Create(0x77800000u).AsSingle();
-            var infIn = Vector256.Create(0x7C00u << 13);
-            var expMask = Vector256.Create(0x7FFFu << 13);
-            var infOut = Vector256.Create(0x7F800000u);
-            ref ushort s = ref MemoryMarshal.GetReference(source);
-            ref float d = ref MemoryMarshal.GetReference(destination);
-            for (; i <= source.Length - 16; i += 16)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref s, (nuint)i));
-                Convert256(lo, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)i);
-                Convert256(hi, magic, infIn, expMask, infOut).StoreUnsafe(ref d, (nuint)(i + 8));
-            }
-        }
-        for (; i < source.Length; i++) destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
+        if (i < source.Length)
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source[i..]), destination[i..]);
     }
 
     internal static Vector512<float> Convert512(Vector512<uint> h, Vector512<float> magic, Vector512<uint> infIn, Vector512<uint> expMask, Vector512<uint> infOut)
@@ -117,15 +103,6 @@ public static class NumericConvert
         var isInfNan = Vector512.GreaterThanOrEqual(shifted, infIn);
         var bits = Vector512.ConditionalSelect(isInfNan, value.AsUInt32() | infOut, value.AsUInt32());
         return (bits | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
-    }
-
-    internal static Vector256<float> Convert256(Vector256<uint> h, Vector256<float> magic, Vector256<uint> infIn, Vector256<uint> expMask, Vector256<uint> infOut)
-    {
-        var shifted = (h << 13) & expMask;
-        var value = shifted.AsSingle() * magic;
-        var isInfNan = Vector256.GreaterThanOrEqual(shifted, infIn);
-        var bits = Vector256.ConditionalSelect(isInfNan, value.AsUInt32() | infOut, value.AsUInt32());
-        return (bits | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>Round-to-nearest-even float32 → bfloat16, as PyTorch does; NaN stays NaN.</summary>

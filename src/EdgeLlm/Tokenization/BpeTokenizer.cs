@@ -1,11 +1,9 @@
 namespace EdgeLlm.Tokenization;
 
 /// <summary>Byte-level BPE tokenizer loaded from a Hugging Face tokenizer.json (GPT-2, Phi-2, Llama-3, Qwen2/3).</summary>
-public sealed class BpeTokenizer : ITokenizer
+public sealed class BpeTokenizer : CoreBackedTokenizer
 {
-    private readonly TokenizerCore core;
-
-    private BpeTokenizer(TokenizerCore core) => this.core = core;
+    private BpeTokenizer(TokenizerCore core) : base(core) { }
 
     /// <summary>Loads tokenizer.json and, when given, tokenizer_config.json (BOS/EOS and add_bos/eos_token).</summary>
     public static BpeTokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null)
@@ -21,23 +19,6 @@ public sealed class BpeTokenizer : ITokenizer
         return FromFile(Path.Combine(folder, "tokenizer.json"), File.Exists(config) ? config : null);
     }
 
-    public int VocabSize => core.VocabSize;
-    public int? BosTokenId => core.BosTokenId;
-    public int? EosTokenId => core.EosTokenId;
-    public bool AddBosToken => core.AddBosToken;
-
-    /// <summary>Whether <see cref="Encode"/> appends EOS when asked to add special tokens.</summary>
-    public bool AddEosToken => core.AddEosToken;
-
-    public IReadOnlyList<string> SpecialTokens => core.SpecialTokens;
-
-    public int[] Encode(string text, bool addSpecialTokens = false) => core.Encode(text, addSpecialTokens);
-
-    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
-
-    public string Decode(int[] ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
-
-    public string? TokenToString(int id) => core.TokenToString(id);
-
-    public int? TokenToId(string token) => core.TokenToId(token);
+    /// <summary>Whether <see cref="CoreBackedTokenizer.Encode"/> appends EOS when asked to add special tokens.</summary>
+    public bool AddEosToken => Core.AddEosToken;
 }

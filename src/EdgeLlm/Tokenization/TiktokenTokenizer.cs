@@ -7,11 +7,9 @@ namespace EdgeLlm.Tokenization;
 /// Defaults follow Qwen-7B: its split pattern, NFC normalization, and the special tokens
 /// &lt;|endoftext|&gt;, &lt;|im_start|&gt;, &lt;|im_end|&gt;, &lt;|extra_0|&gt;..&lt;|extra_204|&gt; numbered after the last rank.
 /// </summary>
-public sealed class TiktokenTokenizer : ITokenizer
+public sealed class TiktokenTokenizer : CoreBackedTokenizer
 {
-    private readonly TokenizerCore core;
-
-    private TiktokenTokenizer(TokenizerCore core) => this.core = core;
+    private TiktokenTokenizer(TokenizerCore core) : base(core) { }
 
     /// <summary>Qwen-7B's special tokens, in id order.</summary>
     public static IReadOnlyList<string> QwenSpecialTokens { get; } =
@@ -41,21 +39,4 @@ public sealed class TiktokenTokenizer : ITokenizer
             new RankBpeEncoder(ranks), new SpecialTokenSettings(null, eosToken, false, false));
         return new TiktokenTokenizer(core);
     }
-
-    public int VocabSize => core.VocabSize;
-    public int? BosTokenId => core.BosTokenId;
-    public int? EosTokenId => core.EosTokenId;
-    public bool AddBosToken => core.AddBosToken;
-    public IReadOnlyList<string> SpecialTokens => core.SpecialTokens;
-
-    public int[] Encode(string text, bool addSpecialTokens = false) => core.Encode(text, addSpecialTokens);
-
-    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
-
-    public string Decode(int[] ids, bool skipSpecialTokens = false) => core.Decode(ids, skipSpecialTokens);
-
-    /// <summary>The token's bytes in GPT-2 byte-level form (as in a tokenizer.json vocabulary).</summary>
-    public string? TokenToString(int id) => core.TokenToString(id);
-
-    public int? TokenToId(string token) => core.TokenToId(token);
 }
