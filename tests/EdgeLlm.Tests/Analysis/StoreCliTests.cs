@@ -52,5 +52,29 @@ public sealed class StoreCliTests : IDisposable
         Assert.Equal(256L, ppl.GetLong("tokens"));
     }
 
+    [Fact]
+    public void Prune_then_eval_of_the_pruned_folder_line_up_under_the_source_model()
+    {
+        var pruned = Path.Combine(dir, "demo-l1");
+        var p = CliRunner.Run("prune", Demo, "--method", "l1", "--ratio", "0.5", "--out", pruned, "--quiet", "--store", Db, "--json");
+        Assert.True(p.ExitCode == 0, p.Stderr);
+        string[] eval = ["eval", pruned, "--tasks", "csqa", "--limit", "2", "--out", Path.Combine(dir, "run"),
+            "--data", SharedData.Path("datasets"), "--store", Db, "--json"];
+        var e = CliRunner.Run(eval);
+        Assert.True(e.ExitCode == 0, e.Stderr);
+        var again = CliRunner.Run(eval); // resumes: nothing new to score, and the store's run is replaced, not doubled
+        Assert.True(again.ExitCode == 0, again.Stderr);
+
+        using var store = ResultsStore.Open(Db);
+        var runs = store.Runs();
+        Assert.Equal(2, runs.RowCount);
+        Assert.All(runs.Rows, r => Assert.Equal(("demo-model", "l1", 0.5, p.Json.GetProperty("parameters_after").GetInt64()),
+            (r.GetString("model"), r.GetString("method"), r.GetDouble("ratio"), r.GetLong("parameters"))));
+        var score = store.TaskScores().Rows.Single();
+        Assert.Equal(e.Json.GetProperty("tasks").GetProperty("csqa").GetProperty("score").GetDouble(), score.GetDouble("score"), 9);
+        Assert.Equal(2, store.Samples(score.GetLong("run_id")).RowCount);
+        Assert.Equal(5L, store.Query("SELECT count(*) AS n FROM pruned_layers").Rows[0].GetLong("n")); // 4 layers + other
+    }
+
     public void Dispose() { try { Directory.Delete(dir, true); } catch (IOException) { } }
 }
