@@ -5,9 +5,15 @@ cd "$(dirname "$0")/.."
 results="$(mktemp -d)"
 dotnet test Toolkit.sln -c Release --nologo --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@"
 status=$?
-python3 - "$results" <<'PY'
+# The library as a NuGet package, used from an F# script (#r "nuget: EdgeLlm, 0.1.0"): counted as one more test.
+smoke=passed
+if ! bash scripts/nuget-smoke.sh; then smoke=failed; status=1; fi
+echo "nuget-smoke: $smoke"
+python3 - "$results" "$smoke" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
+if sys.argv[2] == "passed": passed += 1
+else: failed += 1
 for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     c = ET.parse(path).getroot().find(".//{*}Counters")
     if c is not None:

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeLlm.Analysis.Store;
 using EdgeLlm.Inference;
 using EdgeLlm.Profiling;
 
@@ -14,13 +15,15 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1, Description = "Sequences decoded together." };
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 1, Description = "Untimed runs before the measured ones." };
+        var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Median TPOT, prefill and decode throughput, peak RSS, against this machine's bandwidth and GEMM limits.")
-            { model, promptTokens, newTokens, batch, repeats, warmup, json };
+            { model, promptTokens, newTokens, batch, repeats, warmup, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             var progress = Output.Progress(quiet: false);
-            using var lm = CausalLM.Load(CommonOptions.ResolveModel(parse.GetValue(model)!));
+            var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
+            using var lm = CausalLM.Load(dir);
             progress.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
             var limits = MachineLimits.Measure(cancellationToken: ct);
             var result = ThroughputBenchmark.Run(lm, new BenchmarkOptions
@@ -28,6 +31,7 @@ internal static class BenchCommand
                 PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
                 BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
             }, limits, progress, ct);
+            CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(dir), result)));
             Output.Write(result, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{result.Model} ({result.Architecture}, {result.DType}, {Output.Bytes(result.WeightBytes)}), batch {result.BatchSize}, prompt {result.PromptTokens}, new {result.NewTokens}");

@@ -7,6 +7,19 @@ internal static class CommonOptions
 {
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON object instead of text." };
 
+    /// <summary><c>--store FILE</c>: also record the command's results as a run in this results store.</summary>
+    public static Option<string?> Store() => new("--store") { Description = "Also record the results as a run in this results store (SQLite .db, created if missing)." };
+
+    /// <summary>Adds the run to the store at <paramref name="path"/> (if given) and says so on stderr; returns the run id.</summary>
+    public static long? Record(string? path, Func<EdgeLlm.Analysis.Store.ResultsStore, long> add)
+    {
+        if (path is null) return null;
+        using var store = EdgeLlm.Analysis.Store.ResultsStore.Open(path);
+        long id = add(store);
+        Console.Error.WriteLine($"recorded run {id} in {store.Path}");
+        return id;
+    }
+
     public static Argument<string> Model() => new("model") { Description = "A model folder (config.json + safetensors) or a Hugging Face repo id such as microsoft/phi-2 (downloaded once into the Hub cache)." };
 
     /// <summary>The folder for a model argument: a path as given, or a Hub repo id fetched into the cache (progress on stderr).</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeLlm.Analysis.Store;
 using EdgeLlm.Evaluation;
 using EdgeLlm.Evaluation.Runs;
 using EdgeLlm.Inference;
@@ -18,8 +19,10 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "Datasets folder (default: $EDGELLM_DATASETS or ../shared/datasets)." };
         var batch = new Option<int>("--batch-size") { Description = "Prompts generated together.", DefaultValueFactory = _ => 4 };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
+        var store = CommonOptions.Store();
+        store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
         var json = CommonOptions.Json();
-        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, json };
+        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
             var dir = parse.GetValue(model)!;
@@ -29,7 +32,8 @@ internal static class EvalCommand
             var tokenizerFile = Path.Combine(dir, "tokenizer.json");
             if (!File.Exists(tokenizerFile)) throw new FileNotFoundException($"{dir} has no tokenizer.json; evaluation needs a tokenizer.");
             using var lm = CausalLM.Load(dir);
-            var runner = new EvaluationRunner(new EngineEvaluationModel(lm, Tokenizers.Load(tokenizerFile)), new RunDirectory(parse.GetValue(outDir)!));
+            var runDir = new RunDirectory(parse.GetValue(outDir)!);
+            var runner = new EvaluationRunner(new EngineEvaluationModel(lm, Tokenizers.Load(tokenizerFile)), runDir);
             var options = new RunOptions(parse.GetValue(limit), Shard.Parse(parse.GetValue(shard)!), parse.GetValue(batch));
             bool asJson = parse.GetValue(json);
             var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
@@ -42,7 +46,10 @@ internal static class EvalCommand
                     r.Summary.Score, r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond,
                 }),
             };
-            new RunDirectory(parse.GetValue(outDir)!).WriteSummary(summary);
+            runDir.WriteSummary(summary);
+            CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
+                StoreAdapters.Identify(dir) with { Key = $"eval:{Path.GetFullPath(runDir.Root)}:{options.Shard}", Notes = $"run folder {Path.GetFullPath(runDir.Root)}, shard {options.Shard}, limit {options.Limit?.ToString() ?? "none"}" },
+                runDir, results.Select(r => r.Summary))));
             Output.Write(summary, asJson, () =>
             {
                 foreach (var r in results)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using EdgeLlm.Analysis.Store;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Profiling;
 
@@ -22,9 +23,10 @@ internal static class MemoryCommand
         var layers = new Option<string>("--layers") { DefaultValueFactory = _ => "2,4" };
         var contexts = new Option<string>("--contexts") { DefaultValueFactory = _ => "256,1024,2048" };
         var probe = new Option<string?>("--probe") { Hidden = true };
+        var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("memory", "Predict inference memory (weights + KV cache + activations + runtime) and whether it fits a device; --measure checks the prediction.")
-            { model, context, batch, device, runtime, dtype, kvDtype, measure, like, layers, contexts, probe, json };
+            { model, context, batch, device, runtime, dtype, kvDtype, measure, like, layers, contexts, probe, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             bool asJson = parse.GetValue(json);
@@ -34,7 +36,7 @@ internal static class MemoryCommand
                 return 0;
             }
             if (parse.GetValue(measure))
-                return Measure(parse.GetValue(like)!, Ints(parse.GetValue(layers)!), Ints(parse.GetValue(contexts)!), asJson, ct);
+                return Measure(parse.GetValue(like)!, Ints(parse.GetValue(layers)!), Ints(parse.GetValue(contexts)!), parse.GetValue(store), asJson, ct);
             var name = parse.GetValue(model) ?? throw new ArgumentException("Give a model folder or preset name (or --measure).");
             var (config, stored) = LoadConfig(name);
             var rt = RuntimeProfile.Resolve(parse.GetValue(runtime)!);
@@ -51,6 +53,7 @@ internal static class MemoryCommand
             var fit = MemoryModel.Fit(prediction, profile);
             var tpot = TpotEstimator.Estimate(config, profile, scenario.Context,
                 dt == "stored" ? DType.F16 : scenario.WeightDType, scenario.KvDType ?? rt.KvDType);
+            CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.MemoryRun(StoreAdapters.Identify(name), prediction, fit)));
             Output.Write(new { Model = name, Prediction = prediction, Fit = fit, TpotEstimate = tpot }, asJson, () =>
             {
                 Console.WriteLine($"{name} at context {prediction.Context} × batch {prediction.Batch} on {rt.Name}: {Output.Bytes(prediction.TotalBytes)}");
@@ -77,7 +80,7 @@ internal static class MemoryCommand
         .Select(s => int.TryParse(s, out var v) && v > 0 ? v : throw new FormatException($"'{s}' is not a positive whole number.")).ToArray();
 
     /// <summary>Each case runs in a child process, so one case's freed memory never counts in the next's peak.</summary>
-    private static int Measure(string like, int[] layerCounts, int[] contexts, bool asJson, CancellationToken ct)
+    private static int Measure(string like, int[] layerCounts, int[] contexts, string? store, bool asJson, CancellationToken ct)
     {
         var progress = Output.Progress(quiet: false);
         var rows = new List<MemoryProbeResult>();
@@ -98,6 +101,10 @@ internal static class MemoryCommand
             }
         }
         finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
+        // One run per random checkpoint (model "<like>-<n>l"), each context's measured peak beside the prediction.
+        CommonOptions.Record(store, db => rows.GroupBy(r => r.Layers).Select(g => db.AddRun(new RunRecord(
+            new RunInfo($"{like}-{g.Key}l", "dense", 0) { Notes = $"random {like} checkpoint with {g.Key} layers" })
+            { Machine = MachineInfo.Current(), Memory = g.SelectMany(StoreAdapters.Memory).ToList() })).Last());
         Output.Write(new { Rows = rows }, asJson, () =>
         {
             Console.WriteLine("| model | layers | context | weights | baseline RSS | predicted | measured peak | predicted/measured |");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeLlm.Analysis.Store;
 using EdgeLlm.Calibration;
 using EdgeLlm.Inference;
 using EdgeLlm.Tokenization;
@@ -15,8 +16,10 @@ internal static class PerplexityCommand
         var seqlen = new Option<int>("--seqlen") { Description = "Tokens per window.", DefaultValueFactory = _ => 2048 };
         var windows = new Option<int>("--windows") { Description = "Score at most this many windows.", DefaultValueFactory = _ => 256 };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var dataset = new Option<string?>("--dataset") { Description = "Data set name for the results store (default: the --data file name without extensions)." };
+        var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, json };
+        var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, dataset, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
             string dir = parse.GetValue(model)!;
@@ -25,6 +28,9 @@ internal static class PerplexityCommand
             var w = Perplexity.Windows(texts, Tokenizers.Load(dir), parse.GetValue(seqlen), parse.GetValue(windows), token);
             var log = Output.Progress(parse.GetValue(quiet));
             var result = Perplexity.Evaluate(lm, w, new Progress<CalibrationProgress>(p => log.Report($"windows {p.SamplesDone}/{p.SamplesTotal}")), token);
+            var name = parse.GetValue(dataset) ?? StoreAdapters.DatasetName(parse.GetValue(data)!);
+            CommonOptions.Record(parse.GetValue(store), db => db.AddRun(new RunRecord(StoreAdapters.Identify(dir))
+                { Machine = MachineInfo.Current(), Perplexities = [StoreAdapters.Perplexity(name, result)] }));
             Output.Write(new { result.Perplexity, Windows = w.Count, result.SeqLength, result.Tokens, Parameters = lm.Checkpoint.ParameterCount },
                 parse.GetValue(json), () => Console.WriteLine($"perplexity {result.Perplexity:F4} over {w.Count} windows of {result.SeqLength} tokens ({lm.Checkpoint.ParameterCount:N0} parameters)"));
             return 0;

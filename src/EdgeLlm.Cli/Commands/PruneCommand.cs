@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeLlm.Analysis.Store;
 using EdgeLlm.Calibration;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Inference;
@@ -21,22 +22,25 @@ internal static class PruneCommand
         var noBias = new Option<bool>("--no-bias-compensation") { Description = "FLAP without adding the removed channels' mean output to the biases." };
         var writeCheck = new Option<string>("--write-check") { Description = "Comma-separated token ids: write edgellm-logits.safetensors (EdgeLlm's logits of the pruned model) for tools/reference/check_pruned.py." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("prune", "Structured pruning to a smaller FP16/FP32 checkpoint that stock loaders read.")
-            { model, method, ratio, output, stats, data, samples, seqlen, seed, noBias, writeCheck, quiet, json };
+            { model, method, ratio, output, stats, data, samples, seqlen, seed, noBias, writeCheck, quiet, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
             string dir = parse.GetValue(model)!, outDir = parse.GetValue(output)!;
             var m = PruningMethods.Parse(parse.GetValue(method)!);
             var log = Output.Progress(parse.GetValue(quiet));
             CalibrationStatistics? statistics = null;
-            string? note = null;
+            string? note = null, calibration = null;
+            int? calibrationSamples = null;
             if (m.NeedsCalibration())
             {
                 if (parse.GetValue(stats) is { } statsPath)
                 {
                     statistics = CalibrationStatistics.Load(statsPath);
                     note = $"{statsPath} ({statistics.SamplesDone} samples, {statistics.Fingerprint})";
+                    calibration = Path.GetFileName(statsPath); calibrationSamples = statistics.SamplesDone;
                 }
                 else if (parse.GetValue(data) is { } dataPath)
                 {
@@ -44,6 +48,7 @@ internal static class PruneCommand
                     var windows = CalibrateCommand.Sample(dir, dataPath, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
                     statistics = Calibrator.Run(lm, windows, progress: new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), cancellationToken: token);
                     note = $"{dataPath}: {windows.Count} windows of {parse.GetValue(seqlen)} tokens, seed {parse.GetValue(seed)}";
+                    calibration = StoreAdapters.DatasetName(dataPath); calibrationSamples = windows.Count;
                 }
                 else throw new ArgumentException($"{m.Name()} needs calibration: pass --stats FILE or --data FILE.");
             }
@@ -52,6 +57,7 @@ internal static class PruneCommand
             {
                 var plan = StructuredPruner.Plan(source, m, parse.GetValue(ratio), statistics, !parse.GetValue(noBias), log, token);
                 result = PrunedCheckpointWriter.Save(source, plan, outDir, note, progress: log);
+                CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.PruningRun(source, result, plan, calibration, calibrationSamples)));
             }
             string? checkFile = null;
             if (parse.GetValue(writeCheck) is { } ids)

@@ -56,11 +56,12 @@ internal sealed class NotebookDocument
 
     public static JsonObject Stream(string name, string text) => new() { ["output_type"] = "stream", ["name"] = name, ["text"] = Lines(text) };
 
-    public static JsonObject Data(string outputType, string html, string text, int? count) 
+    public static JsonObject Data(string outputType, string html, string text, int? count, string? pngBase64 = null)
     {
         var o = new JsonObject { ["output_type"] = outputType };
         if (outputType == "execute_result") o["execution_count"] = count;
         o["data"] = new JsonObject { ["text/html"] = Lines(html), ["text/plain"] = Lines(text) };
+        if (pngBase64 is not null) o["data"]!["image/png"] = pngBase64;
         o["metadata"] = new JsonObject();
         return o;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Display;
 using EdgeLlm.Checkpoints;
 using FSharp.Compiler.Interactive;
@@ -52,7 +53,7 @@ internal static class NotebookRunner
                 void Flush() { var s = stdout.ToString(); if (s.Length > 0) outputs.Add(NotebookDocument.Stream("stdout", s)); stdout.GetStringBuilder().Clear(); }
                 Console.SetOut(stdout); Console.SetError(stdout);
                 FsiValue? value; string? message;
-                using (NotebookDisplay.Capture(v => { Flush(); outputs.Add(NotebookDocument.Data("display_data", Rich.Html(v), Rich.Text(v), null)); }))
+                using (NotebookDisplay.Capture(v => { Flush(); outputs.Add(Data("display_data", v, null)); }))
                     message = Evaluate(session, NotebookDocument.Source(cell), out value);
                 Console.SetOut(previousOut); Console.SetError(previousErr);
                 Flush();
@@ -62,7 +63,7 @@ internal static class NotebookRunner
                     outputs.Add(NotebookDocument.Error("FsiError", message.Split('\n')[0], message.Split('\n')));
                 }
                 else if (value is { ReflectionValue: var v } && value.ReflectionType != typeof(Unit) && v is not null)
-                    outputs.Add(NotebookDocument.Data("execute_result", Rich.Html(v), Rich.Text(v), count));
+                    outputs.Add(Data("execute_result", v, count));
             }
         }
         finally
@@ -72,6 +73,29 @@ internal static class NotebookRunner
         }
         AtomicFile.WriteAllText(output, notebook.ToJson());
         return new NotebookRunResult(input, output, count, failed, error, started.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A display or result output: HTML and text through EdgeLlm's formatters; a figure also as PNG.</summary>
+    private static JsonObject Data(string outputType, object? value, int? count)
+    {
+        if (value is not PlotlyFigure figure) return NotebookDocument.Data(outputType, Rich.Html(value), Rich.Text(value), count);
+        var png = Png(figure);
+        return NotebookDocument.Data(outputType, figure.ToNotebookHtml(png), Rich.Text(value), count, png);
+    }
+
+    /// <summary>
+    /// The figure as PNG (headless Chromium, as <c>results figures --images</c>), so viewers without JavaScript show it;
+    /// null where Chromium is missing or fails, or with EDGELLM_NOTEBOOK_PNG=0.
+    /// </summary>
+    private static string? Png(PlotlyFigure figure)
+    {
+        if (Environment.GetEnvironmentVariable("EDGELLM_NOTEBOOK_PNG") == "0") return null;
+        try
+        {
+            var result = FigureRenderer.Render(figure, "png", 900, 460);
+            return result.JavaScriptErrors.Count == 0 && result.Image.Length > 0 ? Convert.ToBase64String(result.Image) : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception) { return null; }
     }
 
     /// <summary>Defined before the first cell: <c>display</c> as in Polyglot Notebooks.</summary>

@@ -40,6 +40,9 @@ public sealed class NotebookRunTests
                 };
                 Assert.Equal(expected, keys);
                 if (type != "stream") Assert.NotNull(o["data"]!["text/plain"]);
+                // Figures also carry a PNG (rendered by headless Chromium, which CI installs) for viewers without JavaScript.
+                if (type != "stream" && string.Concat(o["data"]!["text/plain"]!.AsArray().Select(l => l!.GetValue<string>())).StartsWith("Plotly figure") && HasChromium)
+                    Assert.Equal("iVBORw0KGgo", o["data"]!["image/png"]!.GetValue<string>()[..11]); // base64 of the PNG signature
             }
         }
         Assert.True(count > 0);
@@ -64,6 +67,11 @@ public sealed class NotebookRunTests
         Assert.Contains("boom", cells[1]!["outputs"]![0]!["evalue"]!.GetValue<string>());
         Assert.Empty(cells[2]!["outputs"]!.AsArray());
         File.Delete(input);
+    }
+
+    private static bool HasChromium
+    {
+        get { try { EdgeLlm.Analysis.Charts.FigureRenderer.LocateChromium(); return true; } catch (FileNotFoundException) { return false; } }
     }
 
     internal static (int Code, string Output) Cli(params string[] args)

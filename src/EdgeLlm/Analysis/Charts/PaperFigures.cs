@@ -70,12 +70,19 @@ public static class PaperFigures
         return figure.Set("polar", new JsonObject { ["radialaxis"] = new JsonObject { ["visible"] = true } });
     }
 
-    /// <summary>Phone TPOT against local TPOT per run, with the y = x diagonal.</summary>
-    public static PlotlyFigure PhoneVsLocal(ResultsStore store)
+    /// <summary>
+    /// Phone TPOT against local TPOT per model variant (model, method, ratio), with the y = x diagonal. Phone logs are
+    /// imported as runs of their own (<c>edgellm phone import --store</c>), so the two sides meet on the variant, not the run.
+    /// </summary>
+    public static PlotlyFigure PhoneVsLocal(ResultsStore store) => PhoneVsLocal(store.Throughput(), store.Phone());
+
+    /// <summary>From the store's throughput and phone tables (or any with model, method, ratio and tpot_ms; phone also device).</summary>
+    public static PlotlyFigure PhoneVsLocal(ResultTable throughput, ResultTable phone)
     {
-        var local = store.Throughput().GroupBy("run_id", "method").Aggregate(Agg.Mean("tpot_ms", "local_tpot_ms"));
-        var phone = store.Phone().GroupBy("run_id", "device").Aggregate(Agg.Mean("tpot_ms", "phone_tpot_ms"));
-        return PhoneVsLocal(local.Join(phone, "run_id"));
+        string[] variant = ["model", "method", "ratio"];
+        var local = throughput.GroupBy(variant).Aggregate(Agg.Mean("tpot_ms", "local_tpot_ms"));
+        var remote = phone.GroupBy([.. variant, "device"]).Aggregate(Agg.Mean("tpot_ms", "phone_tpot_ms"));
+        return PhoneVsLocal(local.Join(remote, variant));
     }
 
     /// <summary>From a table with local_tpot_ms, phone_tpot_ms and device columns.</summary>

@@ -111,14 +111,17 @@ public sealed class PlotlyFigure
     }
 
     /// <summary>An HTML fragment for a notebook output cell: plotly.js from a CDN-free inline copy once per page.</summary>
-    public string ToNotebookHtml()
+    /// <remarks>With <paramref name="pngBase64"/>, the div first holds that image, which the script replaces by the
+    /// interactive figure: viewers that drop scripts (GitHub's notebook view) still show the picture.</remarks>
+    public string ToNotebookHtml(string? pngBase64 = null)
     {
         var id = "edgellm-" + Guid.NewGuid().ToString("N")[..12];
+        var fallback = pngBase64 is null ? "" : $"<img src=\"data:image/png;base64,{pngBase64}\" alt=\"{WebUtility.HtmlEncode(Title ?? "figure")}\"/>";
         return $$"""
-            <div id="{{id}}" style="width:100%;height:460px"></div>
+            <div id="{{id}}" style="width:100%;height:460px">{{fallback}}</div>
             <script type="text/javascript">
             (function () {
-              var draw = function () { Plotly.newPlot("{{id}}", {{EmbeddedJson()}}); };
+              var draw = function () { document.getElementById("{{id}}").innerHTML = ""; Plotly.newPlot("{{id}}", {{EmbeddedJson()}}); };
               if (window.Plotly) { draw(); return; }
               var s = document.createElement("script");
               s.text = {{JsonSerializer.Serialize(PlotlyJs.Source())}};

@@ -5,7 +5,19 @@ namespace EdgeLlm.Analysis.Store;
 public sealed partial class ResultsStore
 {
     /// <summary>Adds a run and everything it produced in one transaction; returns its id. Nothing is written if any part is invalid.</summary>
-    public long AddRun(RunRecord record) => InTransaction(tx =>
+    public long AddRun(RunRecord record) => InTransaction(tx => Insert(record, tx));
+
+    /// <summary>
+    /// Adds a run, first removing any run with the same key (and everything it produced), in one transaction: for
+    /// runs that are redone or resumed under a stable key (an evaluation folder, a phone run id). Returns the new id.
+    /// </summary>
+    public long AddOrReplaceRun(RunRecord record) => InTransaction(tx =>
+    {
+        Execute("DELETE FROM runs WHERE run_key = @key", tx, ("@key", record.Run.Key));
+        return Insert(record, tx);
+    });
+
+    private long Insert(RunRecord record, SqliteTransaction tx)
     {
         var run = record.Run;
         Validate(run);
@@ -33,7 +45,7 @@ public sealed partial class ResultsStore
         WritePhone(id, record.Phone, tx);
         WriteLayers(id, record.Layers, tx);
         return id;
-    });
+    }
 
     public void AddScores(long runId, IEnumerable<TaskScore> scores) => InTransaction(tx => { RequireRun(runId, tx); WriteScores(runId, scores, tx); });
     public void AddSamples(long runId, IEnumerable<SampleRecord> samples) => InTransaction(tx => { RequireRun(runId, tx); WriteSamples(runId, samples, tx); });
@@ -46,10 +58,8 @@ public sealed partial class ResultsStore
     public void AddBenchmark(long runId, EdgeLlm.Profiling.BenchmarkResult b) => InTransaction(tx =>
     {
         RequireRun(runId, tx);
-        WriteThroughput(runId, [new ThroughputRecord(b.PromptTokens, b.NewTokens, b.BatchSize, b.TpotMs, b.DecodeTokensPerSecond,
-            b.PrefillTokensPerSecond, b.PeakRssBytes, b.KvCacheBytes)], tx);
-        WriteMemory(runId, [new MemoryRecord("peak_rss", b.PeakRssBytes, false, "benchmark"),
-            new MemoryRecord("weights", b.WeightBytes, false, "checkpoint"), new MemoryRecord("kv_cache", b.KvCacheBytes, true, "benchmark")], tx);
+        WriteThroughput(runId, [StoreAdapters.Throughput(b)], tx);
+        WriteMemory(runId, StoreAdapters.Memory(b), tx);
     });
 
     private static void Validate(RunInfo run)

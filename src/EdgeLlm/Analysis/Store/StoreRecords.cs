@@ -1,8 +1,9 @@
 namespace EdgeLlm.Analysis.Store;
 
 /// <summary>
-/// What identifies one experiment: the model, the pruning method ("dense" for none) and its ratio (fraction of
-/// parameters removed, 0 for dense). <see cref="Key"/> names the run across processes (a new GUID unless given);
+/// What identifies one experiment: the model, the pruning method ("dense" for none) and its ratio (the ratio the
+/// method was given, e.g. the fraction of KV groups and MLP channels removed per layer, or of layers for ShortGPT;
+/// 0 for dense; the parameter counts say how much was removed overall). <see cref="Key"/> names the run across processes (a new GUID unless given);
 /// adding a run with an existing key fails, so one run cannot be half-overwritten by another.
 /// </summary>
 public sealed record RunInfo(string Model, string Method, double Ratio)

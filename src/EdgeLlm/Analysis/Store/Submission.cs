@@ -16,7 +16,7 @@ public sealed record SubmissionResult(string Directory, string ResultsCsv, strin
 /// </summary>
 public static class Submission
 {
-    public static readonly string[] TaskOrder = ["commonsenseqa", "bbh", "gsm8k", "humaneval", "chid", "truthfulqa"];
+    public static readonly string[] TaskOrder = ["commonsenseqa", "csqa", "bbh", "gsm8k", "humaneval", "chid", "truthfulqa"];
 
     public static SubmissionResult Write(ResultsStore store, long runId, string outDir, string? modelDirectory = null)
     {
