@@ -24,8 +24,9 @@ internal static class CalibrateCommand
         var command = new Command("calibrate", "One calibration pass: activation statistics that every pruning method reads.") { model, data, samples, seqlen, seed, output, saveEvery, quiet, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
-            using var lm = CausalLM.Load(parse.GetValue(model)!);
-            var windows = Sample(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
+            var modelDir = CommonOptions.ResolveModel(parse.GetValue(model)!);
+            using var lm = CausalLM.Load(modelDir);
+            var windows = Sample(modelDir, parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
             var log = Output.Progress(parse.GetValue(quiet));
             var started = System.Diagnostics.Stopwatch.StartNew();
             var stats = Calibrator.Run(lm, windows, parse.GetValue(output), parse.GetValue(saveEvery),

@@ -73,7 +73,10 @@ internal static class MemoryCommand
             using var checkpoint = Checkpoint.Open(name);
             return (checkpoint.Config, checkpoint.WeightBytes);
         }
-        return (ModelConfig.Parse(ModelPresets.Config(name), name), null);
+        if (ModelPresets.Names.Contains(name))
+            return (ModelConfig.Parse(ModelPresets.Config(name), name), null);
+        using var resolved = Checkpoint.Open(CommonOptions.ResolveModel(name)); // a Hub repo id
+        return (resolved.Config, resolved.WeightBytes);
     }
 
     private static int[] Ints(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -24,7 +24,8 @@ internal static class Output
     public static int Guard(Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException
+            or NotSupportedException or System.Net.Http.HttpRequestException)
         {
             Console.Error.WriteLine($"edgellm: {e.Message}");
             return 1;

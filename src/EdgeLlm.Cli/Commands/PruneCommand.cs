@@ -28,7 +28,7 @@ internal static class PruneCommand
             { model, method, ratio, output, stats, data, samples, seqlen, seed, noBias, writeCheck, quiet, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
-            string dir = parse.GetValue(model)!, outDir = parse.GetValue(output)!;
+            string dir = CommonOptions.ResolveModel(parse.GetValue(model)!), outDir = parse.GetValue(output)!;
             var m = PruningMethods.Parse(parse.GetValue(method)!);
             var log = Output.Progress(parse.GetValue(quiet));
             CalibrationStatistics? statistics = null;

@@ -20,7 +20,7 @@ internal static class QuickstartCommand
         {
             bool asJson = parse.GetValue(json);
             var progress = Output.Progress(asJson);
-            var folder = parse.GetValue(model) ?? DemoModel.Locate(progress: progress);
+            var folder = parse.GetValue(model) is { } given ? CommonOptions.ResolveModel(given) : DemoModel.Locate(progress: progress);
             using var lm = CausalLM.Load(folder);
             var tokenizer = Tokenizers.Load(folder);
             var text = parse.GetValue(prompt)!;

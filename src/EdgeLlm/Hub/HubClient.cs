@@ -21,7 +21,15 @@ public sealed class HubClient(HubSettings settings, HttpClient? http = null)
         ThrowIfOffline(type, repoId, revision, "listing its files");
         var url = $"{Settings.Endpoint}/api/{type.Plural()}/{repoId}/revision/{Uri.EscapeDataString(revision)}?blobs=true";
         using var request = HubHttp.Request(HttpMethod.Get, url, Settings.Token);
-        using var response = await http.SendAsync(request, ct);
+        HttpResponseMessage response;
+        try { response = await http.SendAsync(request, ct); }
+        catch (HttpRequestException e)
+        {
+            throw new HubException(HubFailure.Network,
+                $"Could not reach {Settings.Endpoint} to list {Describe(type, repoId)}: {e.Message}. " +
+                "Check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only what is cached.", e);
+        }
+        using var _ = response;
         await HubHttp.EnsureSuccessAsync(response, $"{Describe(type, repoId)} at revision '{revision}'", RepoPage(type, repoId), Settings.Token != null, ct);
         try
         {

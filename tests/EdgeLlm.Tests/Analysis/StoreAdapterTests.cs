@@ -61,7 +61,9 @@ public sealed class StoreAdapterTests : IDisposable
         Assert.Equal(new FileInfo(Path.Combine(Demo, "model.safetensors")).Length, memory["weights"], (double)new FileInfo(Path.Combine(Demo, "model.safetensors")).Length * 0.01);
         Assert.Equal(b.PeakRssBytes, memory["peak_rss"]);
         var machine = store.Query("SELECT m.* FROM machines m JOIN runs r ON r.machine_id = m.id").Rows.Single();
-        Assert.Equal(10.0, machine.GetDouble("read_bandwidth_gbps"));
+        // The benchmark measures the bandwidth again after its runs and keeps the higher figure.
+        Assert.Equal(b.Limits.ReadBandwidthGBps, machine.GetDouble("read_bandwidth_gbps"));
+        Assert.True(machine.GetDouble("read_bandwidth_gbps") >= 10.0);
         Assert.Equal(Environment.ProcessorCount, (int)machine.GetLong("cores"));
 
         // The older entry point writes the same rows through the same adapter.

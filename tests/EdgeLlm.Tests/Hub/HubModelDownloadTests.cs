@@ -245,3 +245,19 @@ public sealed class HubModelDownloadTests : IAsyncLifetime
         public void Report(DownloadProgress value) { lock (into) into.Add(value); }
     }
 }
+
+public class HubUnreachableTests
+{
+    [Fact]
+    public async Task AnUnreachableHubIsANetworkFailureThatNamesTheEndpoint()
+    {
+        using var home = new TempFolder();
+        // Port 9 (discard) on loopback has no listener here: the connection is refused at once.
+        var settings = HubSettings.InHome(home.Path) with { Endpoint = "http://127.0.0.1:9" };
+        var e = await Assert.ThrowsAsync<HubException>(() => ModelSource.ResolveAsync("org/model", null, settings, null, CancellationToken.None));
+        Assert.Equal(HubFailure.Network, e.Failure);
+        Assert.Contains("http://127.0.0.1:9", e.Message);
+        Assert.Contains("org/model", e.Message);
+        Assert.DoesNotContain(Directory.EnumerateFiles(home.Path, "*", SearchOption.AllDirectories), f => f.Contains("models--"));
+    }
+}
