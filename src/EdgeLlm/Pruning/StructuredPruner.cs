@@ -26,7 +26,7 @@ public static class StructuredPruner
 
         if (method == PruningMethod.ShortGpt)
         {
-            int remove = (int)Math.Round(ratio * c.NumLayers, MidpointRounding.AwayFromZero);
+            int remove = PruningShape.Counts(c, method, ratio).RemovedLayers;
             if (remove >= c.NumLayers) throw new ArgumentException($"Ratio {ratio} would remove all {c.NumLayers} layers.");
             var influence = Enumerable.Range(0, c.NumLayers).Select(statistics!.BlockInfluence).ToArray();
             var removed = Enumerable.Range(0, c.NumLayers).OrderBy(i => influence[i]).ThenBy(i => i).Take(remove).Order().ToArray();
@@ -38,8 +38,7 @@ public static class StructuredPruner
             };
         }
 
-        int keepKv = names.CanPruneHeads ? Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero)) : c.NumKvHeads;
-        int keepChannels = Math.Max(1, (int)Math.Round((1 - ratio) * c.IntermediateSize, MidpointRounding.AwayFromZero));
+        var (keepKv, keepChannels, _) = PruningShape.Counts(c, method, ratio);
         int groups = c.NumHeads / c.NumKvHeads, hd = c.HeadDim;
         var plan = new PruningPlan
         {
