@@ -22,6 +22,7 @@ foreach (var command in new[]
     CalibrateCommand.Create(),
     PerplexityCommand.Create(),
     PruneCommand.Create(),
+    PackCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
