@@ -29,10 +29,13 @@ internal static class CalibrateCommand
             var windows = Sample(modelDir, parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
             var log = Output.Progress(parse.GetValue(quiet));
             var started = System.Diagnostics.Stopwatch.StartNew();
+            var pass = System.Diagnostics.Stopwatch.StartNew();
             var stats = Calibrator.Run(lm, windows, parse.GetValue(output), parse.GetValue(saveEvery),
                 new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), token);
+            double passSeconds = pass.Elapsed.TotalSeconds;
             var influence = Enumerable.Range(0, stats.NumLayers).Select(stats.BlockInfluence).ToArray();
-            Output.Write(new { Statistics = parse.GetValue(output), stats.SamplesDone, stats.Fingerprint, BlockInfluence = influence, Seconds = started.Elapsed.TotalSeconds },
+            Output.Write(new { Statistics = parse.GetValue(output), stats.SamplesDone, stats.Fingerprint, BlockInfluence = influence, Seconds = started.Elapsed.TotalSeconds,
+                PassSeconds = passSeconds, PassTokensPerSecond = windows.Sum(w => w.Length) / passSeconds },
                 parse.GetValue(json), () =>
                 {
                     Console.WriteLine($"{stats.SamplesDone} samples → {parse.GetValue(output)} ({started.Elapsed.TotalSeconds:F1} s)");
