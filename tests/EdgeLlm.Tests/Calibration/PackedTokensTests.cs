@@ -5,16 +5,13 @@ using EdgeLlm.Tests.Support;
 
 namespace EdgeLlm.Tests.Calibration;
 
-public class PackedTokensTests : IDisposable
+public class PackedTokensTests : TempDirectoryTest
 {
-    private readonly string temp = Directory.CreateTempSubdirectory("edgellm-pack").FullName;
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     [Fact]
     public void AlpacaRecordsPackIntoSequencesOfTheirTokensWithEosBetween()
     {
-        var alpaca = Path.Combine(temp, "alpaca.json");
+        var alpaca = Path.Combine(Temp, "alpaca.json");
         File.WriteAllText(alpaca, JsonSerializer.Serialize(new[]
         {
             new { instruction = "把这句话翻译成英文。", input = "今天天气很好。", output = "The weather is nice today." },
@@ -23,7 +20,7 @@ public class PackedTokensTests : IDisposable
         }));
         var tokenizer = Tokenizers.Load(SharedData.Path("fixtures", "trained", "llama-pydoc"));
         var docs = TextDocuments.Read(alpaca);
-        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(temp, "packed"), ["alpaca.json"]);
+        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(Temp, "packed"), ["alpaca.json"]);
 
         // The reference stream: each rendered record's tokens, then EOS; cut into 16-token rows, the tail dropped.
         var stream = docs.SelectMany(d => tokenizer.Encode(d).Append(tokenizer.EosTokenId!.Value)).ToArray();
@@ -40,7 +37,7 @@ public class PackedTokensTests : IDisposable
     public void AFileThatDisagreesWithItsIndexIsReported()
     {
         var tokenizer = Tokenizers.Load(SharedData.Path("fixtures", "trained", "llama-pydoc"));
-        var packed = PackedTokens.Pack(["a b c d e f g h i j k l m n o p q r s t"], tokenizer, 4, Path.Combine(temp, "p"));
+        var packed = PackedTokens.Pack(["a b c d e f g h i j k l m n o p q r s t"], tokenizer, 4, Path.Combine(Temp, "p"));
         var tokens = Path.Combine(packed.Directory, PackedTokens.TokenFile);
         File.WriteAllBytes(tokens, File.ReadAllBytes(tokens)[..^4]);
         var e = Assert.Throws<FormatException>(() => PackedTokens.ReadSequence(packed.Directory, 0));

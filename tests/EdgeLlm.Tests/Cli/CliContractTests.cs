@@ -5,11 +5,8 @@ using EdgeLlm.Tests.Support;
 namespace EdgeLlm.Tests.Cli;
 
 /// <summary>The --json contracts other tools rely on, checked against the library and the shared references.</summary>
-public class CliContractTests : IDisposable
+public class CliContractTests : TempDirectoryTest
 {
-    private readonly string temp = Directory.CreateTempSubdirectory("edgellm-cli").FullName;
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     [Fact]
     public void InspectReportsTheTrainedCheckpoint()
@@ -68,7 +65,7 @@ public class CliContractTests : IDisposable
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(SharedData.Path("tokenizers", "reference-encodings.json")));
         var texts = doc.RootElement.GetProperty("texts").EnumerateArray().Take(40).Select(t => t.GetString()!).ToArray();
-        var file = Path.Combine(temp, "texts.json");
+        var file = Path.Combine(Temp, "texts.json");
         File.WriteAllText(file, JsonSerializer.Serialize(texts));
         var r = CliRunner.Run("tokenize", SharedData.Path("tokenizers", "gpt2"), "--texts", file, "--json");
         Assert.Equal(0, r.ExitCode);
@@ -81,7 +78,7 @@ public class CliContractTests : IDisposable
     [Fact]
     public void InitRandomWritesAModelWithThePresetShapes()
     {
-        var outDir = Path.Combine(temp, "phi");
+        var outDir = Path.Combine(Temp, "phi");
         var r = CliRunner.Run("init-random", "--like", "phi-2", "--layers", "1", "--dtype", "bf16", "--out", outDir, "--json");
         Assert.Equal(0, r.ExitCode);
         using var model = CausalLM.Load(outDir);
@@ -97,7 +94,7 @@ public class CliContractTests : IDisposable
     [Fact]
     public void BadInputIsOneClearLineAndExitCodeOne()
     {
-        var r = CliRunner.Run("inspect", Path.Combine(temp, "nope"), "--json");
+        var r = CliRunner.Run("inspect", Path.Combine(Temp, "nope"), "--json");
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("edgellm: ", r.Stderr);
         Assert.Contains("nope", r.Stderr);
@@ -107,7 +104,7 @@ public class CliContractTests : IDisposable
     [Fact]
     public void QuickstartRunsTheWholeFlowOnTheDemoModel()
     {
-        var psiHome = Path.Combine(temp, "home");
+        var psiHome = Path.Combine(Temp, "home");
         Environment.SetEnvironmentVariable("EDGELLM_HOME", psiHome);
         try
         {

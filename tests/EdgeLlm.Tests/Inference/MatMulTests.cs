@@ -1,14 +1,13 @@
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Inference.Kernels;
 
+using EdgeLlm.Tests.Support;
+
 namespace EdgeLlm.Tests.Inference;
 
 /// <summary>The SIMD kernels against a plain double-precision dot product, for every path and dtype.</summary>
-public class MatMulTests : IDisposable
+public class MatMulTests : TempDirectoryTest
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("edgellm-matmul").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     [Theory]
     [InlineData(DType.F32, 1, 37, 70)]
@@ -27,7 +26,7 @@ public class MatMulTests : IDisposable
         var wValues = Enumerable.Range(0, n * k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         var x = Enumerable.Range(0, m * k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         var bias = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble()).ToArray();
-        var path = Path.Combine(dir, $"w-{dtype}-{m}-{k}-{n}.safetensors");
+        var path = Path.Combine(Temp, $"w-{dtype}-{m}-{k}-{n}.safetensors");
         SafeTensorsWriter.Write(path, [TensorData.FromFloats("w", [n, k], wValues, dtype)]);
         using var file = SafeTensorsFile.Open(path);
         var w = file["w"];

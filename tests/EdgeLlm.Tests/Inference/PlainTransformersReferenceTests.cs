@@ -9,11 +9,8 @@ namespace EdgeLlm.Tests.Inference;
 /// machine (tools/reference/make_references.py): the plain float32 path on the 16-bit checkpoints,
 /// Llama-3.1 rope scaling, and configs in the older top-level rope layout.
 /// </summary>
-public class PlainTransformersReferenceTests : IDisposable
+public class PlainTransformersReferenceTests : TempDirectoryTest
 {
-    private readonly string temp = Directory.CreateTempSubdirectory("edgellm-config").FullName;
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     [Theory]
     [InlineData("llama-float16")]
@@ -50,7 +47,7 @@ public class PlainTransformersReferenceTests : IDisposable
     public void OlderConfigLayoutGivesTheSameLogits(string fixture)
     {
         var source = SharedData.Path("fixtures", "hf-tiny", fixture);
-        var folder = Path.Combine(temp, fixture);
+        var folder = Path.Combine(Temp, fixture);
         Directory.CreateDirectory(folder);
         File.Copy(Path.Combine(source, "model.safetensors"), Path.Combine(folder, "model.safetensors"));
         var config = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!;

@@ -6,12 +6,9 @@ using EdgeLlm.Tests.Support;
 namespace EdgeLlm.Tests.Pruning;
 
 /// <summary>Ratios derived from budgets: the predicted shapes against real pruned checkpoints, and the smallest ratio that fits.</summary>
-public class PruningBudgetTests : IDisposable
+public class PruningBudgetTests : TempDirectoryTest
 {
-    private readonly string temp = Directory.CreateTempSubdirectory("edgellm-budget").FullName;
     private static string Pydoc => SharedData.Path("fixtures", "trained", "llama-pydoc");
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     [Theory]
     [InlineData(0.2)]
@@ -20,7 +17,7 @@ public class PruningBudgetTests : IDisposable
     {
         using var source = Checkpoint.Open(Pydoc);
         var plan = StructuredPruner.Plan(source, PruningMethod.L1, ratio);
-        var result = PrunedCheckpointWriter.Save(source, plan, Path.Combine(temp, $"l1-{ratio}"));
+        var result = PrunedCheckpointWriter.Save(source, plan, Path.Combine(Temp, $"l1-{ratio}"));
         Assert.Equal(result.ParametersAfter, PruningShape.ParameterCount(source.Config, PruningMethod.L1, ratio));
         using var pruned = Checkpoint.Open(result.Directory);
         Assert.Equal(pruned.ParameterCount, PruningShape.ParameterCount(source.Config, PruningMethod.L1, ratio));
