@@ -15,7 +15,7 @@ namespace EdgeLlm.Inference.Kernels;
 /// </summary>
 public static unsafe class MatMul
 {
-    private const int GemvMaxRows = 8;
+    private const int GemvMaxRows = 4;
     private const int GemvRowsPerTask = 64;
     /// <summary>Bytes ahead of the current weight that a decode step asks the core to fetch (measured best on Zen 5: docs/performance.md).</summary>
     private const int PrefetchDistance = 4096;
@@ -161,8 +161,8 @@ public static unsafe class MatMul
     }
 
     /// <summary>
-    /// Batched decoding: each weight row is widened once per 16 values and multiplied into up to eight
-    /// x rows at a time; (beyond eight rows the blocked GEMM is faster: measured in docs/performance.md).
+    /// A few x rows (small decode batches): each weight row is widened once per 16 values and multiplied
+    /// into every x row. Beyond four rows the blocked GEMM is faster (batch 8 measured: docs/performance.md).
     /// </summary>
     private static void GemvFew<TLoad>(float* x, int m, int k, byte* w, long rowBytes, int rows, float* bias, float* y, int ldy) where TLoad : IWeightLoader
     {
