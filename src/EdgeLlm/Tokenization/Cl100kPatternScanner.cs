@@ -5,7 +5,7 @@ namespace EdgeLlm.Tokenization;
 /// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,k}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>
 /// where k is 3 (Llama-3) or 1 (Qwen, written <c>\p{N}</c>).
 /// </summary>
-internal sealed class Cl100kPatternScanner(int maxDigits) : IPreTokenizer
+internal sealed class Cl100kPatternScanner(int maxDigits) : PatternScanner
 {
     public const string Llama3Pattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -13,18 +13,7 @@ internal sealed class Cl100kPatternScanner(int maxDigits) : IPreTokenizer
     public const string QwenPattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-    public void Split(ReadOnlySpan<char> text, List<(int Start, int Length)> pieces)
-    {
-        var i = 0;
-        while (i < text.Length)
-        {
-            var end = MatchEnd(text, i);
-            pieces.Add((i, end - i));
-            i = end;
-        }
-    }
-
-    private int MatchEnd(ReadOnlySpan<char> text, int i)
+    protected override int MatchEnd(ReadOnlySpan<char> text, int i)
     {
         var c = text[i];
         if (c == '\'')

@@ -5,22 +5,11 @@ namespace EdgeLlm.Tokenization;
 /// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>
 /// over code points (a .NET regex would see astral letters as two non-letters).
 /// </summary>
-internal sealed class Gpt2PatternScanner : IPreTokenizer
+internal sealed class Gpt2PatternScanner : PatternScanner
 {
     public const string Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    public void Split(ReadOnlySpan<char> text, List<(int Start, int Length)> pieces)
-    {
-        var i = 0;
-        while (i < text.Length)
-        {
-            var end = MatchEnd(text, i);
-            pieces.Add((i, end - i));
-            i = end;
-        }
-    }
-
-    private static int MatchEnd(ReadOnlySpan<char> text, int i)
+    protected override int MatchEnd(ReadOnlySpan<char> text, int i)
     {
         var c = text[i];
         if (c == '\'')
