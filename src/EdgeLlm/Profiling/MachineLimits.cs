@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using EdgeLlm.Inference.Kernels;
 
 namespace EdgeLlm.Profiling;
@@ -10,11 +9,10 @@ public sealed record MachineLimits(double ReadBandwidthGBps, double Fp32GemmGflo
     /// <summary>Every bandwidth measurement taken in the run (GB/s); <see cref="ReadBandwidthGBps"/> is the highest.</summary>
     public IReadOnlyList<double> ReadBandwidthSamplesGBps { get; init; } = [];
 
-    /// <summary>Measures the bandwidth again (a shared machine's bandwidth drifts) and keeps the higher figure, so ratios to it stay conservative.</summary>
-    public MachineLimits WithBandwidthRemeasured(int repeats = 5, long bufferBytes = 1L << 30, CancellationToken cancellationToken = default)
+    /// <summary>Adds bandwidth measurements taken later in the run (a shared machine's bandwidth drifts); <see cref="ReadBandwidthGBps"/> stays the highest of all.</summary>
+    public MachineLimits WithBandwidthSamples(IEnumerable<double> gbps)
     {
-        double again = ReadBandwidth(repeats, bufferBytes, cancellationToken);
-        var samples = (ReadBandwidthSamplesGBps.Count == 0 ? [ReadBandwidthGBps] : ReadBandwidthSamplesGBps).Append(again).ToList();
+        var samples = (ReadBandwidthSamplesGBps.Count == 0 ? [ReadBandwidthGBps] : ReadBandwidthSamplesGBps).Concat(gbps).ToList();
         return this with { ReadBandwidthGBps = samples.Max(), ReadBandwidthSamplesGBps = samples };
     }
 
@@ -24,26 +22,8 @@ public sealed record MachineLimits(double ReadBandwidthGBps, double Fp32GemmGflo
         new(ReadBandwidth(repeats, bufferBytes, cancellationToken), GemmGflops(repeats, 512, 2048, 2048, cancellationToken),
             Environment.ProcessorCount, "512x2048x2048");
 
-    public static double ReadBandwidth(int repeats, long bufferBytes, CancellationToken cancellationToken = default)
-    {
-        int threads = Environment.ProcessorCount;
-        int perThread = (int)(bufferBytes / sizeof(float) / threads);
-        var buffers = Enumerable.Range(0, threads).Select(_ => new float[perThread]).ToArray();
-        Parallel.For(0, threads, t => buffers[t].AsSpan().Fill(1f)); // touch every page first
-        var seconds = new List<double>();
-        float sink = 0;
-        for (int r = 0; r < repeats + 1; r++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var partial = new float[threads];
-            var sw = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => partial[t] = TensorPrimitives.Sum(buffers[t]));
-            if (r > 0) seconds.Add(sw.Elapsed.TotalSeconds); // the first pass is a warm-up
-            sink += partial.Sum();
-        }
-        GC.KeepAlive(sink);
-        return (double)perThread * threads * sizeof(float) / Statistics.Median(seconds) / 1e9;
-    }
+    public static double ReadBandwidth(int repeats, long bufferBytes, CancellationToken cancellationToken = default) =>
+        ReadBandwidthProbe.Measure(repeats, bufferBytes, cancellationToken);
 
     public static double GemmGflops(int repeats, int m, int n, int k, CancellationToken cancellationToken = default)
     {

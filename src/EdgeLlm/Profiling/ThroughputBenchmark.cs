@@ -11,15 +11,25 @@ public sealed record BenchmarkOptions
     public int Repeats { get; init; } = 5;
     public int Warmup { get; init; } = 1;
     public int Seed { get; init; } = 0;
+
+    /// <summary>
+    /// Bytes of the read-bandwidth probe taken before the first measured run and after every one, so
+    /// each run's floor uses the bandwidth of its own minutes; 0 turns the probes off (ratios then use
+    /// the limits given).
+    /// </summary>
+    public long BandwidthProbeBytes { get; init; } = 512L << 20;
 }
 
 /// <summary>
 /// One benchmark's figures. TPOT follows the challenge: the time to generate the whole response
 /// (prefill of the prompt included) divided by the generated tokens, all of them counted, first
 /// included. <c>DecodeMsPerStep</c> is one decode step for the whole batch, prefill excluded. The
-/// floor is the issue's: all weight bytes ÷ the measured bandwidth; <c>DecodeOverBandwidth</c> is the
-/// stricter figure, the fraction of the bandwidth a step achieves on the bytes it actually reads
-/// (every linear layer and the head, not the embedding table).
+/// floor is the issue's: all weight bytes ÷ the measured bandwidth. A shared machine's bandwidth
+/// drifts by half within an hour, so every measured run is bracketed by two bandwidth probes and
+/// <c>TpotOverFloor</c> is the median of each run's own ratio; <c>TpotOverFloorAtBestBandwidth</c>
+/// divides the median step by the floor at the highest bandwidth seen in the whole run (the
+/// strictest reading). <c>DecodeOverBandwidth</c> is the fraction of the bandwidth a step achieves
+/// on the bytes it actually reads (every linear layer and the head, not the embedding table).
 /// </summary>
 public sealed record BenchmarkResult(
     string Model, string Architecture, string DType, long Parameters, long WeightBytes, long StreamedBytesPerStep,
@@ -27,16 +37,18 @@ public sealed record BenchmarkResult(
     double TpotMs, double TpotMsP10, double TpotMsP90,
     double DecodeMsPerStep, double DecodeTokensPerSecond, double PrefillTokensPerSecond, double PrefillGflops,
     double EndToEndTokensPerSecond, long PeakRssBytes, long SampledPeakRssBytes, int RssSamples, long KvCacheBytes,
-    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double PrefillOverGemm, double DecodeBandwidthGBps,
-    double DecodeOverBandwidth, int Warmup)
+    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double TpotOverFloorAtBestBandwidth, IReadOnlyList<double> RunBandwidthGBps,
+    double PrefillOverGemm, double DecodeBandwidthGBps, double DecodeOverBandwidth, int Warmup)
 {
     /// <summary>Says in the JSON itself which tokens TPOT counts.</summary>
     public string TpotDefinition => "tpot_ms = (prefill + decode wall time of one request batch) / new_tokens, per sequence: " +
         "every generated token counted, the first (produced by the prefill) included, prompt tokens not counted; median over repeats, warm-up runs excluded";
     public string DecodeDefinition => "decode_ms_per_step = decode wall time / (new_tokens - 1): one step for the whole batch, prefill excluded";
     public string EndToEndDefinition => "end_to_end_tokens_per_second = batch * new_tokens / (prefill + decode time)";
-    public string FloorDefinition => "tpot_floor_ms = weight_bytes / read bandwidth; tpot_over_floor = decode_ms_per_step / tpot_floor_ms; " +
-        "decode_over_bandwidth = (streamed_bytes_per_step / decode step) / read bandwidth (bytes a step actually reads, embedding table excluded)";
+    public string FloorDefinition => "tpot_floor_ms = weight_bytes / read bandwidth; tpot_over_floor = median over measured runs of " +
+        "(that run's decode step / (weight_bytes / mean of the bandwidth probes just before and just after it)), run_bandwidth_g_bps lists those means; " +
+        "tpot_over_floor_at_best_bandwidth = decode_ms_per_step / (weight_bytes / highest bandwidth of the run); " +
+        "decode_over_bandwidth = (streamed_bytes_per_step / decode step) / highest read bandwidth (bytes a step actually reads, embedding table excluded)";
 }
 
 public static class ThroughputBenchmark
@@ -51,29 +63,52 @@ public static class ThroughputBenchmark
         var generation = new GenerationOptions { MaxNewTokens = options.NewTokens, StopAtEos = false };
         var generator = new Generator(model);
         var runs = new List<GenerationResult>();
-        long kvBytes = 0;
-        ProcessMemory.ResetPeak();
-        using var sampler = new RssSampler();
-        for (int r = 0; r < options.Warmup + options.Repeats; r++)
+        for (int r = 0; r < options.Warmup; r++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var result = generator.GreedyBatch(prompts, generation, cancellationToken)[0];
-            if (r >= options.Warmup) runs.Add(result);
-            progress?.Report(r < options.Warmup ? $"warm-up {r + 1}/{options.Warmup}" : $"run {r - options.Warmup + 1}/{options.Repeats}: TPOT {result.TpotMs:F1} ms");
+            generator.GreedyBatch(prompts, generation, cancellationToken);
+            progress?.Report($"warm-up {r + 1}/{options.Warmup}");
         }
-        limits = limits.WithBandwidthRemeasured(cancellationToken: cancellationToken);
-        kvBytes = 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
+        var probes = new List<double>();
+        void Probe()
+        {
+            if (options.BandwidthProbeBytes > 0)
+                probes.Add(ReadBandwidthProbe.Measure(3, options.BandwidthProbeBytes, cancellationToken));
+        }
+        Probe();
+        long peakRss = 0, sampledPeak = 0;
+        int rssSamples = 0;
+        for (int r = 0; r < options.Repeats; r++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool peakWasReset = ProcessMemory.ResetPeak();
+            using (var sampler = new RssSampler())
+            {
+                runs.Add(generator.GreedyBatch(prompts, generation, cancellationToken)[0]);
+                sampledPeak = Math.Max(sampledPeak, sampler.Stop());
+                rssSamples += sampler.Samples;
+            }
+            if (peakWasReset) peakRss = Math.Max(peakRss, ProcessMemory.PeakResidentBytes); // else VmHWM would include earlier probes' buffers
+            Probe();
+            progress?.Report($"run {r + 1}/{options.Repeats}: TPOT {runs[^1].TpotMs:F1} ms" + (probes.Count > 1 ? $", bandwidth {probes[^1]:F1} GB/s" : ""));
+        }
+        limits = limits.WithBandwidthSamples(probes);
+        long kvBytes = 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
 
         var layout = TensorLayout.For(config);
         long streamed = layout.Where(t => t.Role is TensorRole.Linear or TensorRole.Head || (t.Role == TensorRole.Embedding && config.TieWordEmbeddings))
             .Sum(t => model.Checkpoint[t.Name].ByteLength);
         var tpots = runs.Select(x => x.TpotMs).ToList();
-        double decodeStep = Statistics.Median(runs.Select(x => x.DecodeSeconds * 1000 / Math.Max(1, options.NewTokens - 1)).ToList());
+        var steps = runs.Select(x => x.DecodeSeconds * 1000 / Math.Max(1, options.NewTokens - 1)).ToList();
+        double decodeStep = Statistics.Median(steps);
+        var runBandwidth = probes.Count == runs.Count + 1
+            ? runs.Select((_, i) => (probes[i] + probes[i + 1]) / 2).ToList()
+            : runs.Select(_ => limits.ReadBandwidthGBps).ToList();
+        double OverFloor(double stepMs, double gbps) => stepMs / (model.Checkpoint.WeightBytes / (gbps * 1e9) * 1000);
         double prefillSeconds = Statistics.Median(runs.Select(x => x.PrefillSeconds).ToList());
         double prefillFlops = PrefillFlops(config, layout, options.PromptTokens) * options.BatchSize;
         double floorMs = model.Checkpoint.WeightBytes / (limits.ReadBandwidthGBps * 1e9) * 1000;
         double prefillGflops = prefillFlops / prefillSeconds / 1e9;
-        long sampledPeak = sampler.Stop();
         double decodeBandwidth = streamed / (decodeStep / 1000) / 1e9;
         return new BenchmarkResult(
             Path.GetFileName(model.Checkpoint.Directory), config.ArchitectureName, model.Checkpoint.DType.ToTorchName(),
@@ -82,7 +117,8 @@ public static class ThroughputBenchmark
             Statistics.Median(tpots), Statistics.Percentile(tpots, 10), Statistics.Percentile(tpots, 90),
             decodeStep, options.BatchSize * 1000 / decodeStep, options.BatchSize * options.PromptTokens / prefillSeconds, prefillGflops,
             Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
-            Math.Max(ProcessMemory.PeakResidentBytes, sampledPeak), sampledPeak, sampler.Samples, kvBytes, limits, floorMs, decodeStep / floorMs,
+            Math.Max(peakRss, sampledPeak), sampledPeak, rssSamples, kvBytes, limits, floorMs,
+            Statistics.Median(steps.Select((step, i) => OverFloor(step, runBandwidth[i])).ToList()), OverFloor(decodeStep, limits.ReadBandwidthGBps), runBandwidth,
             prefillGflops / limits.Fp32GemmGflops, decodeBandwidth, decodeBandwidth / limits.ReadBandwidthGBps, options.Warmup);
     }
 

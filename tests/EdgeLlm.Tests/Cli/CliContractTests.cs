@@ -23,6 +23,25 @@ public class CliContractTests : TempDirectoryTest
     }
 
     [Fact]
+    public void BenchPairsEveryRunWithItsOwnBandwidthAndKeepsProbesOutOfPeakRss()
+    {
+        var model = EdgeLlm.Checkpoints.DemoModel.Shipped()!;
+        var r = CliRunner.Run("bench", model, "--prompt-tokens", "8", "--new-tokens", "4", "--repeats", "3", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var j = r.Json;
+        var runBandwidth = j.GetProperty("run_bandwidth_g_bps").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var samples = j.GetProperty("limits").GetProperty("read_bandwidth_samples_g_bps").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(3, runBandwidth.Length);
+        Assert.Equal(1 + 4, samples.Length); // the limits' own measurement, then one probe before the first run and one after each
+        for (int i = 0; i < 3; i++) Assert.Equal((samples[i + 1] + samples[i + 2]) / 2, runBandwidth[i], 9);
+        Assert.Equal(samples.Max(), j.GetProperty("limits").GetProperty("read_bandwidth_g_bps").GetDouble());
+        double weightBytes = j.GetProperty("weight_bytes").GetDouble(), step = j.GetProperty("decode_ms_per_step").GetDouble();
+        Assert.Equal(step / (weightBytes / (samples.Max() * 1e9) * 1000), j.GetProperty("tpot_over_floor_at_best_bandwidth").GetDouble(), 6);
+        // The probes sum 1 GiB and 512 MiB buffers; a demo model's run needs far less, so a peak above 512 MiB means a probe leaked into it.
+        Assert.InRange(j.GetProperty("peak_rss_bytes").GetInt64(), 1, 512L << 20);
+    }
+
+    [Fact]
     public void ScoreMatchesTransformersLogLikelihoods()
     {
         var folder = SharedData.Path("fixtures", "hf-tiny", "llama-float32");
