@@ -71,10 +71,35 @@ public class MetricTests
         Assert.Equal(0.0, LongBenchMetrics.QaF1English("an the a", ["x"]), 12);
     }
 
-    // Character tokens (the documented difference from jieba): "北京。" -> 北,京 vs "北京市" -> 北,京,市: P=1, R=2/3, F1=0.8.
+    // jieba tokens: "我来到北京清华大学" -> 我,来到,北京,清华大学; "他来到北京大学" -> 他,来到,北京大学: one shared,
+    // P=1/4, R=1/3, F1=2/7. "北京。" -> 北京 (。 normalised away) against 北京市: nothing shared, 0.
     [Fact]
-    public void LongBenchChineseF1OverCharacters() =>
-        Assert.Equal(0.8, LongBenchMetrics.QaF1Chinese("北京。", ["北京市"]), 12);
+    public void LongBenchChineseF1OverJiebaWords()
+    {
+        Assert.Equal(2.0 / 7, LongBenchMetrics.QaF1Chinese("我来到北京清华大学", ["他来到北京大学"]), 12);
+        Assert.Equal(0.0, LongBenchMetrics.QaF1Chinese("北京。", ["北京市"]), 12);
+    }
+
+    // pltrdy/rouge ROUGE-L (summary level, distinct words): "the cat sat on the mat" vs "the cat is on the mat":
+    // 5 distinct words each, traced LCS the,cat,on,the,mat -> 4 distinct; P=R=0.8, F=2·0.64/(1.6+1e-8).
+    // A text with no sentence makes the package raise, which the evaluator scores 0.
+    [Fact]
+    public void LongBenchRougeL()
+    {
+        Assert.Equal(2 * (0.64 / (1.6 + 1e-8)), LongBenchMetrics.RougeEnglish("the cat sat on the mat", ["the cat is on the mat"]), 15);
+        Assert.Null(PltrdyRouge.RougeLF("...", "the cat"));
+        Assert.Equal(0.0, LongBenchMetrics.RougeEnglish("", ["the cat"]));
+    }
+
+    // LongBenchCodeSimEvaluator: lines containing `, # or // are passed over; fuzz.ratio("return a+b", "return a + b")
+    // = round(100·2·10/22) = 91. "abcdefgh"/"aijklmno": 100·2/16 = 12.5 rounds half to even: 12.
+    [Fact]
+    public void LongBenchCodeSimilarity()
+    {
+        Assert.Equal(0.91, LongBenchMetrics.CodeSimilarity("```python\n// note\nreturn a+b\n", ["return a + b"]), 12);
+        Assert.Equal(0.12, LongBenchMetrics.CodeSimilarity("abcdefgh", ["aijklmno"]), 12);
+        Assert.Equal(0.0, LongBenchMetrics.CodeSimilarity("# only\n// comments", ["x"]), 12);
+    }
 
     // LongBenchCountEvaluator / RetrievalEvaluator: share of numbers equal to the reference.
     [Fact]

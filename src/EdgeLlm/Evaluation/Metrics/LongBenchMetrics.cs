@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using EdgeLlm.Evaluation.Text;
+using EdgeLlm.Evaluation.Text.Jieba;
 
 namespace EdgeLlm.Evaluation.Metrics;
 
@@ -20,7 +22,7 @@ public static class LongBenchMetrics
         s = s.ToLowerInvariant();
         s = new string(s.Where(c => !AsciiPunctuation.Contains(c)).ToArray());
         s = Regex.Replace(s, @"\b(a|an|the)\b", " ");
-        return string.Join(' ', s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return string.Join(' ', PythonText.SplitWhitespace(s));
     }
 
     /// <summary>normalize_zh_answer: lower case, drop ASCII and Chinese punctuation, remove all whitespace.</summary>
@@ -28,7 +30,7 @@ public static class LongBenchMetrics
     {
         s = s.ToLowerInvariant();
         s = new string(s.Where(c => !AsciiPunctuation.Contains(c) && !ChinesePunctuation.Contains(c)).ToArray());
-        return string.Concat(s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return string.Concat(PythonText.SplitWhitespace(s));
     }
 
     /// <summary>f1_score over token bags (Counter intersection).</summary>
@@ -47,15 +49,51 @@ public static class LongBenchMetrics
             NormalizeEnglish(r).Split(' ', StringSplitOptions.RemoveEmptyEntries))).DefaultIfEmpty(0).Max();
 
     /// <summary>
-    /// Chinese QA F1 over character tokens. DELIBERATE DIFFERENCE: OpenCompass segments with jieba
-    /// (a dictionary-based word segmenter not available here); each character is one token here, as
-    /// in several LongBench re-implementations. Tokens are normalised and empty ones dropped as in
-    /// LongBenchF1Evaluator (language='zh').
+    /// LongBenchF1Evaluator (language='zh'): the best F1 over the references of jieba tokens, each token
+    /// normalised with normalize_zh_answer and empty ones dropped.
     /// </summary>
-    public static double QaF1Chinese(string prediction, IReadOnlyList<string> references)
+    public static double QaF1Chinese(string prediction, IReadOnlyList<string> references, JiebaSegmenter? segmenter = null)
     {
-        static List<string> Tokens(string s) => s.EnumerateRunes().Select(r => NormalizeChinese(r.ToString())).Where(t => t.Length > 0).ToList();
+        var jieba = segmenter ?? JiebaSegmenter.Default;
+        List<string> Tokens(string s) => jieba.Cut(s).Select(NormalizeChinese).Where(t => t.Length > 0).ToList();
         return references.Select(r => TokenF1(Tokens(prediction), Tokens(r))).DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>LongBenchRougeEvaluator (language='en'): the best ROUGE-L F over the references; a reference the package fails on scores 0.</summary>
+    public static double RougeEnglish(string prediction, IReadOnlyList<string> references) =>
+        references.Select(r => PltrdyRouge.RougeLF(prediction, r) ?? 0).Aggregate(0.0, Math.Max);
+
+    /// <summary>
+    /// LongBenchRougeEvaluator (language='zh'): prediction and reference are jieba tokens joined by spaces
+    /// before ROUGE-L. The evaluator re-assigns the prediction inside its loop over references, so with
+    /// several references the prediction is segmented and re-joined once more for each; that is kept.
+    /// </summary>
+    public static double RougeChinese(string prediction, IReadOnlyList<string> references, JiebaSegmenter? segmenter = null)
+    {
+        var jieba = segmenter ?? JiebaSegmenter.Default;
+        double best = 0;
+        foreach (var reference in references)
+        {
+            prediction = string.Join(' ', jieba.Cut(prediction));
+            best = Math.Max(best, PltrdyRouge.RougeLF(prediction, string.Join(' ', jieba.Cut(reference))) ?? 0);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// LongBenchCodeSimEvaluator: the first line of the prediction (leading newlines dropped) that contains
+    /// none of '`', '#', '//' (empty if none), then the best fuzz.ratio/100 over the references.
+    /// </summary>
+    public static double CodeSimilarity(string prediction, IReadOnlyList<string> references)
+    {
+        double best = 0;
+        foreach (var reference in references)
+        {
+            prediction = prediction.TrimStart('\n').Split('\n')
+                .FirstOrDefault(line => !line.Contains('`') && !line.Contains('#') && !line.Contains("//")) ?? "";
+            best = Math.Max(best, FuzzyWuzzy.Ratio(prediction, reference) / 100.0);
+        }
+        return best;
     }
 
     /// <summary>LongBenchCountEvaluator: per reference, the share of numbers in the prediction equal to it (summed over references).</summary>

@@ -49,13 +49,20 @@ public sealed class LongBenchTask(string dataFolder, int maxInputTokens = 2048, 
         LongBenchMetric.RetrievalEnglish => LongBenchMetrics.Retrieval(output, reference.Answers, chinese: false),
         LongBenchMetric.RetrievalChinese => LongBenchMetrics.Retrieval(output, reference.Answers, chinese: true),
         LongBenchMetric.Count => LongBenchMetrics.Count(output, reference.Answers),
+        LongBenchMetric.RougeEnglish => LongBenchMetrics.RougeEnglish(output, reference.Answers),
+        LongBenchMetric.RougeChinese => LongBenchMetrics.RougeChinese(output, reference.Answers),
+        LongBenchMetric.CodeSimilarity => LongBenchMetrics.CodeSimilarity(output, reference.Answers),
         _ => throw new NotSupportedException(subset.Metric.ToString()),
     };
+
+    /// <summary>The subset's prediction post-processing (samsum, trec, lsht, triviaqa: the first line after leading newlines).</summary>
+    public static string Extract(LongBenchSubset subset, string output) =>
+        subset.FirstLineOnly ? OpenCompassPostprocessors.FirstLine(output) : output;
 
     public SampleRecord Score(EvalSample sample, int index, string output)
     {
         var subset = LongBenchSubsets.All.Single(s => s.Name == sample.Subset);
-        var extracted = subset.FirstLineOnly ? OpenCompassPostprocessors.FirstLine(output) : output;
+        var extracted = Extract(subset, output);
         var reference = JsonSerializer.Deserialize<Reference>(sample.Reference)!;
         return Records.Make(Name, sample, index, output, extracted, ScoreOutput(subset, extracted, reference));
     }
