@@ -24,7 +24,9 @@ public sealed record PruningResult(string Directory, long ParametersBefore, long
 public static class PrunedCheckpointWriter
 {
     private static readonly string[] SideFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "qwen.tiktoken", "vocab.json", "merges.txt"];
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "qwen.tiktoken", "vocab.json", "merges.txt",
+         // Qwen-7B's config.json auto_map points at its own code: without these files transformers cannot build QWenLMHeadModel.
+         "configuration_qwen.py", "modeling_qwen.py", "tokenization_qwen.py", "qwen_generation_utils.py", "cpp_kernels.py"];
 
     public static PruningResult Save(Checkpoint source, PruningPlan plan, string directory, string? calibrationNote = null,
         long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<string>? progress = null)
