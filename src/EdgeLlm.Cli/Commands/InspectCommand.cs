@@ -29,12 +29,16 @@ internal static class InspectCommand
                 Dtype = checkpoint.DType.ToTorchName(),
                 WeightBytes = checkpoint.WeightBytes,
                 TiedEmbeddings = c.TieWordEmbeddings,
+                LayerShapes = c.LayerShapes,
                 Files = checkpoint.Files.Select(Path.GetFileName).ToArray(),
             };
             Output.Write(summary, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{checkpoint.Directory}");
                 Console.WriteLine($"  {c.ArchitectureName}: {c.NumLayers} layers, hidden {c.HiddenSize}, MLP {c.IntermediateSize}, heads {c.NumHeads}/{c.NumKvHeads} (q/kv) × {c.HeadDim}, vocab {c.VocabSize}");
+                if (c.LayerShapes is { } shapes)
+                    Console.WriteLine($"  per-layer shapes ({ModelConfig.LayerShapesField}; stock loaders will not read them): KV heads " +
+                        string.Join(",", shapes.Select(l => l.NumKvHeads)) + ", MLP " + string.Join(",", shapes.Select(l => l.IntermediateSize)));
                 Console.WriteLine($"  {checkpoint.ParameterCount:N0} parameters, {checkpoint.DType.ToTorchName()}, {Output.Bytes(checkpoint.WeightBytes)} in {checkpoint.Files.Count} file(s)");
             });
             return 0;

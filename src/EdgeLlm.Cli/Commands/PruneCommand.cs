@@ -25,17 +25,23 @@ internal static class PruneCommand
         var data = CalibrateCommand.Data();
         data.Description += " Calibrates here when --stats is not given.";
         var samples = CalibrateCommand.Samples(); var seqlen = CalibrateCommand.SeqLen(); var seed = CalibrateCommand.Seed();
+        var structure = new Option<string>("--structure") { DefaultValueFactory = _ => "uniform",
+            Description = "flap only: uniform (same widths in every layer, FLAP's UL-UM; an ordinary checkpoint) or global (FLAP's AL-AM: one " +
+                "threshold across layers, per-layer widths that only EdgeLlm loads — stock transformers/MLC-LLM will not)." };
         var noBias = new Option<bool>("--no-bias-compensation") { Description = "FLAP without adding the removed channels' mean output to the biases." };
         var writeCheck = new Option<string>("--write-check") { Description = "Comma-separated token ids: write edgellm-logits.safetensors (EdgeLlm's logits of the pruned model) for tools/reference/check_pruned.py." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("prune", "Structured pruning to a smaller FP16/FP32 checkpoint that stock loaders read.")
-            { model, method, ratio, budgetParams, budgetBytes, fits, context, runtime, output, stats, data, samples, seqlen, seed, noBias, writeCheck, quiet, store, json };
+            { model, method, ratio, budgetParams, budgetBytes, fits, context, runtime, output, stats, data, samples, seqlen, seed, structure, noBias, writeCheck, quiet, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!), outDir = parse.GetValue(output)!;
             var m = PruningMethods.Parse(parse.GetValue(method)!);
+            var shape = PruningStructures.Parse(parse.GetValue(structure)!);
+            if (shape == PruningStructure.Global && parse.GetValue(ratio) == null)
+                throw new ArgumentException("--structure global takes --ratio (the budgets predict uniform shapes).");
             var log = Output.Progress(parse.GetValue(quiet));
             double r = RatioFrom(parse, dir, m, ratio, budgetParams, budgetBytes, fits, context, runtime, !parse.GetValue(noBias));
             if (parse.GetValue(ratio) == null) log.Report($"budget → ratio {r:0.000}");
@@ -63,17 +69,23 @@ internal static class PruneCommand
             PruningResult result;
             using (var source = Checkpoint.Open(dir))
             {
-                var plan = StructuredPruner.Plan(source, m, r, statistics, !parse.GetValue(noBias), log, token);
+                var plan = StructuredPruner.Plan(source, m, r, statistics, !parse.GetValue(noBias), log, token, shape);
                 result = PrunedCheckpointWriter.Save(source, plan, outDir, note, progress: log);
                 CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.PruningRun(source, result, plan, calibration, calibrationSamples)));
             }
             string? checkFile = null;
             if (parse.GetValue(writeCheck) is { } ids)
                 checkFile = PruningCheck.Write(outDir, CommonOptions.ParseIds(ids));
-            Output.Write(new { result.Directory, Method = m.Name(), Ratio = r, result.ParametersBefore, result.ParametersAfter,
-                result.Layers, result.KvHeads, result.IntermediateSize, Check = checkFile }, parse.GetValue(json), () =>
+            Output.Write(new { result.Directory, Method = m.Name(), Ratio = r, Structure = shape.Name(), result.ParametersBefore, result.ParametersAfter,
+                result.Layers, result.KvHeads, result.IntermediateSize, result.UniformShapes, result.LayerShapes, Check = checkFile }, parse.GetValue(json), () =>
+            {
+                string widths = result.UniformShapes ? $"{result.KvHeads} KV heads, MLP {result.IntermediateSize}"
+                    : "per layer KV heads " + string.Join(",", result.LayerShapes!.Select(s => s.NumKvHeads)) + ", MLP " + string.Join(",", result.LayerShapes!.Select(s => s.IntermediateSize));
                 Console.WriteLine($"{m.Name()} {r:P1}: {result.ParametersBefore:N0} → {result.ParametersAfter:N0} parameters " +
-                    $"({result.Layers} layers, {result.KvHeads} KV heads, MLP {result.IntermediateSize}) in {result.Directory}" + (checkFile != null ? $"; check file {checkFile}" : "")));
+                    $"({result.Layers} layers, {widths}) in {result.Directory}" + (checkFile != null ? $"; check file {checkFile}" : ""));
+                if (!result.UniformShapes)
+                    Console.WriteLine("Per-layer shapes: stock transformers and MLC-LLM loaders will NOT load this folder (config.json edgellm_layer_shapes); EdgeLlm does.");
+            });
             return 0;
         })));
         return command;

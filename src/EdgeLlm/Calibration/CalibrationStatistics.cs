@@ -15,14 +15,20 @@ public sealed class CalibrationStatistics
     public const string FormatName = "edgellm-calibration-1";
 
     public CalibrationStatistics(int numLayers, int attentionWidth, int mlpWidth)
+        : this(Enumerable.Repeat(attentionWidth, numLayers).ToArray(), Enumerable.Repeat(mlpWidth, numLayers).ToArray()) { }
+
+    /// <summary>Statistics for layers of different widths (a non-uniform pruned model).</summary>
+    public CalibrationStatistics(IReadOnlyList<int> attentionWidths, IReadOnlyList<int> mlpWidths)
     {
-        Attention = Enumerable.Range(0, numLayers).Select(_ => new ChannelStatistics(attentionWidth)).ToArray();
-        Mlp = Enumerable.Range(0, numLayers).Select(_ => new ChannelStatistics(mlpWidth)).ToArray();
-        CosineSum = new double[numLayers];
-        CosineTokens = new long[numLayers];
+        Attention = attentionWidths.Select(w => new ChannelStatistics(w)).ToArray();
+        Mlp = mlpWidths.Select(w => new ChannelStatistics(w)).ToArray();
+        CosineSum = new double[attentionWidths.Count];
+        CosineTokens = new long[attentionWidths.Count];
     }
 
-    public static CalibrationStatistics For(ModelConfig c) => new(c.NumLayers, c.NumHeads * c.HeadDim, c.IntermediateSize);
+    public static CalibrationStatistics For(ModelConfig c) => new(
+        Enumerable.Range(0, c.NumLayers).Select(i => c.Layer(i).NumHeads * c.HeadDim).ToArray(),
+        Enumerable.Range(0, c.NumLayers).Select(i => c.Layer(i).IntermediateSize).ToArray());
 
     public int NumLayers => CosineSum.Length;
     /// <summary>Per layer: statistics of the attention output (heads side by side), the input of o_proj.</summary>
@@ -101,9 +107,11 @@ public sealed class CalibrationStatistics
     /// <summary>Checks that these statistics were gathered on a model of this shape.</summary>
     public void EnsureMatches(ModelConfig c, string source)
     {
-        if (NumLayers != c.NumLayers || Attention[0].Width != c.NumHeads * c.HeadDim || Mlp[0].Width != c.IntermediateSize)
-            throw new InvalidOperationException($"{source}: calibration statistics cover {NumLayers} layers, attention width {Attention[0].Width}, " +
-                $"MLP width {Mlp[0].Width}; the model has {c.NumLayers}, {c.NumHeads * c.HeadDim}, {c.IntermediateSize}.");
+        for (int i = 0; i < Math.Max(NumLayers, c.NumLayers); i++)
+            if (i >= NumLayers || i >= c.NumLayers || Attention[i].Width != c.Layer(i).NumHeads * c.HeadDim || Mlp[i].Width != c.Layer(i).IntermediateSize)
+                throw new InvalidOperationException($"{source}: calibration statistics cover {NumLayers} layers, attention width {Attention[0].Width}, " +
+                    $"MLP width {Mlp[0].Width}; the model has {c.NumLayers}, {c.Layer(0).NumHeads * c.HeadDim}, {c.Layer(0).IntermediateSize}" +
+                    (i < Math.Min(NumLayers, c.NumLayers) && i > 0 ? $" (layer {i} differs)." : "."));
         if (SamplesDone == 0) throw new InvalidOperationException($"{source}: calibration statistics hold no samples.");
     }
 }

@@ -22,12 +22,42 @@ internal sealed class ConfigReader(JsonObject raw, string path)
             throw Fail("field 'architectures' is missing");
         if (!Known.TryGetValue(archName, out var arch))
             throw Fail($"architecture '{archName}' is not supported (supported: {string.Join(", ", Known.Keys)})");
-        return arch switch
+        var config = arch switch
         {
             Architecture.QWen => ReadQWen(archName),
             Architecture.Phi => ReadPhi(archName),
             _ => ReadLlamaLike(arch, archName),
         };
+        return raw[ModelConfig.LayerShapesField] is { } shapes ? config with { LayerShapes = ReadLayerShapes(config, shapes) } : config;
+    }
+
+    /// <summary>
+    /// <c>edgellm_layer_shapes</c>: one object per layer with num_attention_heads, num_key_value_heads and
+    /// intermediate_size in the same convention as the top-level fields (QWen: both MLP branches).
+    /// </summary>
+    private LayerShape[] ReadLayerShapes(ModelConfig c, JsonNode node)
+    {
+        string field = ModelConfig.LayerShapesField;
+        if (node is not JsonArray list) throw Fail($"field '{field}' should be an array of per-layer objects");
+        if (list.Count != c.NumLayers) throw Fail($"field '{field}' has {list.Count} entries for {c.NumLayers} layers");
+        var shapes = new LayerShape[list.Count];
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject o) throw Fail($"{field}[{i}] should be an object");
+            int Get(string name, int? fallback = null)
+            {
+                int v = o[name] is { } n ? Convert<int>($"{field}[{i}].{name}", n) : fallback ?? throw Fail($"{field}[{i}].{name} is missing");
+                return v > 0 ? v : throw Fail($"{field}[{i}].{name} must be positive, found {v}");
+            }
+            int heads = Get("num_attention_heads"), kv = c.Architecture == Architecture.QWen ? heads : Get("num_key_value_heads", heads);
+            int mlp = Get("intermediate_size");
+            if (heads % kv != 0) throw Fail($"{field}[{i}]: {heads} attention heads are not a multiple of {kv} key/value heads");
+            if (heads / kv != c.NumHeads / c.NumKvHeads)
+                throw Fail($"{field}[{i}]: {heads / kv} query heads per key/value head, the model has {c.NumHeads / c.NumKvHeads}");
+            if (c.Architecture == Architecture.QWen && mlp % 2 != 0) throw Fail($"{field}[{i}].intermediate_size must be even for QWen (both MLP branches)");
+            shapes[i] = new LayerShape(heads, kv, c.Architecture == Architecture.QWen ? mlp / 2 : mlp);
+        }
+        return shapes;
     }
 
     private ModelConfig ReadLlamaLike(Architecture arch, string archName)

@@ -19,6 +19,9 @@ public enum Architecture
 public sealed record RopeConfig(double Theta, int RotaryDim, string Type = "default", double Factor = 1.0,
     double LowFreqFactor = 1.0, double HighFreqFactor = 4.0, int OriginalMaxPositions = 8192);
 
+/// <summary>One decoder layer's widths (query heads, key/value heads, MLP channels — QWen: per branch).</summary>
+public sealed record LayerShape(int NumHeads, int NumKvHeads, int IntermediateSize);
+
 /// <summary>
 /// The fields of a Hugging Face <c>config.json</c> that the engine needs, normalised across
 /// architectures. <see cref="Raw"/> keeps the whole document so that a pruned checkpoint can write
@@ -51,8 +54,24 @@ public sealed record ModelConfig
     public bool UseLognAttn { get; init; }
     /// <summary>The storage dtype the config declares (<c>torch_dtype</c> / <c>dtype</c>), if any.</summary>
     public DType? DeclaredDType { get; init; }
+    /// <summary>
+    /// Per-layer widths of a non-uniform pruned checkpoint (config field <see cref="LayerShapesField"/>), or null when
+    /// every layer has the top-level widths. Stock transformers / MLC-LLM loaders do not read this field.
+    /// </summary>
+    public IReadOnlyList<LayerShape>? LayerShapes { get; init; }
     public JsonObject Raw { get; init; } = new();
     public string SourcePath { get; init; } = "config.json";
+
+    /// <summary>The config.json field EdgeLlm writes for per-layer shapes (only when asked for non-uniform pruning).</summary>
+    public const string LayerShapesField = "edgellm_layer_shapes";
+
+    /// <summary>The widths of decoder layer <paramref name="layer"/>.</summary>
+    public LayerShape Layer(int layer) => LayerShapes?[layer] ?? new(NumHeads, NumKvHeads, IntermediateSize);
+
+    public bool HasUniformLayers => LayerShapes == null;
+
+    /// <summary>Σ over layers of key/value heads × head_dim: the KV cache's floats per position for keys (and again for values).</summary>
+    public long KvWidthAllLayers => Enumerable.Range(0, NumLayers).Sum(i => (long)Layer(i).NumKvHeads * HeadDim);
 
     public static ModelConfig Load(string path)
     {

@@ -15,7 +15,9 @@ public static class TensorLayout
     public static IReadOnlyList<TensorSpec> For(ModelConfig c)
     {
         var list = new List<TensorSpec>();
-        long d = c.HiddenSize, f = c.IntermediateSize, q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim, v = c.VocabSize;
+        long d = c.HiddenSize, v = c.VocabSize, f = 0, q = 0, kv = 0;
+        // Widths of layer i (they differ only in a non-uniform pruned checkpoint).
+        void Shape(int i) => (q, kv, f) = ((long)c.Layer(i).NumHeads * c.HeadDim, (long)c.Layer(i).NumKvHeads * c.HeadDim, c.Layer(i).IntermediateSize);
         void Linear(string name, long rows, long cols, bool bias)
         {
             list.Add(new(name + ".weight", [rows, cols], TensorRole.Linear));
@@ -32,6 +34,7 @@ public static class TensorLayout
                 list.Add(new("model.embed_tokens.weight", [v, d], TensorRole.Embedding));
                 for (int i = 0; i < c.NumLayers; i++)
                 {
+                    Shape(i);
                     string p = $"model.layers.{i}.";
                     Norm(p + "input_layernorm", false);
                     Linear(p + "self_attn.q_proj", q, d, c.AttentionBias);
@@ -50,6 +53,7 @@ public static class TensorLayout
                 list.Add(new("model.embed_tokens.weight", [v, d], TensorRole.Embedding));
                 for (int i = 0; i < c.NumLayers; i++)
                 {
+                    Shape(i);
                     string p = $"model.layers.{i}.";
                     Norm(p + "input_layernorm", true);
                     Linear(p + "self_attn.q_proj", q, d, true);
@@ -67,6 +71,7 @@ public static class TensorLayout
                 list.Add(new("transformer.wte.weight", [v, d], TensorRole.Embedding));
                 for (int i = 0; i < c.NumLayers; i++)
                 {
+                    Shape(i);
                     string p = $"transformer.h.{i}.";
                     Norm(p + "ln_1", false);
                     Linear(p + "attn.c_attn", 3 * q, d, true);

@@ -59,7 +59,7 @@ public abstract class CausalLM : IDisposable
     };
 
     public KvCache NewCache(int initialCapacity = 64) =>
-        new(Config.NumLayers, Config.NumKvHeads, Config.HeadDim, MaxContext, initialCapacity);
+        new(Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray(), MaxContext, initialCapacity);
 
     /// <summary>
     /// Appends each segment's tokens to its sequence and returns the final hidden states (after the

@@ -10,19 +10,23 @@ public sealed class KvCache
 {
     private readonly float[][] keys;
     private readonly float[][] values;
-    private readonly int width;
+    private readonly int[] widths;
 
     public KvCache(int layers, int kvHeads, int headDim, int maxLength, int initialCapacity = 64)
+        : this(Enumerable.Repeat(kvHeads * headDim, layers).ToArray(), maxLength, initialCapacity) { }
+
+    /// <summary>A cache whose layers may differ in width (key/value heads × head_dim), as a non-uniform pruned model's do.</summary>
+    public KvCache(IReadOnlyList<int> layerWidths, int maxLength, int initialCapacity = 64)
     {
-        width = kvHeads * headDim;
+        widths = layerWidths.ToArray();
         MaxLength = maxLength;
         Capacity = Math.Min(Math.Max(initialCapacity, 1), maxLength);
-        keys = new float[layers][];
-        values = new float[layers][];
-        for (int l = 0; l < layers; l++)
+        keys = new float[widths.Length][];
+        values = new float[widths.Length][];
+        for (int l = 0; l < widths.Length; l++)
         {
-            keys[l] = new float[Capacity * width];
-            values[l] = new float[Capacity * width];
+            keys[l] = new float[Capacity * widths[l]];
+            values[l] = new float[Capacity * widths[l]];
         }
     }
 
@@ -31,11 +35,10 @@ public sealed class KvCache
     public int Capacity { get; private set; }
     public int MaxLength { get; }
     public int Layers => keys.Length;
-    public long Bytes => 2L * keys.Length * Capacity * width * sizeof(float);
+    public long Bytes => 2L * Capacity * widths.Sum(w => (long)w) * sizeof(float);
 
     internal float[] Keys(int layer) => keys[layer];
     internal float[] Values(int layer) => values[layer];
-    internal int Width => width;
 
     /// <summary>Makes room for <paramref name="count"/> more positions.</summary>
     internal void Reserve(int count)
@@ -47,8 +50,8 @@ public sealed class KvCache
         int capacity = Math.Min(MaxLength, Math.Max(needed, Capacity * 2));
         for (int l = 0; l < keys.Length; l++)
         {
-            Array.Resize(ref keys[l], capacity * width);
-            Array.Resize(ref values[l], capacity * width);
+            Array.Resize(ref keys[l], capacity * widths[l]);
+            Array.Resize(ref values[l], capacity * widths[l]);
         }
         Capacity = capacity;
     }
@@ -64,11 +67,11 @@ public sealed class KvCache
 
     public KvCache Clone()
     {
-        var copy = new KvCache(keys.Length, 1, width, MaxLength, Math.Max(Length, 1));
+        var copy = new KvCache(widths, MaxLength, Math.Max(Length, 1));
         for (int l = 0; l < keys.Length; l++)
         {
-            Array.Copy(keys[l], copy.keys[l], Length * width);
-            Array.Copy(values[l], copy.values[l], Length * width);
+            Array.Copy(keys[l], copy.keys[l], Length * widths[l]);
+            Array.Copy(values[l], copy.values[l], Length * widths[l]);
         }
         copy.Length = Length;
         return copy;

@@ -23,11 +23,12 @@ public sealed class Llama : CausalLM
     public Llama(Checkpoint checkpoint, EngineOptions? options = null) : base(checkpoint, options, "model.embed_tokens.weight", "lm_head.weight")
     {
         var c = Config;
-        int q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim;
         layers = new Layer[c.NumLayers];
         for (int i = 0; i < c.NumLayers; i++)
         {
             string p = $"model.layers.{i}.";
+            var shape = c.Layer(i);
+            int q = shape.NumHeads * c.HeadDim, kv = shape.NumKvHeads * c.HeadDim, f = shape.IntermediateSize;
             float[]? Bias(string name, int n) => c.AttentionBias ? Vector(p + name, n) : null;
             float[]? MlpBias(string name, int n) => c.MlpBias ? Vector(p + name, n) : null;
             layers[i] = new Layer(
@@ -39,10 +40,10 @@ public sealed class Llama : CausalLM
                 Bias("self_attn.q_proj.bias", q), Bias("self_attn.k_proj.bias", kv), Bias("self_attn.v_proj.bias", kv),
                 c.Architecture == Architecture.Llama && c.AttentionBias ? Vector(p + "self_attn.o_proj.bias", c.HiddenSize) : null,
                 Vector(p + "post_attention_layernorm.weight", c.HiddenSize),
-                Matrix(p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize),
-                Matrix(p + "mlp.up_proj.weight", c.IntermediateSize, c.HiddenSize),
-                Matrix(p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize),
-                MlpBias("mlp.gate_proj.bias", c.IntermediateSize), MlpBias("mlp.up_proj.bias", c.IntermediateSize),
+                Matrix(p + "mlp.gate_proj.weight", f, c.HiddenSize),
+                Matrix(p + "mlp.up_proj.weight", f, c.HiddenSize),
+                Matrix(p + "mlp.down_proj.weight", c.HiddenSize, f),
+                MlpBias("mlp.gate_proj.bias", f), MlpBias("mlp.up_proj.bias", f),
                 MlpBias("mlp.down_proj.bias", c.HiddenSize));
         }
         norm = Vector("model.norm.weight", c.HiddenSize);
@@ -53,7 +54,8 @@ public sealed class Llama : CausalLM
     {
         var c = Config;
         var w = layers[layer];
-        int rows = s.Rows, dim = c.HiddenSize, qWidth = c.NumHeads * c.HeadDim, kvWidth = c.NumKvHeads * c.HeadDim;
+        var (heads, kvHeads, f) = c.Layer(layer);
+        int rows = s.Rows, dim = c.HiddenSize, qWidth = heads * c.HeadDim, kvWidth = kvHeads * c.HeadDim;
         float eps = (float)c.NormEps;
 
         var h = s.Buffer("h", dim);
@@ -65,22 +67,22 @@ public sealed class Llama : CausalLM
         MatMul.Linear(h, rows, new LinearTarget(w.QProj, w.QBias, q), new LinearTarget(w.KProj, w.KBias, k), new LinearTarget(w.VProj, w.VBias, v));
         for (int r = 0; r < rows; r++)
         {
-            rope.Apply(q.AsSpan(r * qWidth, qWidth), c.NumHeads, c.HeadDim, s.RowPosition[r]);
-            rope.Apply(k.AsSpan(r * kvWidth, kvWidth), c.NumKvHeads, c.HeadDim, s.RowPosition[r]);
+            rope.Apply(q.AsSpan(r * qWidth, qWidth), heads, c.HeadDim, s.RowPosition[r]);
+            rope.Apply(k.AsSpan(r * kvWidth, kvWidth), kvHeads, c.HeadDim, s.RowPosition[r]);
         }
         var attn = s.Buffer("attn", qWidth);
-        Attention.Run(s, layer, c.NumHeads, c.NumKvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        Attention.Run(s, layer, heads, kvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
         Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, qWidth);
         MatMul.Linear(attn, rows, w.OProj, w.OBias, h);
         Residual.Add(x, h, rows * dim);
 
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.PostAttentionLayernorm, eps, h, dim);
         Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
-        var gate = s.Buffer("gate", c.IntermediateSize);
-        var up = s.Buffer("up", c.IntermediateSize);
+        var gate = s.Buffer("gate", f);
+        var up = s.Buffer("up", f);
         MatMul.Linear(h, rows, new LinearTarget(w.GateProj, w.GateBias, gate), new LinearTarget(w.UpProj, w.UpBias, up));
-        Ops.SiluMultiply(gate.AsSpan(0, rows * c.IntermediateSize), up);
-        Observer?.ProjectionInput(layer, Projection.MlpOutput, gate, rows, c.IntermediateSize);
+        Ops.SiluMultiply(gate.AsSpan(0, rows * f), up);
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, gate, rows, f);
         MatMul.Linear(gate, rows, w.DownProj, w.DownBias, h);
         Residual.Add(x, h, rows * dim);
     }

@@ -22,11 +22,13 @@ public sealed class Phi : CausalLM
     public Phi(Checkpoint checkpoint, EngineOptions? options = null) : base(checkpoint, options, "model.embed_tokens.weight", "lm_head.weight", "lm_head.bias")
     {
         var c = Config;
-        int q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim, d = c.HiddenSize, f = c.IntermediateSize;
+        int d = c.HiddenSize;
         layers = new Layer[c.NumLayers];
         for (int i = 0; i < c.NumLayers; i++)
         {
             string p = $"model.layers.{i}.";
+            var shape = c.Layer(i);
+            int q = shape.NumHeads * c.HeadDim, kv = shape.NumKvHeads * c.HeadDim, f = shape.IntermediateSize;
             layers[i] = new Layer(
                 Vector(p + "input_layernorm.weight", d), Vector(p + "input_layernorm.bias", d),
                 Matrix(p + "self_attn.q_proj.weight", q, d), Vector(p + "self_attn.q_proj.bias", q),
@@ -45,7 +47,8 @@ public sealed class Phi : CausalLM
     {
         var c = Config;
         var w = layers[layer];
-        int rows = s.Rows, dim = c.HiddenSize, qWidth = c.NumHeads * c.HeadDim, kvWidth = c.NumKvHeads * c.HeadDim;
+        var (heads, kvHeads, f) = c.Layer(layer);
+        int rows = s.Rows, dim = c.HiddenSize, qWidth = heads * c.HeadDim, kvWidth = kvHeads * c.HeadDim;
 
         var h = s.Buffer("h", dim);
         Ops.LayerNorm(x.AsSpan(0, rows * dim), w.InputLayernormWeight, w.InputLayernormBias, (float)c.NormEps, h, dim);
@@ -53,23 +56,23 @@ public sealed class Phi : CausalLM
         var q = s.Buffer("q", qWidth);
         var k = s.Buffer("k", kvWidth);
         var v = s.Buffer("v", kvWidth);
-        var ff = s.Buffer("ff", c.IntermediateSize);
+        var ff = s.Buffer("ff", f);
         // Attention and MLP read the same normed input (Phi's parallel block): one dispatch for all four.
         MatMul.Linear(h, rows, new LinearTarget(w.QProj, w.QBias, q), new LinearTarget(w.KProj, w.KBias, k),
             new LinearTarget(w.VProj, w.VBias, v), new LinearTarget(w.Fc1, w.Fc1Bias, ff));
         for (int r = 0; r < rows; r++)
         {
-            rope.Apply(q.AsSpan(r * qWidth, qWidth), c.NumHeads, c.HeadDim, s.RowPosition[r]);
-            rope.Apply(k.AsSpan(r * kvWidth, kvWidth), c.NumKvHeads, c.HeadDim, s.RowPosition[r]);
+            rope.Apply(q.AsSpan(r * qWidth, qWidth), heads, c.HeadDim, s.RowPosition[r]);
+            rope.Apply(k.AsSpan(r * kvWidth, kvWidth), kvHeads, c.HeadDim, s.RowPosition[r]);
         }
         var attn = s.Buffer("attn", qWidth);
-        Attention.Run(s, layer, c.NumHeads, c.NumKvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        Attention.Run(s, layer, heads, kvHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
         var attnOut = s.Buffer("attn_out", dim);
         Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, qWidth);
         MatMul.Linear(attn, rows, w.Dense, w.DenseBias, attnOut);
 
-        Ops.Activate(c.HiddenAct, ff.AsSpan(0, rows * c.IntermediateSize));
-        Observer?.ProjectionInput(layer, Projection.MlpOutput, ff, rows, c.IntermediateSize);
+        Ops.Activate(c.HiddenAct, ff.AsSpan(0, rows * f));
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, ff, rows, f);
         MatMul.Linear(ff, rows, w.Fc2, w.Fc2Bias, h);
         Residual.Add(x, attnOut, rows * dim);
         Residual.Add(x, h, rows * dim);

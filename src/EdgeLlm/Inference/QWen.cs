@@ -23,11 +23,12 @@ public sealed class QWen : CausalLM
     public QWen(Checkpoint checkpoint, EngineOptions? options = null) : base(checkpoint, options, "transformer.wte.weight", "lm_head.weight")
     {
         var c = Config;
-        int d = c.HiddenSize, proj = c.NumHeads * c.HeadDim, f = c.IntermediateSize;
+        int d = c.HiddenSize;
         layers = new Layer[c.NumLayers];
         for (int i = 0; i < c.NumLayers; i++)
         {
             string p = $"transformer.h.{i}.";
+            int proj = c.Layer(i).NumHeads * c.HeadDim, f = c.Layer(i).IntermediateSize;
             layers[i] = new Layer(
                 Vector(p + "ln_1.weight", d),
                 Matrix(p + "attn.c_attn.weight", 3 * proj, d), Vector(p + "attn.c_attn.bias", 3 * proj),
@@ -77,7 +78,8 @@ public sealed class QWen : CausalLM
     {
         var c = Config;
         var w = layers[layer];
-        int rows = s.Rows, dim = c.HiddenSize, width = c.NumHeads * c.HeadDim;
+        var (heads, _, f) = c.Layer(layer);
+        int rows = s.Rows, dim = c.HiddenSize, width = heads * c.HeadDim;
         float eps = (float)c.NormEps;
 
         var h = s.Buffer("h", dim);
@@ -95,25 +97,25 @@ public sealed class QWen : CausalLM
             Array.Copy(qkv, r * 3 * width + 2 * width, v, r * width, width);
             var rope = Rope(AlphaFor(s.Segments[s.RowSegment[r]]));
             int pos = s.RowPosition[r];
-            rope.Apply(q.AsSpan(r * width, width), c.NumHeads, c.HeadDim, pos);
-            rope.Apply(k.AsSpan(r * width, width), c.NumHeads, c.HeadDim, pos);
+            rope.Apply(q.AsSpan(r * width, width), heads, c.HeadDim, pos);
+            rope.Apply(k.AsSpan(r * width, width), heads, c.HeadDim, pos);
             float logn = LognScale(pos);
             if (logn != 1f)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(q.AsSpan(r * width, width), logn, q.AsSpan(r * width, width));
         }
         var attn = s.Buffer("attn", width);
-        Attention.Run(s, layer, c.NumHeads, c.NumHeads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
+        Attention.Run(s, layer, heads, heads, c.HeadDim, q, k, v, attn, 1f / MathF.Sqrt(c.HeadDim));
         Observer?.ProjectionInput(layer, Projection.AttentionOutput, attn, rows, width);
         MatMul.Linear(attn, rows, w.AttnCProj, default, h);
         Residual.Add(x, h, rows * dim);
 
         Ops.RmsNorm(x.AsSpan(0, rows * dim), w.Ln2, eps, h, dim);
         Observer?.ProjectionInput(layer, Projection.MlpInput, h, rows, dim);
-        var a1 = s.Buffer("w1", c.IntermediateSize);
-        var a2 = s.Buffer("w2", c.IntermediateSize);
+        var a1 = s.Buffer("w1", f);
+        var a2 = s.Buffer("w2", f);
         MatMul.Linear(h, rows, new LinearTarget(w.W1, null, a1), new LinearTarget(w.W2, null, a2));
-        Ops.SiluMultiply(a2.AsSpan(0, rows * c.IntermediateSize), a1);
-        Observer?.ProjectionInput(layer, Projection.MlpOutput, a2, rows, c.IntermediateSize);
+        Ops.SiluMultiply(a2.AsSpan(0, rows * f), a1);
+        Observer?.ProjectionInput(layer, Projection.MlpOutput, a2, rows, f);
         MatMul.Linear(a2, rows, w.MlpCProj, default, h);
         Residual.Add(x, h, rows * dim);
     }

@@ -47,7 +47,7 @@ public static class MemoryModel
     }
 
     public static long KvCacheBytes(ModelConfig c, int context, int batch, DType kvType) =>
-        2L * c.NumLayers * c.NumKvHeads * c.HeadDim * context * batch * kvType.SizeOf();
+        2L * c.KvWidthAllLayers * context * batch * kvType.SizeOf();
 
     /// <summary>
     /// The working buffers alive together inside one decoder block when <paramref name="rows"/> tokens
@@ -56,7 +56,10 @@ public static class MemoryModel
     /// </summary>
     public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, int threads, DType dtype)
     {
-        long d = c.HiddenSize, f = c.IntermediateSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim;
+        // Scratch buffers are sized for the widest layer (layers differ only in a non-uniform pruned checkpoint).
+        var widest = Enumerable.Range(0, c.NumLayers).Select(c.Layer).ToList();
+        long d = c.HiddenSize, f = widest.Max(l => l.IntermediateSize), q = (long)widest.Max(l => l.NumHeads) * c.HeadDim,
+            kv = (long)widest.Max(l => l.NumKvHeads) * c.HeadDim;
         long perRow = c.Architecture switch
         {
             // x, h, q, k, v, attn, gate, up

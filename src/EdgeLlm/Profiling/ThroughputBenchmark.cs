@@ -93,7 +93,7 @@ public static class ThroughputBenchmark
             progress?.Report($"run {r + 1}/{options.Repeats}: TPOT {runs[^1].TpotMs:F1} ms" + (probes.Count > 1 ? $", bandwidth {probes[^1]:F1} GB/s" : ""));
         }
         limits = limits.WithBandwidthSamples(probes);
-        long kvBytes = 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
+        long kvBytes = 2L * config.KvWidthAllLayers * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;
 
         var layout = TensorLayout.For(config);
         long streamed = layout.Where(t => t.Role is TensorRole.Linear or TensorRole.Head || (t.Role == TensorRole.Embedding && config.TieWordEmbeddings))
@@ -126,7 +126,7 @@ public static class ThroughputBenchmark
     public static double PrefillFlops(ModelConfig c, IReadOnlyList<TensorSpec> layout, int tokens)
     {
         double linear = layout.Where(t => t.Role == TensorRole.Linear).Sum(t => 2.0 * t.Shape[0] * t.Shape[1]) * tokens;
-        double attention = 2.0 * 2.0 * c.NumLayers * c.NumHeads * c.HeadDim * (tokens * (tokens + 1) / 2.0);
+        double attention = 2.0 * 2.0 * Enumerable.Range(0, c.NumLayers).Sum(i => c.Layer(i).NumHeads) * c.HeadDim * (tokens * (tokens + 1) / 2.0);
         double head = 2.0 * c.VocabSize * c.HiddenSize;
         return linear + attention + head;
     }

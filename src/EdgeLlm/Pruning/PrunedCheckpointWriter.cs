@@ -5,18 +5,28 @@ using EdgeLlm.Checkpoints;
 namespace EdgeLlm.Pruning;
 
 /// <summary>What <see cref="PrunedCheckpointWriter.Save"/> wrote.</summary>
+/// <param name="KvHeads">KV heads per layer (the widest layer's when <paramref name="LayerShapes"/> is set).</param>
+/// <param name="IntermediateSize">MLP channels per layer (the widest layer's when <paramref name="LayerShapes"/> is set).</param>
+/// <param name="LayerShapes">Per kept layer, when the widths differ (FLAP global): such a folder loads in EdgeLlm, not in stock loaders.</param>
 public sealed record PruningResult(string Directory, long ParametersBefore, long ParametersAfter, int Layers, int KvHeads, int IntermediateSize,
-    IReadOnlyList<string> Files);
+    IReadOnlyList<string> Files, IReadOnlyList<LayerShape>? LayerShapes = null)
+{
+    public bool UniformShapes => LayerShapes == null;
+}
 
 /// <summary>
 /// Writes the pruned model as an ordinary Hugging Face folder in the source's dtype: sliced tensors are
 /// streamed a row at a time from the memory-mapped source (16-bit values pass through float32 exactly),
-/// remaining layers are renumbered, config.json is edited, and pruning.json records the plan.
+/// remaining layers are renumbered, config.json is edited, and pruning.json records the plan. A plan whose
+/// layers differ in width is written only when it asked for it (<see cref="PruningStructure.Global"/>): the
+/// per-layer shapes then go into config.json's <see cref="ModelConfig.LayerShapesField"/>, which stock loaders ignore.
 /// </summary>
 public static class PrunedCheckpointWriter
 {
     private static readonly string[] SideFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "qwen.tiktoken", "vocab.json", "merges.txt"];
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "qwen.tiktoken", "vocab.json", "merges.txt",
+         // Qwen-7B's config.json auto_map points at its own code: without these files transformers cannot build QWenLMHeadModel.
+         "configuration_qwen.py", "modeling_qwen.py", "tokenization_qwen.py", "qwen_generation_utils.py", "cpp_kernels.py"];
 
     public static PruningResult Save(Checkpoint source, PruningPlan plan, string directory, string? calibrationNote = null,
         long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<string>? progress = null)
@@ -25,16 +35,23 @@ public static class PrunedCheckpointWriter
         var names = BlockNames.For(c);
         if (Path.GetFullPath(directory) == Path.GetFullPath(source.Directory))
             throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source.");
+        if (!c.HasUniformLayers) throw new NotSupportedException($"{source.Directory} already has per-layer shapes; prune the original model instead.");
         int groups = c.NumHeads / c.NumKvHeads, hd = c.HeadDim;
-        int keptKv = plan.KeptKvHeads.Where((_, i) => !plan.RemovedLayers.Contains(i)).Select(k => k.Length).Distinct().Single();
-        int keptChannels = plan.KeptChannels.Where((_, i) => !plan.RemovedLayers.Contains(i)).Select(k => k.Length).Distinct().Single();
         var layerMap = new Dictionary<int, int>();
         for (int i = 0, next = 0; i < c.NumLayers; i++) if (!plan.RemovedLayers.Contains(i)) layerMap[i] = next++;
+        var keptLayers = layerMap.Keys.Order().ToArray();
+        var shapes = keptLayers.Select(i => new LayerShape(plan.KeptKvHeads[i].Length * groups, plan.KeptKvHeads[i].Length, plan.KeptChannels[i].Length)).ToArray();
+        bool uniform = shapes.Distinct().Count() <= 1;
+        if (!uniform && plan.Structure != PruningStructure.Global)
+            throw new InvalidOperationException("The plan keeps different widths in different layers but did not ask for per-layer shapes (PruningStructure.Global); " +
+                "the default output must stay an ordinary uniform checkpoint.");
+        int keptKv = shapes.Length == 0 ? c.NumKvHeads : shapes.Max(s => s.NumKvHeads);
+        int keptChannels = shapes.Length == 0 ? c.IntermediateSize : shapes.Max(s => s.IntermediateSize);
 
         bool attentionBias = plan.AttentionBiasCompensation?.Any(b => b != null) == true;
         bool mlpBias = plan.MlpBiasCompensation?.Any(b => b != null) == true;
-        if ((attentionBias || mlpBias) && c.Architecture == Architecture.Qwen2)
-            throw new NotSupportedException("FLAP bias compensation cannot be stored for Qwen2ForCausalLM (its o_proj and MLP have no bias in transformers); prune without bias compensation.");
+        if ((attentionBias || mlpBias) && !names.CanStoreOutputBiases)
+            throw new NotSupportedException($"FLAP bias compensation cannot be stored for {c.ArchitectureName} (its stock loader has no bias on {names.Out} and {names.MlpDown}); prune without bias compensation (--no-bias-compensation).");
         // Llama: transformers' attention_bias adds biases to q, k, v and o; mlp_bias to gate, up and down. Zero biases fill the ones FLAP does not need.
         bool addAttentionBiases = attentionBias && !names.HasOutputBiases && !c.AttentionBias;
         bool addMlpBiases = mlpBias && !names.HasOutputBiases && !c.MlpBias;
@@ -51,7 +68,8 @@ public static class PrunedCheckpointWriter
             var channels = plan.KeptChannels[layer];
             string module = rest[..rest.LastIndexOf('.')], kind = rest[(rest.LastIndexOf('.') + 1)..];
             int[]? rows = null, cols = null;
-            if (module == names.Q) rows = qRows;
+            if (!names.CanPruneHeads && (module == names.Q || module == names.K || module == names.V)) { } // heads kept whole
+            else if (module == names.Q) rows = qRows;
             else if (module == names.K || module == names.V) rows = kvRows;
             else if (module == names.Out && kind == "weight") cols = qRows;
             else if (names.MlpRows.Contains(module)) rows = channels;
@@ -71,7 +89,8 @@ public static class PrunedCheckpointWriter
         foreach (var (layer, newLayer) in layerMap)
         {
             string P(string module) => $"{names.LayerPrefix}{newLayer}.{module}.bias";
-            int qWidth = keptKv * groups * hd, kvWidth = keptKv * hd;
+            int layerKv = plan.KeptKvHeads[layer].Length, layerChannels = plan.KeptChannels[layer].Length;
+            int qWidth = layerKv * groups * hd, kvWidth = layerKv * hd;
             if (addAttentionBiases)
             {
                 tensors.Add(TensorData.FromFloats(P(names.Q), [qWidth], new float[qWidth], dtype));
@@ -81,23 +100,14 @@ public static class PrunedCheckpointWriter
             }
             if (addMlpBiases)
             {
-                foreach (var m in names.MlpRows) tensors.Add(TensorData.FromFloats(P(m), [keptChannels], new float[keptChannels], dtype));
+                foreach (var m in names.MlpRows) tensors.Add(TensorData.FromFloats(P(m), [layerChannels], new float[layerChannels], dtype));
                 tensors.Add(TensorData.FromFloats(P(names.MlpDown), [c.HiddenSize], plan.MlpBiasCompensation![layer] ?? new float[c.HiddenSize], dtype));
             }
         }
 
-        var config = (JsonObject)c.Raw.DeepClone();
-        config["num_hidden_layers"] = layerMap.Count;
-        config["intermediate_size"] = keptChannels;
-        if (names.CanPruneHeads)
-        {
-            config["num_attention_heads"] = keptKv * groups;
-            config["num_key_value_heads"] = keptKv;
-            config["head_dim"] = hd; // no longer hidden_size / num_attention_heads
-        }
-        if (config["layer_types"] is JsonArray types && types.Count == c.NumLayers)
-            config["layer_types"] = new JsonArray(layerMap.Keys.Order().Select(i => types[i]?.DeepClone()).ToArray());
+        var config = PrunedConfig.Edit(c, names, keptLayers, shapes, perLayer: !uniform);
         var notes = new List<string>(plan.Notes);
+        if (!uniform) notes.Add(PrunedConfig.NonUniformWarning);
         if (addAttentionBiases)
         {
             config["attention_bias"] = true;
@@ -130,19 +140,24 @@ public static class PrunedCheckpointWriter
             ["parameters_before"] = before,
             ["parameters_after"] = after,
             ["num_hidden_layers"] = layerMap.Count,
-            ["num_key_value_heads"] = names.CanPruneHeads ? keptKv : c.NumKvHeads,
-            ["intermediate_size"] = keptChannels,
+            ["num_key_value_heads"] = uniform ? keptKv : null,
+            ["intermediate_size"] = uniform ? keptChannels : null,
+            ["structure"] = plan.Structure.Name(),
             ["removed_layers"] = new JsonArray(plan.RemovedLayers.Select(i => (JsonNode)i).ToArray()),
             ["kept_kv_heads"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptKvHeads[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
             ["kept_channels"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptChannels[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
             ["layer_scores"] = plan.LayerScores == null ? null : new JsonArray(plan.LayerScores.Select(s => (JsonNode)s).ToArray()),
-            ["uniform_shapes"] = true,
+            ["uniform_shapes"] = uniform,
+            ["layer_shapes"] = uniform ? null : new JsonArray(shapes.Select(s => (JsonNode)new JsonObject
+            {
+                ["num_attention_heads"] = s.NumHeads, ["num_key_value_heads"] = s.NumKvHeads, ["intermediate_size"] = s.IntermediateSize,
+            }).ToArray()),
             ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
         };
         var reportPath = Path.Combine(directory, "pruning.json");
         AtomicFile.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         files.Add(reportPath);
-        return new PruningResult(directory, before, after, layerMap.Count, names.CanPruneHeads ? keptKv : c.NumKvHeads, keptChannels, files);
+        return new PruningResult(directory, before, after, layerMap.Count, keptKv, keptChannels, files, uniform ? null : shapes);
     }
 
     private static bool TryParseLayer(string name, string prefix, out int layer, out string rest)

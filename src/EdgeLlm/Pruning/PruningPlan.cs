@@ -9,6 +9,8 @@ public sealed record PruningPlan
 {
     public required PruningMethod Method { get; init; }
     public required double Ratio { get; init; }
+    /// <summary>Uniform (every layer the same widths) unless FLAP's global allocation was asked for.</summary>
+    public PruningStructure Structure { get; init; } = PruningStructure.Uniform;
     /// <summary>Per source layer: kept KV head indices (all of them when heads are not pruned).</summary>
     public required int[][] KeptKvHeads { get; init; }
     /// <summary>Per source layer: kept MLP channel indices.</summary>
