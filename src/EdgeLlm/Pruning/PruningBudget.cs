@@ -25,9 +25,25 @@ public static class PruningShape
         if (method == PruningMethod.ShortGpt)
             return (c.NumKvHeads, c.IntermediateSize, (int)Math.Round(ratio * c.NumLayers, MidpointRounding.AwayFromZero));
         bool heads = BlockNames.For(c).CanPruneHeads;
-        int keepKv = heads ? Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero)) : c.NumKvHeads;
+        int keepKv = heads ? LoadableKvGroups(c, Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero))) : c.NumKvHeads;
         int keepChannels = Math.Max(1, (int)Math.Round((1 - ratio) * c.IntermediateSize, MidpointRounding.AwayFromZero));
         return (keepKv, keepChannels, 0);
+    }
+
+    /// <summary>
+    /// transformers 5 refuses a <c>LlamaConfig</c> whose hidden_size is not a multiple of num_attention_heads
+    /// (<c>LlamaConfig.validate_architecture</c>, explicit head_dim or not), so a uniform Llama keeps the count of
+    /// KV groups nearest <paramref name="wanted"/> that it accepts, the larger on a tie. Llama-3-8B (4096 wide,
+    /// 8 groups of 4 heads) can keep 1, 2, 4 or 8 groups. Other architectures keep <paramref name="wanted"/>.
+    /// </summary>
+    public static int LoadableKvGroups(ModelConfig c, int wanted)
+    {
+        if (c.Architecture != Architecture.Llama) return wanted;
+        int headsPerGroup = c.NumHeads / c.NumKvHeads;
+        return Enumerable.Range(1, c.NumKvHeads)
+            .Where(g => c.HiddenSize % (g * headsPerGroup) == 0)
+            .OrderBy(g => Math.Abs(g - wanted)).ThenByDescending(g => g)
+            .First();
     }
 
     /// <summary>The config the pruned checkpoint will have (FLAP with bias compensation adds Llama's optional biases).</summary>

@@ -24,15 +24,33 @@ public class PruningBudgetTests : TempDirectoryTest
     }
 
     [Fact]
+    public void UniformLlamaHeadCountsAreOnesTransformersAccepts()
+    {
+        // transformers 5.17 LlamaConfig.validate_architecture: hidden_size % num_attention_heads must be 0
+        // (seen refusing a 6-head, 256-wide pruned folder on the GPU machine: docs/pruning.md).
+        var llama3 = ModelConfig.Parse(ModelPresets.Config("llama-3-8b"), "llama-3-8b");
+        Assert.Equal([8, 8, 8, 4, 4, 4, 2, 2, 2, 1], new[] { 0.0, 0.1, 0.25, 0.375, 0.45, 0.6, 0.7, 0.75, 0.8, 0.9 }
+            .Select(r => PruningShape.Counts(llama3, PruningMethod.L1, r).KeptKvHeads));
+        using var source = Checkpoint.Open(Pydoc);
+        for (double r = 0; r < 0.95; r += 0.05)
+        {
+            var pruned = PruningShape.Config(source.Config, PruningMethod.WandaSp, r);
+            Assert.Equal(0, pruned.HiddenSize % pruned.NumHeads);
+        }
+        var qwen2 = ModelConfig.Parse(ModelPresets.Config("qwen2-7b"), "qwen2-7b"); // 3584 wide, 4 groups of 7: Qwen2Config has no such check
+        Assert.Equal(3, PruningShape.Counts(qwen2, PruningMethod.L1, 0.25).KeptKvHeads);
+    }
+
+    [Fact]
     public void AParameterBudgetGivesTheSmallestRatioUnderIt()
     {
         using var source = Checkpoint.Open(Pydoc);
         var c = source.Config;
         // llama-pydoc: 8 layers, hidden 256, 4 KV groups of 2 query heads × 32, MLP 704, vocab 8192, untied.
-        // Removing 1 KV group and 141 channels per layer (ratio 0.2) leaves, per layer,
-        // q 192·256 + k,v 2·96·256 + o 256·192 + gate,up,down 3·256·563 + 2 norms·256 = 580,352;
-        // ×8 + embedding and head 2·8192·256 + final norm 256 = 8,837,376 (the figure docs/pruning.md reports).
-        long budget = 8_837_376;
+        // Ratio 0.2 asks to keep 3 groups (6 heads), which transformers 5 refuses (256 is not a multiple of 6),
+        // so all 4 stay, and 141 channels per layer go: per layer q 256·256 + k,v 2·128·256 + o 256·256
+        // + gate,up,down 3·256·563 + 2 norms·256 = 629,504; ×8 + embedding and head 2·8192·256 + final norm 256 = 9,230,592.
+        long budget = 9_230_592;
         double ratio = PruningShape.RatioFor(c, PruningMethod.L1, new PruningBudget.Parameters(budget));
         Assert.True(PruningShape.ParameterCount(c, PruningMethod.L1, ratio) <= budget);
         Assert.True(PruningShape.ParameterCount(c, PruningMethod.L1, ratio - 0.001) > budget);
