@@ -43,7 +43,7 @@ public sealed class TruthfulQaTask(string csvFile, int maxNewTokens = 256) : IEv
     /// <summary>bleu_max, bleu_diff, bleu_acc of one answer, or null for a blank answer (the evaluator skips it).</summary>
     public static Dictionary<string, double>? BleuMetrics(string prediction, Reference reference)
     {
-        if (string.IsNullOrWhiteSpace(prediction)) return null;
+        if (PythonSemantics.Strip(prediction).Length == 0) return null;
         var correct = reference.Correct.ToList();
         if (!correct.Contains(NoComment)) correct.Add(NoComment);
         double best = correct.Where(a => a.Length > 0).Max(a => Bleu.Sentence(prediction, a));
@@ -57,12 +57,20 @@ public sealed class TruthfulQaTask(string csvFile, int maxNewTokens = 256) : IEv
         return Records.Make(Name, sample, index, output, output, metrics?["bleu_acc"] ?? 0, metrics ?? new() { ["skipped"] = 1 });
     }
 
+    // Python's sum(): left to right (a reordered or vectorised sum can differ in the last bit).
+    private static double SumInOrder(IEnumerable<double> values)
+    {
+        double total = 0;
+        foreach (var v in values) total += v;
+        return total;
+    }
+
     public TaskSummary Summarize(IReadOnlyList<SampleRecord> records)
     {
         var counted = records.Where(r => r.Metrics != null && !r.Metrics.ContainsKey("skipped")).ToList();
         var metrics = new Dictionary<string, double>();
         foreach (var key in new[] { "bleu_max", "bleu_diff", "bleu_acc" })
-            metrics[key] = counted.Count == 0 ? 0 : Math.Round(counted.Average(r => r.Metrics![key]), 4, MidpointRounding.ToEven);
+            metrics[key] = counted.Count == 0 ? 0 : PythonSemantics.Round(SumInOrder(counted.Select(r => r.Metrics![key])) / counted.Count, 4);
         metrics["skipped"] = records.Count - counted.Count;
         return new TaskSummary(Name, metrics["bleu_acc"] * 100, records.Count, new Dictionary<string, double> { ["truthful_qa"] = metrics["bleu_acc"] * 100 }, metrics);
     }
