@@ -45,4 +45,9 @@ for token in result.Tokens do
         fail (sprintf "generated token %d after %d tokens; its logit %g is below the maximum %g" token sequence.Length last.[token] (Array.max last))
     sequence <- Array.append sequence [| token |]
 
-printfn "nuget-smoke: ok: EdgeLlm 0.1.0 from %s; logits within %.1e of transformers; generated %A" (Path.GetDirectoryName assembly) maxDiff result.Text
+// 3. A Hub parquet file (the package's Parquet.Net dependency, restored with it) read into samples.
+let parquet = Path.Combine(__SOURCE_DIRECTORY__, "..", "tests", "EdgeLlm.Tests", "References", "parquet", "gsm8k", "main", "test-00000-of-00001.parquet")
+let gsm8k = EdgeLlm.Evaluation.Tasks.Gsm8kTask(parquet).LoadSamples()
+if gsm8k.Count <> 10 then fail (sprintf "read %d GSM8K rows from the parquet fixture, expected 10" gsm8k.Count)
+
+printfn "nuget-smoke: ok: EdgeLlm 0.1.0 from %s; logits within %.1e of transformers; generated %A; %d parquet rows" (Path.GetDirectoryName assembly) maxDiff result.Text gsm8k.Count

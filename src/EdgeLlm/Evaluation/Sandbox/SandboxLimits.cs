@@ -3,7 +3,7 @@ namespace EdgeLlm.Evaluation.Sandbox;
 /// <summary>Limits for one sandboxed program: wall time, address space, CPU seconds, file size, extra processes, captured output.</summary>
 public sealed record SandboxLimits
 {
-    /// <summary>human-eval's default per-problem timeout (OpenCompass passes timeout=3.0).</summary>
+    /// <summary>human-eval's per-problem timeout (OpenCompass passes timeout=3.0); the process is killed a second later.</summary>
     public TimeSpan WallTime { get; init; } = TimeSpan.FromSeconds(3);
     public long MemoryBytes { get; init; } = 1L << 30;
     public int CpuSeconds { get; init; } = 10;
@@ -13,9 +13,13 @@ public sealed record SandboxLimits
     public int MaxOutputChars { get; init; } = 64 * 1024;
 }
 
-/// <summary>What a sandboxed run did. <see cref="Passed"/> is human-eval's "passed": it exited normally with status 0.</summary>
-public sealed record SandboxResult(bool Passed, bool TimedOut, int? ExitCode, string Stdout, string Stderr, bool OutputTruncated, bool NetworkIsolated)
+/// <summary>
+/// What a sandboxed run did. <see cref="Outcome"/> is human-eval's result string: "passed", "timed out", or
+/// "failed: " and the exception's message; a process that ended without reporting one (killed at the
+/// limit, or ended by the program itself) is "timed out", as human-eval reports it. <see cref="ExitCode"/>
+/// is null when the process was killed.
+/// </summary>
+public sealed record SandboxResult(string Outcome, bool TimedOut, int? ExitCode, string Stdout, string Stderr, bool OutputTruncated, bool NetworkIsolated)
 {
-    /// <summary>human-eval's result strings: "passed", "timed out", or "failed: …".</summary>
-    public string Outcome => Passed ? "passed" : TimedOut ? "timed out" : $"failed: exit {ExitCode}";
+    public bool Passed => Outcome == "passed";
 }

@@ -9,8 +9,8 @@ namespace EdgeLlm.Evaluation.Tasks;
 /// (the CLI's default max_out_len, 256), first_capital_postprocess, accuracy.
 /// DELIBERATE DIFFERENCE: OpenCompass picks 8 in-context examples from the train split with its
 /// MDLRetriever (a model-scored search over random candidate sets); the train split is not available
-/// here, so the prompt is zero-shot. Reads both the original layout (question.stem / question.choices)
-/// and the Hub's (question / choices.text).
+/// here, so the prompt is zero-shot. Reads JSON lines in the original layout (question.stem /
+/// question.choices) or the Hub's (question / choices.text), and the Hub's parquet (same columns).
 /// </summary>
 public sealed class CommonsenseQaTask(string validationFile, int maxNewTokens = 256) : IEvaluationTask
 {
@@ -22,14 +22,25 @@ public sealed class CommonsenseQaTask(string validationFile, int maxNewTokens = 
     public IReadOnlyList<EvalSample> LoadSamples()
     {
         var request = new GenerationRequest(maxNewTokens, []);
-        return DatasetFiles.JsonLines(validationFile).Select((item, i) =>
+        var rows = ParquetFile.IsParquet(validationFile) ? ParquetRows()
+            : DatasetFiles.JsonLines(validationFile).Select(item =>
+            {
+                var (question, choices) = Read(item.Value, item.Line);
+                return (Line: item.Line, Question: question, Choices: choices, Answer: DatasetFiles.Text(item.Value, "answerKey", validationFile, item.Line));
+            });
+        return rows.Select((row, i) =>
         {
-            var (question, choices) = Read(item.Value, item.Line);
-            if (choices.Count != 5) throw new DatasetFormatException(validationFile, item.Line, $"expected 5 choices, found {choices.Count}");
-            var answer = DatasetFiles.Text(item.Value, "answerKey", validationFile, item.Line);
-            return new EvalSample($"csqa/{i}", "commonsense_qa", BuildPrompt(question, choices), answer, request);
+            if (row.Choices.Count != 5) throw new DatasetFormatException(validationFile, row.Line, $"expected 5 choices, found {row.Choices.Count}");
+            return new EvalSample($"csqa/{i}", "commonsense_qa", BuildPrompt(row.Question, row.Choices), row.Answer, request);
         }).ToList();
     }
+
+    private IEnumerable<(int Line, string Question, List<string> Choices, string Answer)> ParquetRows() =>
+        ParquetFile.Read<CommonsenseQaParquetRow>(validationFile, "question", "choices/text", "answerKey").Select(r =>
+            (r.Row, r.Value.Question ?? throw Null(r.Row, "question"), r.Value.Choices?.Text ?? throw Null(r.Row, "choices.text"),
+             r.Value.AnswerKey ?? throw Null(r.Row, "answerKey")));
+
+    private DatasetFormatException Null(int row, string column) => new(validationFile, row, $"row {row} has no value in column '{column}'");
 
     private (string Question, List<string> Choices) Read(JsonElement item, int line)
     {

@@ -7,7 +7,8 @@ namespace EdgeLlm.Evaluation.Tasks;
 /// "Question: …\nLet's think step by step\nAnswer:" then its solution, rounds joined by "\n" (the
 /// base-model template parser); generation up to 512 tokens; gsm8k_postprocess / Gsm8kEvaluator.
 /// Generation stops at "Question:" — gsm8k_postprocess drops everything from there, so the extracted
-/// answer is the same and the tokens after it are not worth computing.
+/// answer is the same and the tokens after it are not worth computing. Reads the published test.jsonl or
+/// the Hub's parquet (config "main": question, answer).
 /// </summary>
 public sealed class Gsm8kTask(string testFile) : IEvaluationTask
 {
@@ -16,14 +17,19 @@ public sealed class Gsm8kTask(string testFile) : IEvaluationTask
     public IReadOnlyList<EvalSample> LoadSamples()
     {
         var request = new GenerationRequest(512, ["Question:"]);
-        return DatasetFiles.JsonLines(testFile).Select((item, i) =>
+        var rows = ParquetFile.IsParquet(testFile)
+            ? ParquetFile.Read<Gsm8kParquetRow>(testFile, "question", "answer").Select(r =>
+                (Line: r.Row, Question: r.Value.Question ?? throw Null(r.Row, "question"), Answer: r.Value.Answer ?? throw Null(r.Row, "answer")))
+            : DatasetFiles.JsonLines(testFile).Select(item =>
+                (Line: item.Line, Question: DatasetFiles.Text(item.Value, "question", testFile, item.Line), Answer: DatasetFiles.Text(item.Value, "answer", testFile, item.Line)));
+        return rows.Select((row, i) =>
         {
-            var question = DatasetFiles.Text(item.Value, "question", testFile, item.Line);
-            var answer = DatasetFiles.Text(item.Value, "answer", testFile, item.Line);
-            if (!answer.Contains("#### ")) throw new DatasetFormatException(testFile, item.Line, "answer has no '#### ' line");
-            return new EvalSample($"gsm8k/{i}", "gsm8k", Gsm8kPrompt.Build(question), OpenCompassPostprocessors.Gsm8kReference(answer), request);
+            if (!row.Answer.Contains("#### ")) throw new DatasetFormatException(testFile, row.Line, "answer has no '#### ' line");
+            return new EvalSample($"gsm8k/{i}", "gsm8k", Gsm8kPrompt.Build(row.Question), OpenCompassPostprocessors.Gsm8kReference(row.Answer), request);
         }).ToList();
     }
+
+    private DatasetFormatException Null(int row, string column) => new(testFile, row, $"row {row} has no value in column '{column}'");
 
     public SampleRecord Score(EvalSample sample, int index, string output)
     {
