@@ -19,11 +19,8 @@ public sealed record MachineLimits(double ReadBandwidthGBps, double Fp32GemmGflo
     /// <summary>Measures read bandwidth (summing a buffer far larger than the caches on every core) and the
     /// FP32 GEMM throughput of EdgeLlm's own kernel; each the median of <paramref name="repeats"/> runs.</summary>
     public static MachineLimits Measure(int repeats = 5, long bufferBytes = 1L << 30, CancellationToken cancellationToken = default) =>
-        new(ReadBandwidth(repeats, bufferBytes, cancellationToken), GemmGflops(repeats, 512, 2048, 2048, cancellationToken),
+        new(ReadBandwidthProbe.Measure(repeats, bufferBytes, cancellationToken), GemmGflops(repeats, 512, 2048, 2048, cancellationToken),
             Environment.ProcessorCount, "512x2048x2048");
-
-    public static double ReadBandwidth(int repeats, long bufferBytes, CancellationToken cancellationToken = default) =>
-        ReadBandwidthProbe.Measure(repeats, bufferBytes, cancellationToken);
 
     public static double GemmGflops(int repeats, int m, int n, int k, CancellationToken cancellationToken = default)
     {

@@ -104,10 +104,10 @@ public static class ThroughputBenchmark
         var runBandwidth = probes.Count == runs.Count + 1
             ? runs.Select((_, i) => (probes[i] + probes[i + 1]) / 2).ToList()
             : runs.Select(_ => limits.ReadBandwidthGBps).ToList();
-        double OverFloor(double stepMs, double gbps) => stepMs / (model.Checkpoint.WeightBytes / (gbps * 1e9) * 1000);
+        double FloorMs(double gbps) => model.Checkpoint.WeightBytes / (gbps * 1e9) * 1000;
         double prefillSeconds = Statistics.Median(runs.Select(x => x.PrefillSeconds).ToList());
         double prefillFlops = PrefillFlops(config, layout, options.PromptTokens) * options.BatchSize;
-        double floorMs = model.Checkpoint.WeightBytes / (limits.ReadBandwidthGBps * 1e9) * 1000;
+        double floorMs = FloorMs(limits.ReadBandwidthGBps);
         double prefillGflops = prefillFlops / prefillSeconds / 1e9;
         double decodeBandwidth = streamed / (decodeStep / 1000) / 1e9;
         return new BenchmarkResult(
@@ -118,7 +118,7 @@ public static class ThroughputBenchmark
             decodeStep, options.BatchSize * 1000 / decodeStep, options.BatchSize * options.PromptTokens / prefillSeconds, prefillGflops,
             Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
             Math.Max(peakRss, sampledPeak), sampledPeak, rssSamples, kvBytes, limits, floorMs,
-            Statistics.Median(steps.Select((step, i) => OverFloor(step, runBandwidth[i])).ToList()), OverFloor(decodeStep, limits.ReadBandwidthGBps), runBandwidth,
+            Statistics.Median(steps.Select((step, i) => step / FloorMs(runBandwidth[i])).ToList()), decodeStep / floorMs, runBandwidth,
             prefillGflops / limits.Fp32GemmGflops, decodeBandwidth, decodeBandwidth / limits.ReadBandwidthGBps, options.Warmup);
     }
 
