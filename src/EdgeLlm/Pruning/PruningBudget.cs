@@ -25,10 +25,14 @@ public static class PruningShape
         if (method == PruningMethod.ShortGpt)
             return (c.NumKvHeads, c.IntermediateSize, (int)Math.Round(ratio * c.NumLayers, MidpointRounding.AwayFromZero));
         bool heads = BlockNames.For(c).CanPruneHeads;
-        int keepKv = heads ? LoadableKvGroups(c, Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero))) : c.NumKvHeads;
+        int keepKv = heads ? LoadableKvGroups(c, RatioKvGroups(c, ratio)) : c.NumKvHeads;
         int keepChannels = Math.Max(1, (int)Math.Round((1 - ratio) * c.IntermediateSize, MidpointRounding.AwayFromZero));
         return (keepKv, keepChannels, 0);
     }
+
+    /// <summary>The KV groups a ratio keeps before <see cref="LoadableKvGroups"/> moves the count (at least one).</summary>
+    internal static int RatioKvGroups(ModelConfig c, double ratio) =>
+        Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero));
 
     /// <summary>
     /// transformers 5 refuses a <c>LlamaConfig</c> whose hidden_size is not a multiple of num_attention_heads

@@ -135,7 +135,7 @@ public static class StructuredPruner
         else
         {
             var (keepKv, keepChannels, _) = PruningShape.Counts(c, method, ratio);
-            int asked = Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero));
+            int asked = PruningShape.RatioKvGroups(c, ratio);
             if (names.CanPruneHeads && keepKv != asked)
                 plan.Notes.Add($"The ratio asks to keep {asked} of {c.NumKvHeads} KV groups; {keepKv} are kept because transformers 5 loads a Llama " +
                     $"only when hidden_size ({c.HiddenSize}) is a multiple of num_attention_heads (LlamaConfig.validate_architecture).");
