@@ -51,16 +51,7 @@ internal sealed class MergeBpeEncoder : IWordEncoder
 
             while (n > 1)
             {
-                var best = -1;
-                var bestRank = int.MaxValue;
-                for (var i = 0; i + 1 < n; i++)
-                {
-                    if (ranks[i] < bestRank)
-                    {
-                        bestRank = ranks[i];
-                        best = i;
-                    }
-                }
+                var best = BpePairs.Lowest(ranks.AsSpan(0, n - 1));
                 if (best < 0) break;
 
                 ids[best] = merged[best];

@@ -42,16 +42,7 @@ internal sealed class RankBpeEncoder(Dictionary<string, int> ranksByLatin1) : IW
 
             while (parts > 1)
             {
-                var best = -1;
-                var bestRank = int.MaxValue;
-                for (var i = 0; i + 1 < parts; i++)
-                {
-                    if (ranks[i] < bestRank)
-                    {
-                        bestRank = ranks[i];
-                        best = i;
-                    }
-                }
+                var best = BpePairs.Lowest(ranks.AsSpan(0, parts - 1));
                 if (best < 0) break;
 
                 Array.Copy(starts, best + 2, starts, best + 1, parts - best - 1);
