@@ -96,6 +96,32 @@ public static class NumericConvert
             TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source[i..]), destination[i..]);
     }
 
+    /// <summary>Whether none of <paramref name="count"/> halves at <paramref name="data"/> is an infinity or NaN (exponent bits all set); large tensors are scanned in parallel.</summary>
+    internal static unsafe bool HalvesAllFinite(byte* data, long count)
+    {
+        const int chunk = 1 << 22;
+        long chunks = (count + chunk - 1) / chunk;
+        int found = 0;
+        Parallel.For(0, chunks, (c, state) =>
+        {
+            var span = new ReadOnlySpan<ushort>((ushort*)data + c * chunk, (int)Math.Min(chunk, count - c * chunk));
+            if (!HalvesAllFinite(span)) { Interlocked.Exchange(ref found, 1); state.Stop(); }
+        });
+        return found == 0;
+    }
+
+    private static bool HalvesAllFinite(ReadOnlySpan<ushort> halves)
+    {
+        var exponent = Vector512.Create((ushort)0x7C00);
+        int i = 0;
+        ref ushort s = ref MemoryMarshal.GetReference(halves);
+        for (; i <= halves.Length - 32; i += 32)
+            if (Vector512.EqualsAny(Vector512.LoadUnsafe(ref s, (nuint)i) & exponent, exponent)) return false;
+        for (; i < halves.Length; i++)
+            if ((halves[i] & 0x7C00) == 0x7C00) return false;
+        return true;
+    }
+
     internal static Vector512<float> Convert512(Vector512<uint> h, Vector512<float> magic, Vector512<uint> infIn, Vector512<uint> expMask, Vector512<uint> infOut)
     {
         var shifted = (h << 13) & expMask;

@@ -79,5 +79,21 @@ public sealed unsafe class TensorView
         return result;
     }
 
+    private int halvesFinite; // 0 not yet checked, 1 all finite, 2 some infinity or NaN
+
+    /// <summary>
+    /// True when no stored value is an infinity or NaN. F16 decode kernels take a cheaper widening that is
+    /// exact only for finite halves, so each F16 tensor is read through once, on first use, to decide.
+    /// </summary>
+    internal bool AllHalvesFinite
+    {
+        get
+        {
+            if (DType != DType.F16) return true;
+            if (halvesFinite == 0) halvesFinite = NumericConvert.HalvesAllFinite(Data, ElementCount) ? 1 : 2;
+            return halvesFinite == 1;
+        }
+    }
+
     public override string ToString() => $"{Name} {DType.ToSafetensorsName()}[{string.Join(", ", Shape)}]";
 }
