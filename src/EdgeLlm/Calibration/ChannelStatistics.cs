@@ -1,3 +1,5 @@
+using EdgeLlm.Inference.Kernels;
+
 namespace EdgeLlm.Calibration;
 
 /// <summary>Running sums over tokens for each input channel of one projection: enough for means, variances and norms.</summary>
@@ -33,7 +35,7 @@ public sealed class ChannelStatistics
         }
         const int block = 256;
         if ((long)count * width < 1 << 16) Range(0, width);
-        else Parallel.For(0, (width + block - 1) / block, b => Range(b * block, Math.Min(width, (b + 1) * block)));
+        else WorkerTeam.For(0, (width + block - 1) / block, b => Range(b * block, Math.Min(width, (b + 1) * block)));
         Tokens += count;
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using EdgeLlm.Inference.Kernels;
 
 namespace EdgeLlm.Inference;
 
@@ -47,6 +48,6 @@ internal static class Attention
         }
         long cost = (long)work * (state.RowPosition.Max() + 1) * headDim;
         if (cost < 1 << 15) for (int i = 0; i < work; i++) Head(i);
-        else Parallel.For(0, work, Head);
+        else WorkerTeam.For(0, work, Head);
     }
 }

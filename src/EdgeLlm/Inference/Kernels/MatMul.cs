@@ -81,7 +81,7 @@ public static unsafe class MatMul
                 for (int r = 0; r < problems[i].N; r += rowsPerTask)
                     slices.Add((i, r, Math.Min(problems[i].N, r + rowsPerTask)));
             }
-            Parallel.For(0, slices.Count, j => Run(problems[slices[j].Problem], slices[j].R0, slices[j].R1));
+            WorkerTeam.For(0, slices.Count, j => Run(problems[slices[j].Problem], slices[j].R0, slices[j].R1));
         }
         finally
         {
@@ -134,7 +134,7 @@ public static unsafe class MatMul
         if (tasks == 1 || (long)p.M * p.N * p.K < 1 << 16)
             Run(p, 0, p.N);
         else
-            Parallel.For(0, tasks, t => Run(p, t * rowsPerTask, Math.Min(p.N, (t + 1) * rowsPerTask)));
+            WorkerTeam.For(0, tasks, t => Run(p, t * rowsPerTask, Math.Min(p.N, (t + 1) * rowsPerTask)));
     }
 
     private static void Run(Problem p, int r0, int r1)
