@@ -44,14 +44,23 @@ public static class Ops
         }
     }
 
-    /// <summary>The tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh").</summary>
+    /// <summary>The tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh"), in transformers' order of operations.</summary>
     public static void GeluTanh(Span<float> x)
     {
         const float c = 0.7978845608028654f; // sqrt(2/π)
-        for (int i = 0; i < x.Length; i++)
+        Span<float> t = stackalloc float[Math.Min(x.Length, ActivationChunk)];
+        for (int start = 0; start < x.Length; start += t.Length)
         {
-            float v = x[i];
-            x[i] = 0.5f * v * (1f + MathF.Tanh(c * (v + 0.044715f * v * v * v)));
+            var v = x.Slice(start, Math.Min(t.Length, x.Length - start));
+            var u = t[..v.Length];
+            TensorPrimitives.Multiply(v, v, u);
+            TensorPrimitives.Multiply(u, v, u);
+            TensorPrimitives.MultiplyAdd(u, 0.044715f, v, u);
+            TensorPrimitives.Multiply(u, c, u);
+            TensorPrimitives.Tanh(u, u);
+            TensorPrimitives.Add(u, 1f, u);
+            TensorPrimitives.Multiply(v, 0.5f, v);
+            TensorPrimitives.Multiply(v, u, v);
         }
     }
 
@@ -62,17 +71,34 @@ public static class Ops
             x[i] = (float)(0.5 * x[i] * (1 + Erf(x[i] / Math.Sqrt(2))));
     }
 
+    private const int ActivationChunk = 4096;
+
+    /// <summary>Applies the named activation in place; prompts' long spans are split across the worker team.</summary>
     public static void Activate(string name, Span<float> x)
     {
-        switch (name)
+        Action<Span<float>> activation = name switch
         {
-            case "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast": GeluTanh(x); break;
-            case "gelu": GeluErf(x); break;
-            case "silu" or "swish":
-                for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
-                break;
-            default: throw new NotSupportedException($"Activation '{name}' is not supported.");
+            "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => GeluTanh,
+            "gelu" => GeluErf,
+            "silu" or "swish" => Silu,
+            _ => throw new NotSupportedException($"Activation '{name}' is not supported."),
+        };
+        if (x.Length <= 4 * ActivationChunk) { activation(x); return; }
+        unsafe
+        {
+            fixed (float* p = x)
+            {
+                float* start = p;
+                int length = x.Length;
+                WorkerTeam.For(0, (length + ActivationChunk - 1) / ActivationChunk, c =>
+                    activation(new Span<float>(start + (long)c * ActivationChunk, Math.Min(ActivationChunk, length - c * ActivationChunk))));
+            }
         }
+    }
+
+    private static void Silu(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
     }
 
     /// <summary>log softmax of a logits row evaluated at one index.</summary>
