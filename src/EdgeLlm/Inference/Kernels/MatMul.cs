@@ -15,7 +15,7 @@ namespace EdgeLlm.Inference.Kernels;
 /// </summary>
 public static unsafe class MatMul
 {
-    private const int GemvMaxRows = 4;
+    private const int GemvMaxRows = 8;
     private const int GemvRowsPerTask = 64;
     /// <summary>Bytes ahead of the current weight that a decode step asks the core to fetch (measured best on Zen 5: docs/performance.md).</summary>
     private const int PrefetchDistance = 4096;
@@ -96,8 +96,8 @@ public static unsafe class MatMul
             Dispatch(new Problem(px, m, w.Length / n, n, (byte*)pw, DType.F32, null, py));
     }
 
-    /// <summary>Decode products over finite F16 weights use <see cref="F16ScaledLoader"/>, whose widening is a third of the exact one's work.</summary>
-    private static bool UseScaledHalves(TensorView w, int m) => UseAvx512 && m <= GemvMaxRows && w.DType == DType.F16 && w.AllHalvesFinite;
+    /// <summary>Products over finite F16 weights use <see cref="F16ScaledLoader"/>, whose widening is a third of the exact one's work.</summary>
+    private static bool UseScaledHalves(TensorView w, int m) => UseAvx512 && w.DType == DType.F16 && w.AllHalvesFinite;
 
     /// <summary>x·2^112 in a per-thread buffer, or null when some |x| is too large to scale without overflow.</summary>
     private static float* ScaledInput(float* x, int length)
@@ -158,7 +158,7 @@ public static unsafe class MatMul
         else if (p.M <= GemvMaxRows)
             GemvFew<TLoad>(p.X, p.M, p.K, p.W + r0 * rowBytes, rowBytes, r1 - r0, p.Bias == null ? null : p.Bias + r0, p.Y + r0, p.N);
         else
-            for (int b = r0; b < r1; b += BlockRows) Gemm(p, b, Math.Min(r1, b + BlockRows));
+            for (int b = r0; b < r1; b += BlockRows) Gemm<TLoad>(p, b, Math.Min(r1, b + BlockRows));
     }
 
     private static void Gemv1<TLoad>(float* x, int k, byte* w, long rowBytes, int rows, float* bias, float* y) where TLoad : IWeightLoader
@@ -185,12 +185,20 @@ public static unsafe class MatMul
     }
 
     /// <summary>
-    /// A few x rows (small decode batches): each weight row is widened once per 16 values and multiplied
-    /// into every x row. Beyond four rows the blocked GEMM is faster (batch 8 measured: docs/performance.md).
+    /// Up to eight x rows (small decode batches): weight rows are widened in pairs, once per 16 values, and
+    /// multiplied into every x row. Beyond eight rows the blocked GEMM is as fast (docs/performance.md, batches).
     /// </summary>
     private static void GemvFew<TLoad>(float* x, int m, int k, byte* w, long rowBytes, int rows, float* bias, float* y, int ldy) where TLoad : IWeightLoader
     {
-        for (int r = 0; r < rows; r++)
+        int r = 0;
+        for (; r + 1 < rows; r += 2)
+        {
+            byte* row = w + r * rowBytes;
+            float b0 = bias == null ? 0 : bias[r], b1 = bias == null ? 0 : bias[r + 1];
+            for (int g = 0; g < m; g += 8)
+                RowPair8<TLoad>(row, row + rowBytes, x + (long)g * k, Math.Min(8, m - g), k, y + (long)g * ldy + r, ldy, b0, b1);
+        }
+        for (; r < rows; r++)
         {
             byte* row = w + r * rowBytes;
             float b = bias == null ? 0 : bias[r];
@@ -199,13 +207,57 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>
+    /// Two adjacent weight rows against <paramref name="m"/> ≤ 8 x rows: each x load feeds two FMAs, which
+    /// halves the traffic from L2 that bounds <see cref="Rows8{TLoad}"/> at batch 8. Row r goes to y[j·ldy], row r+1 to y[j·ldy + 1].
+    /// </summary>
+    private static void RowPair8<TLoad>(byte* row0, byte* row1, float* x, int m, int k, float* y, int ldy, float bias0, float bias1) where TLoad : IWeightLoader
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        long elementSize = TLoad.ElementSize;
+        int i = 0;
+        for (; i <= k - 16; i += 16)
+        {
+            long offset = i * elementSize + PrefetchDistance;
+            Sse.Prefetch0(row0 + offset);
+            Sse.Prefetch0(row1 + offset);
+            var w0 = TLoad.Load16(row0, i);
+            var w1 = TLoad.Load16(row1, i);
+            var xv = Vector512.Load(x + i);
+            a0 = Avx512F.FusedMultiplyAdd(w0, xv, a0); b0 = Avx512F.FusedMultiplyAdd(w1, xv, b0);
+            if (m > 1) { xv = Vector512.Load(x + k + i); a1 = Avx512F.FusedMultiplyAdd(w0, xv, a1); b1 = Avx512F.FusedMultiplyAdd(w1, xv, b1); }
+            if (m > 2) { xv = Vector512.Load(x + 2L * k + i); a2 = Avx512F.FusedMultiplyAdd(w0, xv, a2); b2 = Avx512F.FusedMultiplyAdd(w1, xv, b2); }
+            if (m > 3) { xv = Vector512.Load(x + 3L * k + i); a3 = Avx512F.FusedMultiplyAdd(w0, xv, a3); b3 = Avx512F.FusedMultiplyAdd(w1, xv, b3); }
+            if (m > 4) { xv = Vector512.Load(x + 4L * k + i); a4 = Avx512F.FusedMultiplyAdd(w0, xv, a4); b4 = Avx512F.FusedMultiplyAdd(w1, xv, b4); }
+            if (m > 5) { xv = Vector512.Load(x + 5L * k + i); a5 = Avx512F.FusedMultiplyAdd(w0, xv, a5); b5 = Avx512F.FusedMultiplyAdd(w1, xv, b5); }
+            if (m > 6) { xv = Vector512.Load(x + 6L * k + i); a6 = Avx512F.FusedMultiplyAdd(w0, xv, a6); b6 = Avx512F.FusedMultiplyAdd(w1, xv, b6); }
+            if (m > 7) { xv = Vector512.Load(x + 7L * k + i); a7 = Avx512F.FusedMultiplyAdd(w0, xv, a7); b7 = Avx512F.FusedMultiplyAdd(w1, xv, b7); }
+        }
+        Span<float> sums0 = stackalloc float[8], sums1 = stackalloc float[8];
+        sums0[0] = Vector512.Sum(a0); sums0[1] = Vector512.Sum(a1); sums0[2] = Vector512.Sum(a2); sums0[3] = Vector512.Sum(a3);
+        sums0[4] = Vector512.Sum(a4); sums0[5] = Vector512.Sum(a5); sums0[6] = Vector512.Sum(a6); sums0[7] = Vector512.Sum(a7);
+        sums1[0] = Vector512.Sum(b0); sums1[1] = Vector512.Sum(b1); sums1[2] = Vector512.Sum(b2); sums1[3] = Vector512.Sum(b3);
+        sums1[4] = Vector512.Sum(b4); sums1[5] = Vector512.Sum(b5); sums1[6] = Vector512.Sum(b6); sums1[7] = Vector512.Sum(b7);
+        for (; i < k; i++)
+        {
+            float w0 = TLoad.Load1(row0, i), w1 = TLoad.Load1(row1, i);
+            for (int j = 0; j < m; j++) { sums0[j] += w0 * x[(long)j * k + i]; sums1[j] += w1 * x[(long)j * k + i]; }
+        }
+        for (int j = 0; j < m; j++) { y[(long)j * ldy] = sums0[j] + bias0; y[(long)j * ldy + 1] = sums1[j] + bias1; }
+    }
+
     /// <summary>Dot products of one weight row with <paramref name="m"/> ≤ 8 x rows, written to y[j·ldy].</summary>
     private static void Rows8<TLoad>(byte* row, float* x, int m, int k, float* y, int ldy, float bias) where TLoad : IWeightLoader
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         int i = 0;
+        long elementSize = TLoad.ElementSize;
         for (; i <= k - 16; i += 16)
         {
+            byte* next = row + i * elementSize + PrefetchDistance;
+            Sse.Prefetch0(next);
+            if (elementSize == 4) Sse.Prefetch0(next + 64);
             var wv = TLoad.Load16(row, i);
             a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + i), a0);
             if (m > 1) a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + k + i), a1);
@@ -228,15 +280,23 @@ public static unsafe class MatMul
     }
 
     /// <summary>A K-blocked GEMM over weight rows [r0, r1): tiles of 4 x rows × 4 weight rows.</summary>
-    private static void Gemm(Problem p, int r0, int r1)
+    private static void Gemm<TLoad>(Problem p, int r0, int r1) where TLoad : IWeightLoader
     {
         int rows = r1 - r0, k = p.K, m = p.M, n = p.N;
-        long rowBytes = (long)k * p.DType.SizeOf();
+        long rowBytes = (long)k * TLoad.ElementSize;
         float[]? buffer = null;
         if (p.DType != DType.F32)
         {
             buffer = EnsureBuffer(rows * k);
-            NumericConvert.ToFloat(p.DType, new ReadOnlySpan<byte>(p.W + r0 * rowBytes, (int)(rows * rowBytes)), buffer);
+            fixed (float* pb = buffer)
+                for (int r = 0; r < rows; r++)
+                {
+                    byte* row = p.W + (r0 + r) * rowBytes;
+                    float* dst = pb + (long)r * k;
+                    int i = 0;
+                    for (; i <= k - 16; i += 16) TLoad.Load16(row, i).Store(dst + i);
+                    for (; i < k; i++) dst[i] = TLoad.Load1(row, i);
+                }
         }
         fixed (float* pbuf = buffer)
         {

@@ -8,11 +8,15 @@ namespace EdgeLlm.Inference.Kernels;
 internal unsafe interface IWeightLoader
 {
     static abstract Vector512<float> Load16(byte* row, int index);
+    /// <summary>Bytes per stored weight.</summary>
+    static abstract int ElementSize { get; }
     static abstract float Load1(byte* row, int index);
 }
 
 internal unsafe struct F32Loader : IWeightLoader
 {
+    public static int ElementSize => 4;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load16(byte* row, int index) => Vector512.Load((float*)row + index);
 
@@ -22,6 +26,8 @@ internal unsafe struct F32Loader : IWeightLoader
 
 internal unsafe struct BF16Loader : IWeightLoader
 {
+    public static int ElementSize => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load16(byte* row, int index) =>
         Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + index)), 16).AsSingle();
@@ -33,6 +39,8 @@ internal unsafe struct BF16Loader : IWeightLoader
 /// <summary>IEEE half → float32 by shifting exponent and mantissa into place and rescaling by 2^112 (subnormals included); infinities and NaNs are patched.</summary>
 internal unsafe struct F16Loader : IWeightLoader
 {
+    public static int ElementSize => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load16(byte* row, int index)
     {
@@ -57,6 +65,8 @@ internal unsafe struct F16Loader : IWeightLoader
 /// </summary>
 internal unsafe struct F16ScaledLoader : IWeightLoader
 {
+    public static int ElementSize => 2;
+
     /// <summary>2^112: the factor x carries so that products come out unscaled.</summary>
     public const float InputScale = 5.192296858534828e33f;
     /// <summary>x values at or beyond this magnitude would overflow once scaled.</summary>
