@@ -27,7 +27,6 @@ public static unsafe class MatMul
     internal static bool ForcePortable { get; set; }
 
     [ThreadStatic] private static float[]? blockBuffer;
-    [ThreadStatic] private static float[]? scaledInput;
 
     private static bool UseAvx512 => Avx512F.IsSupported && !ForcePortable;
 
@@ -39,10 +38,7 @@ public static unsafe class MatMul
         if (y.Length < m * n) throw new ArgumentException($"y holds {y.Length} values, {m}×{n} needed for '{w.Name}'.");
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias of {bias.Length} for {n} outputs of '{w.Name}'.");
         fixed (float* px = x, py = y, pb = bias)
-        {
-            float* xs = UseScaledHalves(w, m) ? ScaledInput(px, m * k) : null;
-            Dispatch(new Problem(xs != null ? xs : px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, xs != null));
-        }
+            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, UseFiniteHalves(w)));
     }
 
     /// <summary>
@@ -61,8 +57,7 @@ public static unsafe class MatMul
                 handles.Add(h);
                 return (float*)h.AddrOfPinnedObject();
             }
-            float* px = Pin(x), xs = null;
-            bool scaled = false;
+            float* px = Pin(x);
             var problems = new Problem[targets.Length];
             for (int i = 0; i < targets.Length; i++)
             {
@@ -70,9 +65,7 @@ public static unsafe class MatMul
                 int n = t.Weight.Rows, k = t.Weight.RowLength;
                 if (x.Length < m * k || t.Output.Length < m * n || (t.Bias != null && t.Bias.Length != n))
                     throw new ArgumentException($"Shapes do not fit '{t.Weight.Name}' ({m}×{k} → {m}×{n}).");
-                if (!scaled && UseScaledHalves(t.Weight, m)) { xs = ScaledInput(px, m * k); scaled = true; }
-                bool useScaled = xs != null && UseScaledHalves(t.Weight, m);
-                problems[i] = new Problem(useScaled ? xs : px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), useScaled);
+                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), UseFiniteHalves(t.Weight));
             }
             var slices = new List<(int Problem, int R0, int R1)>();
             for (int i = 0; i < problems.Length; i++)
@@ -96,24 +89,13 @@ public static unsafe class MatMul
             Dispatch(new Problem(px, m, w.Length / n, n, (byte*)pw, DType.F32, null, py));
     }
 
-    /// <summary>Products over finite F16 weights use <see cref="F16ScaledLoader"/>, whose widening is a third of the exact one's work.</summary>
-    private static bool UseScaledHalves(TensorView w, int m) => UseAvx512 && w.DType == DType.F16 && w.AllHalvesFinite;
+    /// <summary>Products over finite F16 weights use <see cref="F16FiniteLoader"/>, whose widening is less than half of the exact one's work.</summary>
+    private static bool UseFiniteHalves(TensorView w) => w.DType == DType.F16 && w.AllHalvesFinite;
 
-    /// <summary>x·2^112 in a per-thread buffer, or null when some |x| is too large to scale without overflow.</summary>
-    private static float* ScaledInput(float* x, int length)
+    /// <param name="finiteHalves">The F16 weights hold no infinity or NaN.</param>
+    private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y, bool finiteHalves = false)
     {
-        var source = new ReadOnlySpan<float>(x, length);
-        if (TensorPrimitives.MaxMagnitude(source) >= F16ScaledLoader.InputLimit) return null;
-        var buffer = scaledInput;
-        if (buffer == null || buffer.Length < length) scaledInput = buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 4096), pinned: true);
-        TensorPrimitives.Multiply(source, F16ScaledLoader.InputScale, buffer);
-        return (float*)Unsafe.AsPointer(ref buffer[0]);
-    }
-
-    /// <param name="scaledHalves">x is already multiplied by 2^112 for <see cref="F16ScaledLoader"/>.</param>
-    private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y, bool scaledHalves = false)
-    {
-        public bool ScaledHalves { get; } = scaledHalves;
+        public bool FiniteHalves { get; } = finiteHalves;
         public float* X { get; } = x;
         public int M { get; } = m;
         public int K { get; } = k;
@@ -143,7 +125,7 @@ public static unsafe class MatMul
         switch (p.DType)
         {
             case DType.F32: Run<F32Loader>(p, r0, r1); break;
-            case DType.F16 when p.ScaledHalves: Run<F16ScaledLoader>(p, r0, r1); break;
+            case DType.F16 when p.FiniteHalves: Run<F16FiniteLoader>(p, r0, r1); break;
             case DType.F16: Run<F16Loader>(p, r0, r1); break;
             case DType.BF16: Run<BF16Loader>(p, r0, r1); break;
             default: throw new NotSupportedException($"Weights of dtype {p.DType} are not supported.");

@@ -57,26 +57,24 @@ internal unsafe struct F16Loader : IWeightLoader
 }
 
 /// <summary>
-/// IEEE half → float32 scaled by 2^-112 in three operations: sign-extend, shift exponent and mantissa
-/// into float32 position, clear the sign's copies. Exact for every finite half (subnormals become
-/// float32 subnormals), and the caller multiplies x by 2^112 instead, so each product w·x is the same
-/// number the exact <see cref="F16Loader"/> gives. Infinities and NaNs would come out finite, so only
-/// tensors checked free of them (<see cref="Checkpoints.TensorView.AllHalvesFinite"/>) use it.
+/// IEEE half → float32 for halves known to be finite, in four operations: sign-extend, shift exponent and
+/// mantissa into float32 position, clear the sign's copies, rescale by 2^112 (which also normalises
+/// subnormals). Exact for every finite half; infinities and NaNs would come out finite, so only tensors
+/// checked free of them (<see cref="Checkpoints.TensorView.AllHalvesFinite"/>) use it. Leaving out the
+/// rescale (folding 2^112 into x) saves one more operation but feeds subnormal floats to the FMAs, which
+/// Intel cores handle in microcode: prefill ran at a third of its speed on a Xeon (docs/performance.md).
 /// </summary>
-internal unsafe struct F16ScaledLoader : IWeightLoader
+internal unsafe struct F16FiniteLoader : IWeightLoader
 {
     public static int ElementSize => 2;
 
-    /// <summary>2^112: the factor x carries so that products come out unscaled.</summary>
-    public const float InputScale = 5.192296858534828e33f;
-    /// <summary>x values at or beyond this magnitude would overflow once scaled.</summary>
-    public const float InputLimit = 65536f;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load16(byte* row, int index) =>
-        Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + index)), 13),
-            Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
+        Avx512F.Multiply(
+            Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + index)), 13),
+                Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle(),
+            Vector512.Create(0x77800000u).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Load1(byte* row, int index) => BitConverter.Int32BitsToSingle((((short*)row)[index] << 13) & unchecked((int)0x8FFFFFFF));
+    public static float Load1(byte* row, int index) => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[index]);
 }
