@@ -143,9 +143,16 @@ public static unsafe class MatMul
             for (int b = r0; b < r1; b += BlockRows) Gemm<TLoad>(p, b, Math.Min(r1, b + BlockRows));
     }
 
+    /// <summary>Asks the core for the cache lines of weights [index, index + count) of a row, <see cref="PrefetchDistance"/> bytes ahead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead<TLoad>(byte* row, int index, int count) where TLoad : IWeightLoader
+    {
+        byte* next = row + (long)index * TLoad.ElementSize + PrefetchDistance;
+        for (int offset = 0; offset < count * TLoad.ElementSize; offset += 64) Sse.Prefetch0(next + offset);
+    }
+
     private static void Gemv1<TLoad>(float* x, int k, byte* w, long rowBytes, int rows, float* bias, float* y) where TLoad : IWeightLoader
     {
-        long elementSize = rowBytes / k;
         int r = 0;
         for (; r < rows; r++)
         {
@@ -154,9 +161,7 @@ public static unsafe class MatMul
             int i = 0;
             for (; i <= k - 32; i += 32)
             {
-                byte* next = row + i * elementSize + PrefetchDistance;
-                Sse.Prefetch0(next);
-                if (elementSize == 4) Sse.Prefetch0(next + 64);
+                PrefetchAhead<TLoad>(row, i, 32);
                 a0 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i), Vector512.Load(x + i), a0);
                 a1 = Avx512F.FusedMultiplyAdd(TLoad.Load16(row, i + 16), Vector512.Load(x + i + 16), a1);
             }
@@ -197,13 +202,11 @@ public static unsafe class MatMul
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-        long elementSize = TLoad.ElementSize;
         int i = 0;
         for (; i <= k - 16; i += 16)
         {
-            long offset = i * elementSize + PrefetchDistance;
-            Sse.Prefetch0(row0 + offset);
-            Sse.Prefetch0(row1 + offset);
+            PrefetchAhead<TLoad>(row0, i, 16);
+            PrefetchAhead<TLoad>(row1, i, 16);
             var w0 = TLoad.Load16(row0, i);
             var w1 = TLoad.Load16(row1, i);
             var xv = Vector512.Load(x + i);
@@ -234,12 +237,9 @@ public static unsafe class MatMul
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         int i = 0;
-        long elementSize = TLoad.ElementSize;
         for (; i <= k - 16; i += 16)
         {
-            byte* next = row + i * elementSize + PrefetchDistance;
-            Sse.Prefetch0(next);
-            if (elementSize == 4) Sse.Prefetch0(next + 64);
+            PrefetchAhead<TLoad>(row, i, 16);
             var wv = TLoad.Load16(row, i);
             a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + i), a0);
             if (m > 1) a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + k + i), a1);
