@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using EdgeLlm.Checkpoints;
 
 namespace EdgeLlm.Inference.Kernels;
 
@@ -36,21 +37,14 @@ internal unsafe struct BF16Loader : IWeightLoader
     public static float Load1(byte* row, int index) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[index] << 16);
 }
 
-/// <summary>IEEE half → float32 by shifting exponent and mantissa into place and rescaling by 2^112 (subnormals included); infinities and NaNs are patched.</summary>
+/// <summary>IEEE half → float32, exact for every half (infinities and NaNs included), by the checkpoint reader's own conversion.</summary>
 internal unsafe struct F16Loader : IWeightLoader
 {
     public static int ElementSize => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load16(byte* row, int index)
-    {
-        var h = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + index));
-        var shifted = Avx512F.And(Avx512F.ShiftLeftLogical(h, 13), Vector512.Create(0x7FFFu << 13));
-        var value = Avx512F.Multiply(shifted.AsSingle(), Vector512.Create(0x77800000u).AsSingle()).AsUInt32();
-        var isInfOrNan = Avx512F.CompareGreaterThanOrEqual(shifted, Vector512.Create(0x7C00u << 13));
-        value = Avx512F.BlendVariable(value, Avx512F.Or(value, Vector512.Create(0x7F800000u)), isInfOrNan);
-        return Avx512F.Or(value, Avx512F.ShiftLeftLogical(Avx512F.And(h, Vector512.Create(0x8000u)), 16)).AsSingle();
-    }
+    public static Vector512<float> Load16(byte* row, int index) =>
+        NumericConvert.HalfToFloat(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + index)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(byte* row, int index) => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[index]);
