@@ -16,7 +16,7 @@ public class HumanEvalReferenceTests
     [Fact]
     public void SandboxAgreesWithHumanEval()
     {
-        var reference = JsonDocument.Parse(File.ReadAllText(SharedData.Reference("humaneval-reference.json"))).RootElement;
+        var reference = SharedData.ReferenceJson("humaneval-reference.json");
         var problems = DatasetProblems();
         var sandbox = new PythonSandbox();
         var cases = reference.GetProperty("cases").EnumerateArray().ToList();

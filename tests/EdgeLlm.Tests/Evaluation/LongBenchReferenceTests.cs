@@ -12,7 +12,7 @@ namespace EdgeLlm.Tests.Evaluation;
 public class LongBenchReferenceTests
 {
     private static readonly JsonElement reference =
-        JsonDocument.Parse(File.ReadAllText(SharedData.Reference("longbench-metrics.json"))).RootElement;
+        SharedData.ReferenceJson("longbench-metrics.json");
 
     private static List<string> Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToList();
 

@@ -13,7 +13,7 @@ namespace EdgeLlm.Tests.Evaluation;
 public class OpenCompassReferenceTests
 {
     private static readonly JsonElement Reference =
-        JsonDocument.Parse(File.ReadAllText(SharedData.Reference("opencompass-postprocessors.json"))).RootElement;
+        SharedData.ReferenceJson("opencompass-postprocessors.json");
 
     // Each case is [input, expected output]; all mismatches are reported together.
     private static void AllMatch(string function, Func<string, string> edgeLlm)

@@ -19,6 +19,10 @@ public static class SharedData
     public static string Reference(params string[] parts) =>
         System.IO.Path.Combine([RepoRoot, "tests", "EdgeLlm.Tests", "References", .. parts]);
 
+    /// <summary>The root element of a JSON reference file (see <see cref="Reference"/>).</summary>
+    public static System.Text.Json.JsonElement ReferenceJson(string name) =>
+        System.Text.Json.JsonDocument.Parse(File.ReadAllText(Reference(name))).RootElement;
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
