@@ -82,7 +82,7 @@ public sealed unsafe class TensorView
     private int halvesFinite; // 0 not yet checked, 1 all finite, 2 some infinity or NaN
 
     /// <summary>
-    /// True when no stored value is an infinity or NaN. F16 decode kernels take a cheaper widening that is
+    /// True when no stored value is an infinity or NaN. The F16 matrix kernels take a cheaper widening that is
     /// exact only for finite halves, so each F16 tensor is read through once, on first use, to decide.
     /// </summary>
     internal bool AllHalvesFinite

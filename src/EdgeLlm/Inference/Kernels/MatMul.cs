@@ -38,7 +38,7 @@ public static unsafe class MatMul
         if (y.Length < m * n) throw new ArgumentException($"y holds {y.Length} values, {m}×{n} needed for '{w.Name}'.");
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias of {bias.Length} for {n} outputs of '{w.Name}'.");
         fixed (float* px = x, py = y, pb = bias)
-            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, UseFiniteHalves(w)));
+            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, w.AllHalvesFinite));
     }
 
     /// <summary>
@@ -65,7 +65,7 @@ public static unsafe class MatMul
                 int n = t.Weight.Rows, k = t.Weight.RowLength;
                 if (x.Length < m * k || t.Output.Length < m * n || (t.Bias != null && t.Bias.Length != n))
                     throw new ArgumentException($"Shapes do not fit '{t.Weight.Name}' ({m}×{k} → {m}×{n}).");
-                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), UseFiniteHalves(t.Weight));
+                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), t.Weight.AllHalvesFinite);
             }
             var slices = new List<(int Problem, int R0, int R1)>();
             for (int i = 0; i < problems.Length; i++)
@@ -88,9 +88,6 @@ public static unsafe class MatMul
         fixed (float* px = x, pw = w, py = y)
             Dispatch(new Problem(px, m, w.Length / n, n, (byte*)pw, DType.F32, null, py));
     }
-
-    /// <summary>Products over finite F16 weights use <see cref="F16FiniteLoader"/>, whose widening is less than half of the exact one's work.</summary>
-    private static bool UseFiniteHalves(TensorView w) => w.DType == DType.F16 && w.AllHalvesFinite;
 
     /// <param name="finiteHalves">The F16 weights hold no infinity or NaN.</param>
     private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y, bool finiteHalves = false)
@@ -125,6 +122,7 @@ public static unsafe class MatMul
         switch (p.DType)
         {
             case DType.F32: Run<F32Loader>(p, r0, r1); break;
+            // Finite halves take the widening with less than half of the exact one's work.
             case DType.F16 when p.FiniteHalves: Run<F16FiniteLoader>(p, r0, r1); break;
             case DType.F16: Run<F16Loader>(p, r0, r1); break;
             case DType.BF16: Run<BF16Loader>(p, r0, r1); break;
