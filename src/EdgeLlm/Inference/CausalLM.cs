@@ -127,11 +127,7 @@ public abstract class CausalLM : IDisposable
 
     protected TensorView Matrix(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
 
-    protected RotaryEmbedding CreateRope(RopeConfig rope)
-    {
-        var r = new RotaryEmbedding(rope);
-        return Options.RoundRopeFrequenciesToBFloat16 ? r.WithBFloat16Frequencies() : r;
-    }
+    protected static RotaryEmbedding CreateRope(RopeConfig rope) => new(rope);
 
     public void Dispose()
     {

@@ -1,12 +1,7 @@
 namespace EdgeLlm.Inference;
 
-/// <summary>Choices that change the engine's numbers; the defaults compute what transformers computes.</summary>
-public sealed record EngineOptions
-{
-    /// <summary>
-    /// transformers keeps the rotary inverse frequencies in float32 whatever the checkpoint's dtype
-    /// (tools/reference/probe_rope_dtype.py shows it). The shared hf-tiny 16-bit fixtures were
-    /// computed with frequencies that had passed through bfloat16; this reproduces them exactly.
-    /// </summary>
-    public bool RoundRopeFrequenciesToBFloat16 { get; init; }
-}
+/// <summary>
+/// How the engine runs a model. No option changes the numbers: the engine computes what transformers
+/// computes (rotary frequencies in float32, as transformers keeps them whatever the checkpoint's dtype).
+/// </summary>
+public sealed record EngineOptions;

@@ -26,13 +26,6 @@ public sealed class RotaryEmbedding
             ApplyLlama3Scaling(scaling);
     }
 
-    /// <summary>Rounds the frequencies through bfloat16 (see <see cref="EngineOptions.RoundRopeFrequenciesToBFloat16"/>).</summary>
-    public RotaryEmbedding WithBFloat16Frequencies()
-    {
-        for (int i = 0; i < invFreq.Length; i++)
-            invFreq[i] = BitConverter.UInt32BitsToSingle((uint)NumericConvert.FloatToBFloat16(invFreq[i]) << 16);
-        return this;
-    }
 
     public int RotaryDim { get; }
 

@@ -17,9 +17,7 @@ public class ReferenceOutputsTests
 
     private static string Folder(string name) => SharedData.Path("fixtures", "hf-tiny", name);
 
-    /// <summary>The shared 16-bit fixtures were computed with bfloat16-rounded rotary frequencies (see EngineOptions).</summary>
-    private static CausalLM Load(string fixture) => CausalLM.Load(Folder(fixture),
-        new EngineOptions { RoundRopeFrequenciesToBFloat16 = !fixture.EndsWith("float32") });
+    private static CausalLM Load(string fixture) => CausalLM.Load(Folder(fixture));
 
     [Theory]
     [MemberData(nameof(Fixtures))]
