@@ -48,6 +48,8 @@ internal static class EvalCommand
                     : EvalDistributed.RunWorkers(plan, parse.GetValue(outDir)!, parse.GetValue(workers), parse.GetValue(devices), parse.GetValue(store), parse.GetValue(json), cancel);
             }
             var selected = names.Select(n => TaskCatalog.Create(n, datasets, parse.GetValue(maxSeq))).ToList();
+            // A folder split by --slurm-array/--workers: its shards must select what its plan says.
+            new RunPlan(dir, names, datasets, parse.GetValue(limit), 1, parse.GetValue(batch), parse.GetValue(maxSeq)).Normalized().CheckAgainst(parse.GetValue(outDir)!);
             var tokenizerFile = Path.Combine(dir, "tokenizer.json");
             if (!File.Exists(tokenizerFile)) throw new FileNotFoundException($"{dir} has no tokenizer.json; evaluation needs a tokenizer.");
             using var lm = CausalLM.Load(dir);

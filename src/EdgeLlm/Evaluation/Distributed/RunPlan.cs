@@ -60,10 +60,16 @@ public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string D
     /// </summary>
     public void SaveTo(string runDir)
     {
+        CheckAgainst(runDir);
+        new RunDirectory(runDir).WriteJson(FileName, this);
+    }
+
+    /// <summary>Throws when the folder holds the plan of another run; a folder without a plan passes.</summary>
+    public void CheckAgainst(string runDir)
+    {
         var existing = TryLoad(runDir);
         if (existing is not null && !existing.SameRunAs(this))
             throw new InvalidOperationException($"{PathIn(runDir)} belongs to another run ({existing.Describe()}); this one is {Describe()}. Use a new --out folder.");
-        new RunDirectory(runDir).WriteJson(FileName, this);
     }
 
     public string Describe() => $"model {Model}, tasks {string.Join(",", Tasks)}, data {Datasets}, limit {Limit?.ToString() ?? "none"}, max-seq-len {MaxSeqLen}";

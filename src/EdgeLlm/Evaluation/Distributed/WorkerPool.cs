@@ -41,8 +41,10 @@ public static class WorkerPool
         var slots = options.Slots();
         plan = plan.Normalized() with { Shards = Math.Max(1, slots.Count * Math.Max(1, options.ShardsPerWorker)) };
         runDir = Path.GetFullPath(runDir);
-        plan.SaveTo(runDir);
         var run = new RunDirectory(runDir);
+        // Worker names repeat across invocations: two pools on one folder would share record files.
+        using var claim = Claim(runDir);
+        plan.SaveTo(runDir);
         var tasks = plan.CreateTasks();
         var tally = new Tally(plan, tasks, run);
         var queue = new ShardQueue(RunMerger.Check(plan, tasks, run).Gaps.Select(g => Shard.Parse(g.Shard)));
@@ -58,6 +60,13 @@ public static class WorkerPool
             throw new InvalidOperationException($"{runDir}: every worker stopped with {result.Coverage.MissingSamples} samples missing " +
                 $"(shards {string.Join(", ", result.Coverage.Gaps.Select(g => g.Shard))}); see the workers' errors above. Rerun to resume.");
         return result;
+    }
+
+    private static FileStream Claim(string runDir)
+    {
+        var path = Path.Combine(runDir, "workers.lock");
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) { throw new IOException($"{path}: another eval --workers is running on this folder ({e.Message}).", e); }
     }
 
     /// <summary>Shards waiting and in flight; a worker waits while others hold shards that may come back.</summary>

@@ -78,6 +78,30 @@ public class SplitRunTests : TempDirectoryTest
     }
 
     [Fact]
+    public void AShardRunIntoAPlannedFolderMustMatchItsPlan()
+    {
+        var dir = Path.Combine(Temp, "planned");
+        var model = Path.Combine(SharedData.RepoRoot, "data", "demo-model");
+        new RunPlan(model, ["csqa"], SharedData.Path("datasets"), 12, 3).Normalized().SaveTo(dir);
+        var r = CliRunner.Run("eval", model, "--tasks", "csqa", "--limit", "5", "--data", SharedData.Path("datasets"), "--out", dir, "--shard", "1/3");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("plan.json belongs to another run", r.Stderr);
+        Assert.Contains("limit 12", r.Stderr);
+        Assert.Empty(Directory.GetFiles(dir, "*.jsonl"));
+    }
+
+    [Fact]
+    public void OnePoolPerFolder()
+    {
+        var dir = Path.Combine(Temp, "locked");
+        Directory.CreateDirectory(dir);
+        using var other = new FileStream(Path.Combine(dir, "workers.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var e = Assert.Throws<IOException>(() => WorkerPool.Run(Plan(1), dir, new WorkerPoolOptions(2), _ => throw new InvalidOperationException("no worker may start")));
+        Assert.Contains("another eval --workers is running on this folder", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, "plan.json")));
+    }
+
+    [Fact]
     public void TheSbatchScriptRunsShardKOfNPerArrayTask()
     {
         var dir = Path.Combine(Temp, "s");
