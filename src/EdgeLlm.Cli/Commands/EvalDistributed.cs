@@ -38,7 +38,7 @@ internal static class EvalDistributed
         if (deviceIds is not null)
             Console.Error.WriteLine($"note: devices {string.Join(",", deviceIds)} go to the workers as CUDA_VISIBLE_DEVICES / EDGELLM_DEVICE; the engine of this build computes on the CPU.");
         var options = new WorkerPoolOptions(workers ?? deviceIds?.Count ?? 1, deviceIds);
-        var progress = new Progress<WorkerPoolProgress>(p => Console.Error.WriteLine(p.Note ?? $"{p.Task}: {p.Done}/{p.Total} (worker {p.Worker})"));
+        var progress = new PrintedProgress(p => Console.Error.WriteLine(p.Note ?? $"{p.Task}: {p.Done}/{p.Total} (worker {p.Worker})"));
         var self = Self();
         var result = WorkerPool.Run(plan, runDir, options, slot =>
         {
@@ -103,6 +103,12 @@ internal static class EvalDistributed
                 Console.WriteLine($"{task,-11} {s.Score,8:F2}  ({s.Samples} samples)");
         });
         return 0;
+    }
+
+    // Printed as reported (Progress<T> would post to the thread pool and could lose the last lines at exit).
+    private sealed class PrintedProgress(Action<WorkerPoolProgress> print) : IProgress<WorkerPoolProgress>
+    {
+        public void Report(WorkerPoolProgress value) { lock (this) print(value); }
     }
 
     private static void PrintGaps(string runDir, Coverage coverage)

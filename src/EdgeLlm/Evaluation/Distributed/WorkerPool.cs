@@ -48,7 +48,7 @@ public static class WorkerPool
         var tasks = plan.CreateTasks();
         var tally = new Tally(plan, tasks, run);
         var queue = new ShardQueue(RunMerger.Check(plan, tasks, run).Gaps.Select(g => Shard.Parse(g.Shard)));
-        var workers = slots.Select(s => new Worker(s, launch, queue, tally, progress)).ToList();
+        var workers = slots.Select(s => new Worker(s, launch, queue, tally, progress, cancellationToken)).ToList();
         using (cancellationToken.Register(() => workers.ForEach(w => w.Kill())))
         {
             var loops = workers.Select(w => Task.Factory.StartNew(w.Loop, TaskCreationOptions.LongRunning)).ToArray();
@@ -148,7 +148,7 @@ public static class WorkerPool
     }
 
     private sealed class Worker(WorkerSlot slot, Func<WorkerSlot, ProcessStartInfo> launch, ShardQueue queue, Tally tally,
-        IProgress<WorkerPoolProgress>? progress)
+        IProgress<WorkerPoolProgress>? progress, CancellationToken cancellationToken)
     {
         private const int MaxStarts = 2; // the first start and one restart
         private readonly Queue<string> errors = new();
@@ -161,7 +161,7 @@ public static class WorkerPool
             {
                 while (true)
                 {
-                    if (process is null && !Start()) return;
+                    if (cancellationToken.IsCancellationRequested || (process is null && !Start())) return;
                     var shard = queue.Take();
                     if (shard is null) return;
                     if (RunShard(shard)) queue.Finish(shard);
@@ -183,7 +183,7 @@ public static class WorkerPool
         // Starts the process and waits for "ready"; false once the slot has used its restart.
         private bool Start()
         {
-            while (starts < MaxStarts)
+            while (starts < MaxStarts && !cancellationToken.IsCancellationRequested)
             {
                 starts++;
                 var psi = launch(slot);
