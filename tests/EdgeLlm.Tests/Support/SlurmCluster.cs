@@ -13,6 +13,7 @@ namespace EdgeLlm.Tests.Support;
 /// spool folders and the logs. Both daemons bind 127.0.0.1 only (CommunicationParameters=NoCtldInAddrAny,
 /// NoInAddrAny) on free ports. Dispose shuts the cluster down and removes the folder.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SlurmCluster : IDisposable
 {
     public string Folder { get; }

@@ -14,11 +14,9 @@ public static class SlurmArray
 {
     public const string ScriptName = "eval-array.sbatch";
 
-    /// <summary>
-    /// Saves the plan in the run folder and writes RUN_DIR/slurm/eval-array.sbatch.
-    /// </summary>
-    /// <param name="edgellm">The command that runs edgellm on the compute nodes (absolute paths), e.g. ["dotnet", "/shared/edgellm/EdgeLlm.Cli.dll"].</param>
-    /// <param name="sbatchOptions">Extra sbatch options as one string ("--partition=gpu --gres=gpu:1 -t 04:00:00"); each becomes a #SBATCH line.</param>
+    /// <summary>Saves the plan in the run folder and writes RUN_DIR/slurm/eval-array.sbatch.</summary>
+    /// <remarks>edgellm: the command that runs edgellm on the compute nodes (absolute paths), e.g. ["dotnet", "/shared/edgellm/EdgeLlm.Cli.dll"].
+    /// sbatchOptions: extra sbatch options as one string ("--partition=gpu --gres=gpu:1 -t 04:00:00"); each becomes a #SBATCH line.</remarks>
     public static SlurmArrayScript Write(RunPlan plan, string runDir, IReadOnlyList<string> edgellm, string? sbatchOptions = null)
     {
         plan = plan.Normalized();
@@ -51,7 +49,7 @@ public static class SlurmArray
         var path = System.IO.Path.Combine(folder, ScriptName);
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         File.WriteAllText(temp, text.ToString());
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
         File.Move(temp, path, overwrite: true);
         return new SlurmArrayScript(path, "sbatch " + Quote(path), text.ToString());
     }

@@ -33,8 +33,9 @@ public sealed record WorkerPoolOptions(int Workers, IReadOnlyList<string>? Devic
 /// </summary>
 public static class WorkerPool
 {
-    /// <param name="launch">The process for a slot (e.g. <c>edgellm eval-worker RUN_DIR --writer W</c>); the pool redirects its
-    /// standard streams and sets CUDA_VISIBLE_DEVICES and EDGELLM_DEVICE to the slot's device.</param>
+    /// <summary>Runs the plan's samples in the run folder with the options' worker slots and returns the merged run.</summary>
+    /// <remarks>launch: the process for a slot (e.g. <c>edgellm eval-worker RUN_DIR --writer W</c>); the pool redirects its
+    /// standard streams and sets CUDA_VISIBLE_DEVICES and EDGELLM_DEVICE to the slot's device.</remarks>
     public static MergeResult Run(RunPlan plan, string runDir, WorkerPoolOptions options, Func<WorkerSlot, ProcessStartInfo> launch,
         IProgress<WorkerPoolProgress>? progress = null, CancellationToken cancellationToken = default)
     {

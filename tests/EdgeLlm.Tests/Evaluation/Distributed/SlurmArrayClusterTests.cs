@@ -8,6 +8,7 @@ namespace EdgeLlm.Tests.Evaluation.Distributed;
 /// <see cref="SlurmCluster"/>): the array's tasks fill one run folder and eval merge's scores equal a
 /// single-process run's, sample by sample.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class SlurmArrayClusterTests : TempDirectoryTest
 {
     [SkippableFact]
