@@ -93,9 +93,11 @@ public class SandboxTests
             import ctypes, os, signal
             libc = ctypes.CDLL(None)
             print('parent', os.getppid(), 'self', os.getpid(), flush=True)
+            contained = len([p for p in os.listdir('/proc') if p.isdigit()]) < 10  # never kill(-1) on a host
             for pid in (os.getppid(), 1, -1):
                 for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGSTOP):
-                    libc.kill(pid, sig)
+                    if pid != -1 or contained:
+                        libc.kill(pid, sig)
             import time
             time.sleep(0.2)
             print('still here', flush=True)
