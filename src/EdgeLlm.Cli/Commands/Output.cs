@@ -27,7 +27,7 @@ internal static class Output
     public static int Guard(Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is EdgeLlmException or IOException or ArgumentException or InvalidOperationException or FormatException
+        catch (Exception e) when (e is EdgeLlmException or IOException or InvalidDataException or ArgumentException or InvalidOperationException or FormatException
             or NotSupportedException or System.Net.Http.HttpRequestException)
         {
             Console.Error.WriteLine($"edgellm: {e.Message}");
