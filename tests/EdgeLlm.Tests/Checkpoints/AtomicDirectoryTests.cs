@@ -21,9 +21,9 @@ public class AtomicDirectoryTests
     }
 
     private static Dictionary<string, string> Hashes(string folder) =>
-        Directory.GetFiles(folder).ToDictionary(Path.GetFileName, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))!;
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
 
-    private static string[] Siblings(TempDir dir) => Directory.GetFileSystemEntries(dir.Directory).Select(Path.GetFileName).Order().ToArray()!;
+    private static string[] Siblings(TempDir dir) => Directory.GetFileSystemEntries(dir.Directory).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
     public void AFailureMidWriteLeavesTheEarlierFolderIntact()
@@ -56,7 +56,7 @@ public class AtomicDirectoryTests
         File.WriteAllText(Path.Combine(output, "stale.txt"), "from before");
         var result = PrunedCheckpointWriter.Save(source, StructuredPruner.Plan(source, PruningMethod.L1, 0.5), output);
         Assert.Equal(["config.json", "generation_config.json", "model.safetensors", "pruning.json", "tokenizer.json", "tokenizer_config.json"],
-            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
+            Directory.GetFiles(output).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
         Assert.All(result.Files, f => Assert.True(File.Exists(f), f));
         Assert.Contains("\"ratio\": 0.5", File.ReadAllText(Path.Combine(output, "pruning.json")));
         Assert.Equal(["pruned"], Siblings(dir));

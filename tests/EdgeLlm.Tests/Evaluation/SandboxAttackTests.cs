@@ -12,6 +12,7 @@ namespace EdgeLlm.Tests.Evaluation;
 /// must score 0; a plain problem and the survivor (whose check passes once it has forked) score 1.
 /// Run as root (as CI does) and again as nobody through setpriv (an ordinary user: bwrap is started directly).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class SandboxAttackTests : TempDirectoryTest
 {
     private const string Open = "def f():\n    return 1\n\n_ = r'''";
@@ -123,8 +124,13 @@ public class SandboxAttackTests : TempDirectoryTest
         {
             File.SetUnixFileMode(Temp, (UnixFileMode)0x1FF);
             foreach (var d in new[] { data, Path.Combine(data, "humaneval"), escapeFolder }) File.SetUnixFileMode(d, (UnixFileMode)0x1FF);
-            result = CliRunner.RunWith(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"],
-                new Dictionary<string, string> { ["HOME"] = Temp, ["DOTNET_CLI_HOME"] = Temp }, args);
+            string[] nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"];
+            var dll = Path.Combine(AppContext.BaseDirectory, "EdgeLlm.Cli.dll");
+            // Where the checkout or the shared data lie under a folder nobody cannot enter, run copies.
+            if (!CanRead(nobody, dll)) dll = Path.Combine(CopyForEveryone(AppContext.BaseDirectory, Path.Combine(Temp, "cli")), "EdgeLlm.Cli.dll");
+            if (!CanRead(nobody, Path.Combine(model, "config.json"))) args[1] = CopyForEveryone(model, Path.Combine(Temp, "model"));
+            Assert.True(CanRead(nobody, "/usr/bin/python3"), "nobody cannot run /usr/bin/python3");
+            result = CliRunner.RunFrom(dll, nobody, new Dictionary<string, string> { ["HOME"] = Temp, ["DOTNET_CLI_HOME"] = Temp }, args);
         }
         else result = CliRunner.Run(args);
         Assert.True(result.ExitCode == 0, result.Stderr);
@@ -136,5 +142,23 @@ public class SandboxAttackTests : TempDirectoryTest
         Assert.False(File.Exists("/tmp/escaped-" + marker));
         Assert.False(listener.Pending());
         Assert.Empty(SandboxTests.ProcessesWith(marker));
+    }
+
+    private static bool CanRead(string[] asUser, string path)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(asUser[0], [.. asUser[1..], "test", "-r", path]))!;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+
+    private static string CopyForEveryone(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        foreach (var entry in Directory.GetFileSystemEntries(to, "*", SearchOption.AllDirectories).Append(to))
+            File.SetUnixFileMode(entry, Directory.Exists(entry) ? (UnixFileMode)0x1ED : (UnixFileMode)0x1A4); // 755 / 644
+        return to;
     }
 }

@@ -74,7 +74,7 @@ public sealed class HubMaliciousListingTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<HubException>(() => ModelSource.ResolveAsync(RepoName, null, Settings, null, timeout.Token));
         Assert.Equal(HubFailure.BadResponse, e.Failure);
         Assert.Contains(fragment, e.Message);
-        Assert.Equal(["config.json"], Directory.GetFileSystemEntries(Victim).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["config.json"], Directory.GetFileSystemEntries(Victim).Select(f => Path.GetFileName(f)).ToArray());
         Assert.Equal("the user's own file", File.ReadAllText(planted));
         // Nothing was downloaded at all: the listing is checked before the first blob.
         Assert.DoesNotContain(hub.Requests, r => r.Path.Contains("/resolve/"));
