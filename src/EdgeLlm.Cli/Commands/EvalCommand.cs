@@ -31,6 +31,7 @@ internal static class EvalCommand
             { model, tasks, limit, shard, outDir, data, batch, maxSeq, store, json, slurmArray, slurmOpts, workers, devices, EvalDistributed.Merge() };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var datasets = parse.GetValue(data) ?? Environment.GetEnvironmentVariable("EDGELLM_DATASETS") ?? Path.Combine("..", "shared", "datasets");
             var names = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
