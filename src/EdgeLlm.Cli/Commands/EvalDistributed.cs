@@ -59,6 +59,7 @@ internal static class EvalDistributed
         var command = new Command("merge", "Check that every shard of a split run is recorded, then write its summary.json (and store records).") { runDir, store, json };
         command.SetAction(parse => Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var dir = parse.GetValue(runDir)!;
             var result = RunMerger.Merge(dir);
             if (!result.Complete)
