@@ -1,9 +1,9 @@
 using System.CommandLine;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Evaluation;
+using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
-using EdgeLlm.Inference;
-using EdgeLlm.Tokenization;
+using EdgeLlm.Evaluation.Workflows;
 
 namespace EdgeLlm.Cli.Commands;
 
@@ -12,47 +12,65 @@ internal static class EvalCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: " + string.Join(",", TaskCatalog.Names), DefaultValueFactory = _ => string.Join(",", TaskCatalog.Names) };
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "edge-llm-2024 (the kit's final chat protocol, default) or kit-2024-base (the early --hf-type base run).",
+            DefaultValueFactory = _ => EvaluationProtocols.Default.Name,
+        };
+        var tasks = new Option<string?>("--tasks") { Description = "Comma-separated: " + string.Join(",", TaskCatalog.Names) + " (default: the protocol's list)." };
         var limit = new Option<int?>("--limit") { Description = "Only the first N samples of each task." };
         var shard = new Option<string>("--shard") { Description = "k/n: this process takes samples i with i mod n = k-1.", DefaultValueFactory = _ => "1/1" };
-        var outDir = new Option<string>("--out") { Description = "Run folder (per-task JSON lines + summary.json); rerunning resumes.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Run folder (per-task JSON lines, run.json, summary.json); rerunning resumes. With --prompts-only: where prompts/ goes.", Required = true };
         var data = new Option<string>("--data") { Description = "Datasets folder (default: $EDGELLM_DATASETS or ../shared/datasets)." };
         var batch = new Option<int>("--batch-size") { Description = "Prompts generated together.", DefaultValueFactory = _ => 4 };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
+        var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
         var store = CommonOptions.Store();
         store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
         var json = CommonOptions.Json();
-        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, store, json };
+        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
+            { model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
-            var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            var datasets = parse.GetValue(data) ?? Environment.GetEnvironmentVariable("EDGELLM_DATASETS") ?? Path.Combine("..", "shared", "datasets");
-            var names = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var selected = names.Select(n => TaskCatalog.Create(n, datasets, parse.GetValue(maxSeq))).ToList();
-            var tokenizerFile = Path.Combine(dir, "tokenizer.json");
-            if (!File.Exists(tokenizerFile)) throw new FileNotFoundException($"{dir} has no tokenizer.json; evaluation needs a tokenizer.");
-            using var lm = CausalLM.Load(dir);
-            var runDir = new RunDirectory(parse.GetValue(outDir)!);
-            var runner = new EvaluationRunner(new EngineEvaluationModel(lm, Tokenizers.Load(tokenizerFile)), runDir);
-            var options = new RunOptions(parse.GetValue(limit), Shard.Parse(parse.GetValue(shard)!), parse.GetValue(batch));
-            bool asJson = parse.GetValue(json);
-            var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
-            var results = selected.Select(t => runner.Run(t, options, progress, cancel)).ToList();
-            var summary = new
+            var request = new EvaluationRequest
             {
-                Model = dir, Shard = options.Shard!.ToString(), options.Limit,
-                Tasks = results.ToDictionary(r => r.Summary.Task, r => new
-                {
-                    r.Summary.Score, r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond,
-                }),
+                ModelFolder = CommonOptions.ResolveModel(parse.GetValue(model)!),
+                RunFolder = parse.GetValue(outDir)!,
+                DatasetsFolder = parse.GetValue(data) ?? Environment.GetEnvironmentVariable("EDGELLM_DATASETS") ?? Path.Combine("..", "shared", "datasets"),
+                Protocol = EvaluationProtocols.Get(parse.GetValue(protocol)!),
+                Tasks = parse.GetValue(tasks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                ChatTemplateFile = parse.GetValue(chatTemplate),
+                Limit = parse.GetValue(limit),
+                Shard = Shard.Parse(parse.GetValue(shard)!),
+                BatchSize = parse.GetValue(batch),
+                MaxSeqLen = parse.GetValue(maxSeq),
             };
-            runDir.WriteSummary(summary);
-            CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
-                StoreAdapters.Identify(dir) with { Key = $"eval:{Path.GetFullPath(runDir.Root)}:{options.Shard}", Notes = $"run folder {Path.GetFullPath(runDir.Root)}, shard {options.Shard}, limit {options.Limit?.ToString() ?? "none"}" },
-                runDir, results.Select(r => r.Summary))));
-            Output.Write(summary, asJson, () =>
+            bool asJson = parse.GetValue(json);
+            Console.Error.WriteLine($"protocol {request.Protocol.Name}: {request.Protocol.Reproduces}");
+            if (parse.GetValue(promptsOnly))
             {
-                foreach (var r in results)
+                var files = EvaluationWorkflow.ExportPrompts(request, request.RunFolder, cancel);
+                Output.Write(new { Protocol = request.Protocol.Name, Prompts = files }, asJson, () =>
+                {
+                    foreach (var f in files) Console.WriteLine($"{f.Task,-11} {f.Samples,6} prompts  {f.Path}");
+                });
+                return 0;
+            }
+            var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
+            var outcome = EvaluationWorkflow.Run(request, progress, cancel);
+            var runDir = outcome.Run;
+            CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
+                StoreAdapters.Identify(request.ModelFolder) with
+                {
+                    Key = $"eval:{Path.GetFullPath(runDir.Root)}:{request.Shard}",
+                    Notes = $"run folder {Path.GetFullPath(runDir.Root)}, shard {request.Shard}, protocol {request.Protocol.Name}, limit {request.Limit?.ToString() ?? "none"}",
+                },
+                runDir, outcome.Results.Select(r => r.Summary))));
+            Output.Write(outcome.Summary, asJson, () =>
+            {
+                Console.WriteLine($"protocol {outcome.Summary.Protocol} ({outcome.Summary.PromptStyle}{(outcome.Summary.ChatTemplate is { } t ? ", chat template " + t : "")})");
+                foreach (var r in outcome.Results)
                     Console.WriteLine($"{r.Summary.Task,-11} {r.Summary.Score,8:F2}  ({r.Summary.Samples} samples, {r.SamplesPerSecond:F2} samples/s)");
             });
             return 0;
