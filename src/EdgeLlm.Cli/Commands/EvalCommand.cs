@@ -26,11 +26,12 @@ internal static class EvalCommand
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
+        var kitCsv = new Option<string?>("--kit-csv") { Description = "Also write the starting kit's Results.csv (its columns and order) from the scores; Throughput and Memory-Usage stay empty." };
         var store = CommonOptions.Store();
         store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
         var json = CommonOptions.Json();
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
-            { model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, store, json };
+            { model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
             var request = new EvaluationRequest
@@ -60,6 +61,7 @@ internal static class EvalCommand
             var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
             var outcome = EvaluationWorkflow.Run(request, progress, cancel);
             var runDir = outcome.Run;
+            if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, null, null));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
                 StoreAdapters.Identify(request.ModelFolder) with
                 {
