@@ -34,6 +34,7 @@ internal static class EvalCommand
             { model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var request = new EvaluationRequest
             {
                 ModelFolder = CommonOptions.ResolveModel(parse.GetValue(model)!),

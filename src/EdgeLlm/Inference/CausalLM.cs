@@ -50,7 +50,13 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
-    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => checkpoint.Config.Architecture switch
+    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null)
+    {
+        checkpoint.Validate();
+        return Build(checkpoint, options);
+    }
+
+    private static CausalLM Build(Checkpoint checkpoint, EngineOptions? options) => checkpoint.Config.Architecture switch
     {
         Architecture.Llama or Architecture.Qwen2 => new Llama(checkpoint, options),
         Architecture.Phi => new Phi(checkpoint, options),
@@ -89,13 +95,30 @@ public abstract class CausalLM : IDisposable
         }
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
         FinalNorm(x, state.Rows);
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(x)) throw NonFinite("the final hidden states");
         state.Trim(keepBytes: 64L << 20);
         return x;
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
-    public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits) =>
+    public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
+    {
+        // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
+        if (headChecked == 0) headChecked = head.AllFinite() ? 1 : 2;
+        if (headChecked == 2) throw NonFinite("the output head");
         MatMul.Linear(hidden[..(rows * Config.HiddenSize)], rows, head, headBias, logits);
+    }
+
+    private int headChecked; // 0 not yet read, 1 finite, 2 not
+
+    // Non-finite activations mean wrong weights or a config the checks let through; name the first bad tensor if any.
+    private NonFiniteOutputException NonFinite(string where)
+    {
+        var culprit = Checkpoint.FirstNonFiniteTensor();
+        return new NonFiniteOutputException(culprit is null
+            ? $"{Checkpoint.Directory}: the forward pass produced NaN or infinite values in {where}, though every weight is finite (check the config's numeric fields)"
+            : $"{culprit.SourcePath}: tensor '{culprit.Name}' holds NaN or infinite values, which reached {where}");
+    }
 
     /// <summary>Appends tokens to one sequence and returns the logits of its last token.</summary>
     public float[] Forward(KvCache cache, ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
@@ -123,7 +146,13 @@ public abstract class CausalLM : IDisposable
     private protected abstract void FinalNorm(float[] x, int rows);
 
     /// <summary>A small 1-D tensor (norm weight, bias) copied to float32.</summary>
-    protected float[] Vector(string name, int length) => Checkpoint.Expect(name, length).ToFloatArray();
+    protected float[] Vector(string name, int length)
+    {
+        var t = Checkpoint.Expect(name, length);
+        var values = t.ToFloatArray();
+        return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(values) ? values
+            : throw new CheckpointFormatException(t.SourcePath, $"tensor '{name}' holds NaN or infinite values");
+    }
 
     protected TensorView Matrix(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
 

@@ -33,4 +33,4 @@ public sealed record RunIdentity(string Protocol, string PromptStyle, ModelIdent
 }
 
 /// <summary>A resume into a run folder written by another model or another protocol.</summary>
-public sealed class RunMismatchException(string message) : InvalidOperationException(message);
+public sealed class RunMismatchException(string message) : EdgeLlmException(message);

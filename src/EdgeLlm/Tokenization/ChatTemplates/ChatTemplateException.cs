@@ -6,7 +6,7 @@ namespace EdgeLlm.Tokenization.ChatTemplates;
 /// the template and, where known, the line:column of the construct.
 /// </summary>
 public class ChatTemplateException(string template, int line, int column, string problem, Exception? inner = null)
-    : FormatException(line > 0 ? $"{template}:{line}:{column}: {problem}" : $"{template}: {problem}", inner)
+    : EdgeLlmException(line > 0 ? $"{template}:{line}:{column}: {problem}" : $"{template}: {problem}", inner)
 {
     public string Template { get; } = template;
     public int Line { get; } = line;
