@@ -49,12 +49,12 @@ internal static class EvalCommand
                 MaxSeqLen = parse.GetValue(maxSeq),
             };
             bool asJson = parse.GetValue(json);
-            Console.Error.WriteLine($"protocol {request.Protocol.Name}: {request.Protocol.Reproduces}");
             if (parse.GetValue(promptsOnly))
             {
                 var files = EvaluationWorkflow.ExportPrompts(request, request.RunFolder, cancel);
                 Output.Write(new { Protocol = request.Protocol.Name, Prompts = files }, asJson, () =>
                 {
+                    Console.WriteLine($"protocol {request.Protocol.Name}: {request.Protocol.Reproduces}");
                     foreach (var f in files) Console.WriteLine($"{f.Task,-11} {f.Samples,6} prompts  {f.Path}");
                 });
                 return 0;

@@ -59,7 +59,7 @@ public class ChatTemplateCliTests : IDisposable
         var r = CliRunner.Run("eval", Path.Combine(SharedData.RepoRoot, "data", "demo-model"), "--prompts-only", "--out", temp, "--limit", "1",
             "--data", SharedData.Path("datasets"), "--chat-template", Template("Qwen-Qwen2-7B-Instruct.jinja"), "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("protocol edge-llm-2024", r.Stderr);
+        Assert.Equal("edge-llm-2024", JsonDocument.Parse(r.Stdout).RootElement.GetProperty("protocol").GetString());
         foreach (var task in new[] { "csqa", "chid", "humaneval", "bbh", "gsm8k", "truthfulqa" })
         {
             var line = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(temp, "prompts", task + ".jsonl")))).RootElement;
