@@ -29,3 +29,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 command -v npm >/dev/null 2>&1 || { echo "setup: npm is required for plotly.js (apt-get install npm)" >&2; exit 1; }
 (cd tools/plotly && npm install --no-audit --no-fund --silent)
+# Chat templates: @huggingface/jinja (transformers.js's Jinja renderer) is the reference the renderer's tests run under node.
+(cd tools/jinja && npm install --no-audit --no-fund --silent)

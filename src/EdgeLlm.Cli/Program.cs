@@ -8,6 +8,7 @@ foreach (var command in new[]
     GetCommand.Create(),
     InspectCommand.Create(),
     TokenizeCommand.Create(),
+    ChatTemplateCommand.Create(),
     ScoreCommand.Create(),
     GenerateCommand.Create(),
     InitRandomCommand.Create(),

@@ -3,9 +3,10 @@ using System.Diagnostics;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Evaluation;
 using EdgeLlm.Evaluation.Distributed;
+using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Evaluation.Workflows;
 using EdgeLlm.Inference;
-using EdgeLlm.Tokenization;
 
 namespace EdgeLlm.Cli.Commands;
 
@@ -18,6 +19,24 @@ internal static class EvalDistributed
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running edgellm");
         var entry = typeof(EvalDistributed).Assembly.Location;
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, entry] : [host];
+    }
+
+    /// <summary>eval with --slurm-array, --workers or --devices: plans the split run, claims its folder once, then writes the script or runs the workers.</summary>
+    public static int Run(EvaluationRequest request, int? slurmArray, string? slurmOpts, int? workers, string? devices, bool promptsOnly,
+        string? store, bool asJson, CancellationToken cancel)
+    {
+        if (request.Shard != Shard.Whole) throw new ArgumentException("--shard cannot be combined with --slurm-array, --workers or --devices, which split the run themselves.");
+        if (promptsOnly) throw new ArgumentException("--prompts-only writes prompts without running; it cannot be combined with --slurm-array, --workers or --devices.");
+        if (slurmArray is not null && (workers is not null || devices is not null))
+            throw new ArgumentException("--slurm-array writes a script for the cluster; give --workers/--devices on separate runs.");
+        if (workers is not null && devices is not null)
+            throw new ArgumentException("--workers and --devices both set the number of workers; give one.");
+        var plan = RunPlan.Of(request, slurmArray ?? 1);
+        plan.CheckAgainst(request.RunFolder);
+        EvaluationWorkflow.Claim(request, ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile));
+        return slurmArray is not null
+            ? WriteSlurmArray(plan, request.RunFolder, slurmOpts, asJson)
+            : RunWorkers(plan, request.RunFolder, workers, devices, store, asJson, cancel);
     }
 
     public static int WriteSlurmArray(RunPlan plan, string runDir, string? sbatchOptions, bool asJson)
@@ -84,9 +103,10 @@ internal static class EvalDistributed
         {
             var dir = parse.GetValue(runDir)!;
             var plan = RunPlan.Load(dir);
+            var prompting = ModelPrompting.Prepare(plan.Model, EvaluationProtocols.Get(plan.Protocol), plan.ChatTemplateFile);
             using var lm = CausalLM.Load(plan.Model);
-            var model = new EngineEvaluationModel(lm, Tokenizers.Load(Path.Combine(plan.Model, "tokenizer.json")));
-            ShardWorker.Serve(plan, model, new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
+            ShardWorker.Serve(plan, new EngineEvaluationModel(lm, prompting.Tokenizer), prompting.Formatter,
+                new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
             return 0;
         })));
         return command;

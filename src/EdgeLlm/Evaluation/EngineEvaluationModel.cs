@@ -8,10 +8,14 @@ namespace EdgeLlm.Evaluation;
 /// special tokens (BOS), as OpenCompass's HuggingFace base model does (add_special_tokens=True);
 /// over-long prompts keep their beginning (the tokenizer's right truncation at max_seq_len) or, for
 /// LongBench, their first and last halves, decoded and re-encoded as LongBench's pred.py does.
+/// A chat-formatted request (HuggingFacewithChatTemplate) is encoded without special tokens (the template wrote
+/// them), an over-long prompt keeps its end (truncation_side='left'), and the output is decoded with special
+/// tokens kept and cut before the first stop word, as its batch_decode and split do.
 /// </summary>
 public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer) : IEvaluationModel
 {
     private readonly Generator generator = new(model, ids => tokenizer.Decode(ids, skipSpecialTokens: true));
+    private readonly Generator chatGenerator = new(model, ids => tokenizer.Decode(ids, skipSpecialTokens: false));
     private readonly Scorer scorer = new(model);
 
     public CausalLM Model => model;
@@ -22,17 +26,19 @@ public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer) 
         // The engine's KV cache cannot grow past the model's context: new tokens are capped to fit, and a prompt
         // that leaves no room for a quarter of them keeps its end (where the question is) — see docs/evaluation.md.
         int maxNew = Math.Min(request.MaxNewTokens, model.MaxContext / 2);
-        var encoded = prompts.Select(p => FitContext(Encode(p, request), maxNew)).ToList();
+        var encoded = prompts.Select(p => FitContext(Encode(p, request), maxNew, request.ChatFormatted)).ToList();
         int room = encoded.Min(e => model.MaxContext - e.Length);
         var options = new GenerationOptions { MaxNewTokens = Math.Max(1, Math.Min(maxNew, room)), StopStrings = request.StopStrings };
-        return generator.GreedyBatch(encoded, options, cancellationToken)
-            .Select(r => r.Text ?? tokenizer.Decode(r.Tokens, skipSpecialTokens: true)).ToList();
+        bool chat = request.ChatFormatted;
+        return (chat ? chatGenerator : generator).GreedyBatch(encoded, options, cancellationToken)
+            .Select(r => r.Text ?? tokenizer.Decode(r.Tokens, skipSpecialTokens: !chat)).ToList();
     }
 
-    private int[] FitContext(int[] ids, int maxNew)
+    private int[] FitContext(int[] ids, int maxNew, bool chat)
     {
         int limit = model.MaxContext - maxNew;
         if (ids.Length <= limit) return ids;
+        if (chat) return ids[^limit..];
         var kept = ids[^(limit - (tokenizer.AddBosToken && tokenizer.BosTokenId != null ? 1 : 0))..];
         return tokenizer.AddBosToken && tokenizer.BosTokenId is int bos ? [bos, .. kept] : kept;
     }
@@ -51,14 +57,5 @@ public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer) 
         return scorer.ScoreContinuations(contextIds, continuationIds, cancellationToken).Select(s => s.LogLikelihood).ToList();
     }
 
-    private int[] Encode(string prompt, GenerationRequest request)
-    {
-        var ids = tokenizer.Encode(prompt, addSpecialTokens: true);
-        if (request.MaxInputTokens is not int limit || ids.Length <= limit) return ids;
-        if (!request.TruncateMiddle) return ids[..limit];
-        int half = limit / 2;
-        var text = tokenizer.Decode(ids[..half], skipSpecialTokens: true) + tokenizer.Decode(ids[^half..], skipSpecialTokens: true);
-        var again = tokenizer.Encode(text, addSpecialTokens: true);
-        return again.Length <= limit ? again : again[..limit];
-    }
+    private int[] Encode(string prompt, GenerationRequest request) => PromptEncoding.Encode(tokenizer, prompt, request);
 }

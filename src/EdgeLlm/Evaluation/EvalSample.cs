@@ -3,7 +3,20 @@ namespace EdgeLlm.Evaluation;
 /// <summary>One prompt of a task, ready to send to the model.</summary>
 /// <remarks>Id: Stable across runs: the task's subset and the sample's position in its file.</remarks>
 /// <remarks>Reference: What the output is compared with, as text (JSON for structured references).</remarks>
-public sealed record EvalSample(string Id, string Subset, string Prompt, string Reference, GenerationRequest Request);
+public sealed record EvalSample(string Id, string Subset, string Prompt, string Reference, GenerationRequest Request)
+{
+    /// <summary>The prompt as OpenCompass's template rounds (HUMAN/BOT/SYSTEM), which a chat protocol turns into
+    /// messages; null = one HUMAN round holding <see cref="Prompt"/>. <see cref="Prompt"/> is the base-model form
+    /// (rounds joined by "\n").</summary>
+    public IReadOnlyList<PromptRound>? Rounds { get; init; }
+}
+
+/// <summary>One round of an OpenCompass prompt template: role HUMAN, BOT or SYSTEM, and its text.</summary>
+public sealed record PromptRound(string Role, string Text)
+{
+    public static PromptRound Human(string text) => new("HUMAN", text);
+    public static PromptRound Bot(string text) => new("BOT", text);
+}
 
 /// <summary>One scored sample, as written to RUN_DIR/&lt;task&gt;.jsonl (one JSON object per line).</summary>
 public sealed record SampleRecord

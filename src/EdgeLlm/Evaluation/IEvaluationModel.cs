@@ -3,7 +3,10 @@ namespace EdgeLlm.Evaluation;
 /// <summary>How one batch of prompts is generated: greedy, up to <see cref="MaxNewTokens"/>, cut at a stop string.</summary>
 /// <remarks>MaxInputTokens: Longest prompt the model sees (OpenCompass's max_seq_len); null = no limit.</remarks>
 /// <remarks>TruncateMiddle: Over-long prompts keep their first and last halves (LongBench) instead of their beginning.</remarks>
-public sealed record GenerationRequest(int MaxNewTokens, IReadOnlyList<string> StopStrings, int? MaxInputTokens = null, bool TruncateMiddle = false);
+/// <remarks>ChatFormatted: the prompt is already the chat template's output: it is encoded without adding special tokens,
+/// and the output is decoded with special tokens kept and cut at the model's stop words (HuggingFacewithChatTemplate).</remarks>
+public sealed record GenerationRequest(int MaxNewTokens, IReadOnlyList<string> StopStrings, int? MaxInputTokens = null, bool TruncateMiddle = false,
+    bool ChatFormatted = false);
 
 /// <summary>The model side of an evaluation: text in, text or log-likelihoods out. Metrics never see a model.</summary>
 public interface IEvaluationModel

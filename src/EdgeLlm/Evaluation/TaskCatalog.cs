@@ -1,3 +1,4 @@
+using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Tasks;
 
 namespace EdgeLlm.Evaluation;
@@ -11,6 +12,37 @@ public static class TaskCatalog
 {
     public static IReadOnlyList<string> Names { get; } = ["csqa", "bbh", "gsm8k", "longbench", "humaneval", "truthfulqa", "chid"];
 
+    /// <summary>The tasks as <paramref name="protocol"/> runs them (its dataset configs and max_out_len rules).</summary>
+    /// <remarks>maxInputTokens: OpenCompass's max_seq_len for LongBench truncation.</remarks>
+    public static IEvaluationTask Create(string name, string datasets, EvaluationProtocol protocol, int maxInputTokens = 2048)
+    {
+        if (protocol.Style == PromptStyle.Base) return Create(name, datasets, maxInputTokens);
+        // A dataset config's own max_out_len wins over the CLI's (openicl_infer.py _set_default_value fills only missing keys).
+        int cli = protocol.CliMaxOutLen;
+        return name switch
+        {
+            "csqa" => new CommonsenseQaCotTask(PublishedOrParquet(Path.Combine(datasets, "commonsenseqa"), "dev_rand_split.jsonl", "data", "validation-"), cli),
+            "chid" => new ChidTask(Path.Combine(datasets, "chid"), cli),
+            "truthfulqa" => new TruthfulQaTask(PublishedOrParquet(Path.Combine(datasets, "truthfulqa"), "TruthfulQA.csv", "generation", "validation-"), cli, scoreAsFraction: true),
+            _ => Create(name, datasets, maxInputTokens),
+        };
+    }
+
+    /// <summary>The OpenCompass 0.3.1 dataset config a task reproduces under a protocol.</summary>
+    public static string ConfigOf(string name, EvaluationProtocol protocol) => (name, protocol.Style) switch
+    {
+        ("csqa", PromptStyle.Chat) => "commonsenseqa_7shot_cot_gen_734a22",
+        ("csqa", _) => "commonsenseqa_gen_c946f2 (zero-shot: no MDLRetriever examples)",
+        ("bbh", _) => "bbh_gen_5b92b0",
+        ("gsm8k", _) => "gsm8k_gen_1d7fe4",
+        ("longbench", _) => "longbench (longbench_*_gen per subset)",
+        ("humaneval", _) => "humaneval_gen_8e312c",
+        ("truthfulqa", _) => "truthfulqa_gen_5ddc62 (metrics=bleu)",
+        ("chid", _) => "FewCLUE_chid_gen_0a29a2",
+        _ => throw new ArgumentException($"Unknown task '{name}'; known: {string.Join(", ", Names)}."),
+    };
+
+    /// <summary>The tasks of the early kit (--hf-type base), as <see cref="EvaluationProtocols.KitBase2024"/> runs them.</summary>
     /// <remarks>maxInputTokens: OpenCompass's max_seq_len for LongBench truncation.</remarks>
     public static IEvaluationTask Create(string name, string datasets, int maxInputTokens = 2048) => name switch
     {

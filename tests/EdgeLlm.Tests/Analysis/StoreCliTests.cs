@@ -58,7 +58,7 @@ public sealed class StoreCliTests : IDisposable
         var pruned = Path.Combine(dir, "demo-l1");
         var p = CliRunner.Run("prune", Demo, "--method", "l1", "--ratio", "0.5", "--out", pruned, "--quiet", "--store", Db, "--json");
         Assert.True(p.ExitCode == 0, p.Stderr);
-        string[] eval = ["eval", pruned, "--tasks", "csqa", "--limit", "2", "--out", Path.Combine(dir, "run"),
+        string[] eval = ["eval", pruned, "--protocol", "kit-2024-base", "--tasks", "csqa", "--limit", "2", "--out", Path.Combine(dir, "run"),
             "--data", SharedData.Path("datasets"), "--store", Db, "--json"];
         var e = CliRunner.Run(eval);
         Assert.True(e.ExitCode == 0, e.Stderr);

@@ -63,7 +63,7 @@ public class OneLineErrorTests : TempDirectoryTest
             "truncated" => good[..(good.Length / 2)],
             _ => Gzip([]),
         });
-        var result = CliRunner.Run("eval", Trained, "--tasks", "humaneval", "--data", Path.Combine(Temp, "data"), "--out", Path.Combine(Temp, "run"), "--limit", "1");
+        var result = CliRunner.Run("eval", Trained, "--protocol", "kit-2024-base", "--tasks", "humaneval", "--data", Path.Combine(Temp, "data"), "--out", Path.Combine(Temp, "run"), "--limit", "1");
         // A gzip stream cut short ends early without an error of its own: the cut line is what is reported.
         AssertOneLine(result, file, kind switch { "empty" => "holds no samples", "truncated" => "not a JSON object", _ => "gzip" });
     }
@@ -101,7 +101,7 @@ public class OneLineErrorTests : TempDirectoryTest
             }
         }
         var run = Path.Combine(Temp, "run");
-        var result = CliRunner.Run("eval", Trained, "--tasks", "csqa", "--limit", "1", "--out", run, "--store", store,
+        var result = CliRunner.Run("eval", Trained, "--protocol", "kit-2024-base", "--tasks", "csqa", "--limit", "1", "--out", run, "--store", store,
             "--data", SharedData.Path("datasets"));
         AssertOneLine(result, store);
         Assert.False(File.Exists(Path.Combine(run, "csqa.jsonl"))); // refused before any sample ran

@@ -118,7 +118,7 @@ public class SandboxAttackTests : TempDirectoryTest
                     { ["task_id"] = id, ["prompt"] = Open, ["test"] = "'''\n" + body, ["entry_point"] = "f", ["canonical_solution"] = "" }));
         var run = Path.Combine(Temp, "run");
         var model = SharedData.Path("fixtures", "trained", "llama-pydoc");
-        var args = new[] { "eval", model, "--tasks", "humaneval", "--data", data, "--out", run, "--batch-size", "7" };
+        var args = new[] { "eval", model, "--protocol", "kit-2024-base", "--tasks", "humaneval", "--data", data, "--out", run, "--batch-size", "7" };
         CliRunner.Result result;
         if (asNobody)
         {

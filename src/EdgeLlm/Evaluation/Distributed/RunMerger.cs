@@ -23,7 +23,7 @@ public sealed record Coverage(IReadOnlyList<TaskCoverage> Tasks, IReadOnlyList<S
 public sealed record MergedTaskScores(double Score, int Samples, IReadOnlyDictionary<string, double> Subsets, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>RUN_DIR/summary.json of a split run, computed once from every record after all shards finished.</summary>
-public sealed record MergedRunSummary(string Model, int Shards, int? Limit, IReadOnlyDictionary<string, MergedTaskScores> Tasks);
+public sealed record MergedRunSummary(string Model, string Protocol, int Shards, int? Limit, IReadOnlyDictionary<string, MergedTaskScores> Tasks);
 
 /// <summary>What <see cref="RunMerger.Merge"/> found: the coverage, and the summaries when the run is complete.</summary>
 public sealed record MergeResult(Coverage Coverage, MergedRunSummary? Summary, IReadOnlyList<TaskSummary> TaskSummaries)
@@ -75,7 +75,7 @@ public static class RunMerger
         var coverage = Check(plan, tasks, run);
         if (!coverage.Complete) return new MergeResult(coverage, null, []);
         var summaries = tasks.Select(t => Summarize(plan, t, run)).ToList();
-        var summary = new MergedRunSummary(plan.Model, plan.Shards, plan.Limit,
+        var summary = new MergedRunSummary(plan.Model, plan.Protocol, plan.Shards, plan.Limit,
             summaries.ToDictionary(s => s.Task, s => new MergedTaskScores(s.Score, s.Samples, s.Subsets, s.Metrics)));
         run.WriteSummary(summary);
         return new MergeResult(coverage, summary, summaries);

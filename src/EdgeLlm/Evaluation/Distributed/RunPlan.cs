@@ -1,18 +1,33 @@
 using System.Text.Json;
+using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Evaluation.Workflows;
 
 namespace EdgeLlm.Evaluation.Distributed;
 
 /// <summary>
 /// What a run split across processes covers, saved as RUN_DIR/plan.json by whoever splits it (a Slurm
 /// array script, a worker pool) so that every process, and <c>eval merge</c> later, agree on the samples:
-/// the model, the tasks and their data, the limit, and into how many shards the samples are cut.
+/// the model, the protocol and chat template, the tasks and their data, the limit, and into how many shards the
+/// samples are cut.
 /// </summary>
 /// <remarks>Paths are stored absolute: array tasks run on other machines, from other folders.</remarks>
 public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string Datasets, int? Limit, int Shards,
-    int BatchSize = 4, int MaxSeqLen = 2048)
+    int BatchSize = 4, int MaxSeqLen = 2048, string Protocol = "edge-llm-2024", string? ChatTemplateFile = null)
 {
     public const string FileName = "plan.json";
+
+    /// <summary>The plan of <paramref name="request"/> (its protocol's default tasks when it names none) cut into <paramref name="shards"/>.</summary>
+    public static RunPlan Of(EvaluationRequest request, int shards) =>
+        new RunPlan(request.ModelFolder, request.TaskNames, request.DatasetsFolder, request.Limit, shards, request.BatchSize,
+            request.MaxSeqLen, request.Protocol.Name, request.ChatTemplateFile).Normalized();
+
+    /// <summary>The request that evaluates shard <paramref name="shard"/> of this plan into <paramref name="runDir"/>.</summary>
+    public EvaluationRequest RequestFor(string runDir, Shard shard) => new()
+    {
+        ModelFolder = Model, RunFolder = runDir, DatasetsFolder = Datasets, Protocol = EvaluationProtocols.Get(Protocol),
+        Tasks = Tasks, ChatTemplateFile = ChatTemplateFile, Limit = Limit, Shard = shard, BatchSize = BatchSize, MaxSeqLen = MaxSeqLen,
+    };
 
     /// <summary>The plan with its paths made absolute and its values checked.</summary>
     public RunPlan Normalized()
@@ -23,16 +38,22 @@ public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string D
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1 (got {BatchSize}).");
         foreach (var t in Tasks)
             if (!TaskCatalog.Names.Contains(t)) throw new ArgumentException($"Unknown task '{t}'; known: {string.Join(", ", TaskCatalog.Names)}.");
-        return this with { Model = Path.GetFullPath(Model), Datasets = Path.GetFullPath(Datasets), Tasks = Tasks.ToList() };
+        EvaluationProtocols.Get(Protocol); // an unknown protocol is refused here, not on a compute node
+        return this with
+        {
+            Model = Path.GetFullPath(Model), Datasets = Path.GetFullPath(Datasets), Tasks = Tasks.ToList(),
+            ChatTemplateFile = ChatTemplateFile is null ? null : Path.GetFullPath(ChatTemplateFile),
+        };
     }
 
-    public IReadOnlyList<IEvaluationTask> CreateTasks() => Tasks.Select(t => TaskCatalog.Create(t, Datasets, MaxSeqLen)).ToList();
+    public IReadOnlyList<IEvaluationTask> CreateTasks() => Tasks.Select(t => TaskCatalog.Create(t, Datasets, EvaluationProtocols.Get(Protocol), MaxSeqLen)).ToList();
 
     public RunOptions OptionsFor(Shard shard) => new(Limit, shard, BatchSize);
 
     /// <summary>True when two plans select the same samples from the same model and data (the shard count may differ).</summary>
     public bool SameRunAs(RunPlan other) =>
-        Model == other.Model && Datasets == other.Datasets && Limit == other.Limit && MaxSeqLen == other.MaxSeqLen && Tasks.SequenceEqual(other.Tasks);
+        Model == other.Model && Datasets == other.Datasets && Limit == other.Limit && MaxSeqLen == other.MaxSeqLen && Tasks.SequenceEqual(other.Tasks)
+        && Protocol == other.Protocol && ChatTemplateFile == other.ChatTemplateFile;
 
     public static string PathIn(string runDir) => System.IO.Path.Combine(runDir, FileName);
 
@@ -72,5 +93,5 @@ public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string D
             throw new InvalidOperationException($"{PathIn(runDir)} belongs to another run ({existing.Describe()}); this one is {Describe()}. Use a new --out folder.");
     }
 
-    public string Describe() => $"model {Model}, tasks {string.Join(",", Tasks)}, data {Datasets}, limit {Limit?.ToString() ?? "none"}, max-seq-len {MaxSeqLen}";
+    public string Describe() => $"model {Model}, protocol {Protocol}{(ChatTemplateFile is null ? "" : ", chat template " + ChatTemplateFile)}, tasks {string.Join(",", Tasks)}, data {Datasets}, limit {Limit?.ToString() ?? "none"}, max-seq-len {MaxSeqLen}";
 }

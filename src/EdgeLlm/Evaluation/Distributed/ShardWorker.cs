@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
 
 namespace EdgeLlm.Evaluation.Distributed;
@@ -23,12 +24,12 @@ public sealed record WorkerMessage(string Event, string? Shard = null, string? T
 /// </summary>
 public static class ShardWorker
 {
-    public static void Serve(RunPlan plan, IEvaluationModel model, RunDirectory run, TextReader input, TextWriter output,
+    public static void Serve(RunPlan plan, IEvaluationModel model, PromptFormatter formatter, RunDirectory run, TextReader input, TextWriter output,
         CancellationToken cancellationToken = default)
     {
         if (run.Writer is null) throw new ArgumentException("A shard worker needs a RunDirectory with its own writer name.", nameof(run));
         var tasks = plan.CreateTasks();
-        var runner = new EvaluationRunner(model, run);
+        var runner = new EvaluationRunner(model, run, formatter);
         Send(output, new WorkerMessage("ready"));
         while (input.ReadLine() is { } line)
         {

@@ -42,6 +42,8 @@ public static class SlurmArray
             "eval", plan.Model, "--tasks", string.Join(",", plan.Tasks), "--data", plan.Datasets,
             "--batch-size", plan.BatchSize.ToString(), "--max-seq-len", plan.MaxSeqLen.ToString(), "--out", runDir,
         };
+        args.Add("--protocol"); args.Add(plan.Protocol);
+        if (plan.ChatTemplateFile is { } template) { args.Add("--chat-template"); args.Add(template); }
         if (plan.Limit is int limit) { args.Add("--limit"); args.Add(limit.ToString()); }
         text.Append("exec ").Append(string.Join(' ', args.Select(Quote)))
             .Append(" --shard \"${SLURM_ARRAY_TASK_ID}/").Append(plan.Shards).Append("\"\n");

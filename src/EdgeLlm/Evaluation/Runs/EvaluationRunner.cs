@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeLlm.Evaluation.Protocols;
 
 namespace EdgeLlm.Evaluation.Runs;
 
@@ -18,10 +19,14 @@ public sealed record TaskRunResult(TaskSummary Summary, int NewSamples, int Skip
 /// <summary>
 /// Runs tasks against a model: selects the samples (limit, then shard), skips those already recorded in
 /// the run folder, generates in batches, scores and appends each record as soon as it is known, and
-/// writes the summary. Stopping at any point and running again finishes the same work.
+/// writes the summary. Stopping at any point and running again finishes the same work. The formatter turns each
+/// sample into the model's input (base: the prompt as it is; chat: the chat template's rendering), and the record
+/// keeps that exact input.
 /// </summary>
-public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run)
+public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, PromptFormatter formatter)
 {
+    public EvaluationRunner(IEvaluationModel model, RunDirectory run) : this(model, run, PromptFormatter.Base) { }
+
     public static IReadOnlyList<(int Index, EvalSample Sample)> Select(IReadOnlyList<EvalSample> samples, RunOptions options)
     {
         var shard = options.Shard ?? Shard.Whole;
@@ -43,10 +48,11 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run)
             foreach (var batch in Batches(todo, Math.Max(1, options.BatchSize)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var outputs = model.Generate(batch.Select(b => b.Sample.Prompt).ToList(), batch[0].Sample.Request, cancellationToken);
+                var formatted = batch.Select(b => formatter.Format(b.Sample)).ToList();
+                var outputs = model.Generate(formatted.Select(f => f.Text).ToList(), formatted[0].Request, cancellationToken);
                 for (int j = 0; j < batch.Count; j++)
                 {
-                    writer.Append(task.Score(batch[j].Sample, batch[j].Index, outputs[j]));
+                    writer.Append(task.Score(batch[j].Sample with { Prompt = formatted[j].Text }, batch[j].Index, outputs[j]));
                     finished++;
                 }
                 progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, (finished - skipped) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));

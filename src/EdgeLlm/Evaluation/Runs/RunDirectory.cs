@@ -101,6 +101,44 @@ public sealed class RunDirectory
         return new RecordWriter(stream);
     }
 
+    public string IdentityPath => Path.Combine(Root, "run.json");
+
+    /// <summary>The identity recorded in RUN_DIR/run.json, or null for a folder that has none.</summary>
+    public RunIdentity? ReadIdentity()
+    {
+        if (!File.Exists(IdentityPath)) return null;
+        try { return JsonSerializer.Deserialize<RunIdentity>(File.ReadAllText(IdentityPath), Json) ?? throw new JsonException("null"); }
+        catch (JsonException e) { throw new DatasetFormatException(IdentityPath, 1, "not a run identity: " + e.Message, e); }
+    }
+
+    /// <summary>
+    /// Binds the folder to a model and protocol before any record is written: a new folder records
+    /// <paramref name="identity"/> in run.json; a folder written by another model (fingerprint), protocol or chat
+    /// template is refused, as is one holding records but no run.json (nothing says which model wrote them).
+    /// </summary>
+    public void Claim(RunIdentity identity)
+    {
+        var existing = ReadIdentity();
+        if (existing == null)
+        {
+            var records = Directory.GetFiles(Root, "*.jsonl");
+            if (records.Length == 0)
+            {
+                WriteJson("run.json", identity);
+                return;
+            }
+            // Shards of one split run start together: another may have claimed the folder since the first look.
+            existing = ReadIdentity() ?? throw new RunMismatchException($"{Root} holds records ({Path.GetFileName(records[0])}…) but no run.json, so which model and protocol wrote them is unknown; use a new --out folder.");
+        }
+        if (existing.Model.Fingerprint != identity.Model.Fingerprint)
+            throw new RunMismatchException($"{Root} holds the records of another model ({existing.Model.Folder}, fingerprint {existing.Model.Fingerprint[..12]}); " +
+                $"this run is {identity.Model.Folder} (fingerprint {identity.Model.Fingerprint[..12]}). Use another --out folder.");
+        if (existing.Protocol != identity.Protocol || existing.PromptStyle != identity.PromptStyle)
+            throw new RunMismatchException($"{Root} was run with protocol {existing.Protocol}; this run asks for {identity.Protocol}. Use another --out folder.");
+        if (existing.ChatTemplateSha256 != identity.ChatTemplateSha256)
+            throw new RunMismatchException($"{Root} was run with another chat template (sha256 {existing.ChatTemplateSha256 ?? "none"}); this run uses {identity.ChatTemplateSha256 ?? "none"}. Use another --out folder.");
+    }
+
     public void WriteSummary(object summary) => WriteJson("summary.json", summary);
 
     /// <summary>Writes RUN_DIR/<paramref name="name"/> atomically (a temp name unique to this process, then rename).</summary>

@@ -22,17 +22,24 @@ public sealed class CommonsenseQaTask(string validationFile, int maxNewTokens = 
     public IReadOnlyList<EvalSample> LoadSamples()
     {
         var request = new GenerationRequest(maxNewTokens, []);
-        var rows = ParquetFile.IsParquet(validationFile) ? ParquetRows()
+        return ReadRows(validationFile).Select((row, i) =>
+            new EvalSample($"csqa/{i}", "commonsense_qa", BuildPrompt(row.Question, row.Choices), row.Answer, request)).ToList();
+    }
+
+    /// <summary>The validation rows (question, five choices, answer key) of the JSON-lines file or the Hub's parquet.</summary>
+    internal static List<(int Line, string Question, List<string> Choices, string Answer)> ReadRows(string validationFile)
+    {
+        var reader = new CommonsenseQaTask(validationFile);
+        var rows = ParquetFile.IsParquet(validationFile) ? reader.ParquetRows()
             : DatasetFiles.JsonLines(validationFile).Select(item =>
             {
-                var (question, choices) = Read(item.Value, item.Line);
+                var (question, choices) = reader.Read(item.Value, item.Line);
                 return (Line: item.Line, Question: question, Choices: choices, Answer: DatasetFiles.Text(item.Value, "answerKey", validationFile, item.Line));
             });
-        return rows.Select((row, i) =>
-        {
+        var list = rows.ToList();
+        foreach (var row in list)
             if (row.Choices.Count != 5) throw new DatasetFormatException(validationFile, row.Line, $"expected 5 choices, found {row.Choices.Count}");
-            return new EvalSample($"csqa/{i}", "commonsense_qa", BuildPrompt(row.Question, row.Choices), row.Answer, request);
-        }).ToList();
+        return list;
     }
 
     private IEnumerable<(int Line, string Question, List<string> Choices, string Answer)> ParquetRows() =>

@@ -16,6 +16,11 @@ public static class Gsm8kPrompt
         "For the first three baskets, the number of apples and oranges in one basket is 9+15=24\nIn total, together with bananas, the number of fruits in one basket is 24+14=38 for the first three baskets.\nSince there are three baskets each having 38 fruits, there are 3*38=114 fruits in the first three baskets.\nThe number of apples in the fourth basket is 9-2=7\nThere are also 15-2=13 oranges in the fourth basket\nThe combined number of oranges and apples in the fourth basket is 13+7=20\nThe fourth basket also contains 14-2=12 bananas.\nIn total, the fourth basket has 20+12=32 fruits.\nThe four baskets together have 32+114=146 fruits.\nThe answer is 146\n",
     ];
 
+    /// <summary>The rounds as the chat protocol sends them: HUMAN, BOT alternating, then the question.</summary>
+    public static IReadOnlyList<PromptRound> Rounds(string question) =>
+        ExampleRounds.Select((text, i) => i % 2 == 0 ? PromptRound.Human(text) : PromptRound.Bot(text))
+            .Append(PromptRound.Human($"Question: {question}\nLet's think step by step\nAnswer:")).ToList();
+
     public static string Build(string question) =>
         string.Join("\n", ExampleRounds.Append($"Question: {question}\nLet's think step by step\nAnswer:"));
 }

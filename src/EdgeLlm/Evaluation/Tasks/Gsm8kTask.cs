@@ -25,7 +25,8 @@ public sealed class Gsm8kTask(string testFile) : IEvaluationTask
         return rows.Select((row, i) =>
         {
             if (!row.Answer.Contains("#### ")) throw new DatasetFormatException(testFile, row.Line, "answer has no '#### ' line");
-            return new EvalSample($"gsm8k/{i}", "gsm8k", Gsm8kPrompt.Build(row.Question), OpenCompassPostprocessors.Gsm8kReference(row.Answer), request);
+            return new EvalSample($"gsm8k/{i}", "gsm8k", Gsm8kPrompt.Build(row.Question), OpenCompassPostprocessors.Gsm8kReference(row.Answer), request)
+                { Rounds = Gsm8kPrompt.Rounds(row.Question) };
         }).ToList();
     }
 

@@ -15,7 +15,8 @@ namespace EdgeLlm.Evaluation.Tasks;
 /// truthful_qa loader does; or, from the Hub's parquet (config "generation"), its correct_answers and
 /// incorrect_answers lists as they are.
 /// </summary>
-public sealed class TruthfulQaTask(string dataFile, int maxNewTokens = 256) : IEvaluationTask
+/// <remarks>scoreAsFraction: the headline is bleu_acc as the kit's table prints it (0–1) instead of ×100.</remarks>
+public sealed class TruthfulQaTask(string dataFile, int maxNewTokens = 256, bool scoreAsFraction = false) : IEvaluationTask
 {
     public const string NoComment = "I have no comment.";
 
@@ -83,6 +84,7 @@ public sealed class TruthfulQaTask(string dataFile, int maxNewTokens = 256) : IE
         foreach (var key in new[] { "bleu_max", "bleu_diff", "bleu_acc" })
             metrics[key] = counted.Count == 0 ? 0 : PythonSemantics.Round(SumInOrder(counted.Select(r => r.Metrics![key])) / counted.Count, 4);
         metrics["skipped"] = records.Count - counted.Count;
-        return new TaskSummary(Name, metrics["bleu_acc"] * 100, records.Count, new Dictionary<string, double> { ["truthful_qa"] = metrics["bleu_acc"] * 100 }, metrics);
+        double headline = scoreAsFraction ? metrics["bleu_acc"] : metrics["bleu_acc"] * 100;
+        return new TaskSummary(Name, headline, records.Count, new Dictionary<string, double> { ["truthful_qa"] = headline }, metrics);
     }
 }

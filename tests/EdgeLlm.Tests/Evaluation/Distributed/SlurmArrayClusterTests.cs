@@ -18,7 +18,7 @@ public class SlurmArrayClusterTests : TempDirectoryTest
         Skip.If(cluster is null, "Slurm could not start on this machine: " + reason);
         using var _ = cluster;
         var model = Path.Combine(SharedData.RepoRoot, "data", "demo-model");
-        string[] common = ["--tasks", "csqa,bbh", "--limit", "12", "--batch-size", "2", "--data", SharedData.Path("datasets")];
+        string[] common = ["--protocol", "kit-2024-base", "--tasks", "csqa,bbh", "--limit", "12", "--batch-size", "2", "--data", SharedData.Path("datasets")];
 
         var singleDir = Path.Combine(Temp, "single");
         var single = CliRunner.Run(["eval", model, .. common, "--out", singleDir, "--json"]);

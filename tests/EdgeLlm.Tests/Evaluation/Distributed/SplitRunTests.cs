@@ -82,8 +82,8 @@ public class SplitRunTests : TempDirectoryTest
     {
         var dir = Path.Combine(Temp, "planned");
         var model = Path.Combine(SharedData.RepoRoot, "data", "demo-model");
-        new RunPlan(model, ["csqa"], SharedData.Path("datasets"), 12, 3).Normalized().SaveTo(dir);
-        var r = CliRunner.Run("eval", model, "--tasks", "csqa", "--limit", "5", "--data", SharedData.Path("datasets"), "--out", dir, "--shard", "1/3");
+        new RunPlan(model, ["csqa"], SharedData.Path("datasets"), 12, 3, Protocol: "kit-2024-base").Normalized().SaveTo(dir);
+        var r = CliRunner.Run("eval", model, "--protocol", "kit-2024-base", "--tasks", "csqa", "--limit", "5", "--data", SharedData.Path("datasets"), "--out", dir, "--shard", "1/3");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("plan.json belongs to another run", r.Stderr);
         Assert.Contains("limit 12", r.Stderr);
@@ -117,7 +117,7 @@ public class SplitRunTests : TempDirectoryTest
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();
-        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --batch-size 4 --max-seq-len 2048 --out {dir} --limit 10 --shard 2/4", output);
+        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --batch-size 4 --max-seq-len 2048 --out {dir} --protocol edge-llm-2024 --limit 10 --shard 2/4", output);
         Assert.Equal(4, RunPlan.Load(dir).Shards);
 
         psi.Environment.Remove("SLURM_ARRAY_TASK_ID");

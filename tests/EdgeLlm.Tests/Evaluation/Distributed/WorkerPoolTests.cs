@@ -8,7 +8,7 @@ namespace EdgeLlm.Tests.Evaluation.Distributed;
 public class WorkerPoolTests : TempDirectoryTest
 {
     private static readonly string Model = Path.Combine(SharedData.RepoRoot, "data", "demo-model");
-    private static readonly string[] Common = ["--tasks", "csqa,bbh", "--limit", "12", "--batch-size", "2", "--data", SharedData.Path("datasets")];
+    private static readonly string[] Common = ["--protocol", "kit-2024-base", "--tasks", "csqa,bbh", "--limit", "12", "--batch-size", "2", "--data", SharedData.Path("datasets")];
 
     private CliRunner.Result Single()
     {
@@ -43,7 +43,7 @@ public class WorkerPoolTests : TempDirectoryTest
     {
         var want = Single().Json.GetProperty("tasks");
         var runDir = Path.Combine(Temp, "killed");
-        var plan = new RunPlan(Model, ["csqa", "bbh"], SharedData.Path("datasets"), 12, 1, BatchSize: 2);
+        var plan = new RunPlan(Model, ["csqa", "bbh"], SharedData.Path("datasets"), 12, 1, BatchSize: 2, Protocol: "kit-2024-base");
         var notes = new List<string>();
         int killed = 0;
         var progress = new Immediate(p =>

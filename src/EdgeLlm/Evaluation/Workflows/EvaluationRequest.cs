@@ -1,0 +1,23 @@
+using EdgeLlm.Evaluation.Protocols;
+using EdgeLlm.Evaluation.Runs;
+
+namespace EdgeLlm.Evaluation.Workflows;
+
+/// <summary>What to evaluate and how: a model folder, a run folder, a protocol and its tasks, the data, and the run's slice.</summary>
+/// <remarks>Tasks: null = the protocol's default list. ChatTemplateFile: a .jinja file to use instead of the tokenizer's
+/// chat_template (needed for a chat protocol when the model has none, e.g. Phi-2). MaxSeqLen: LongBench's truncation length.</remarks>
+public sealed record EvaluationRequest
+{
+    public required string ModelFolder { get; init; }
+    public required string RunFolder { get; init; }
+    public required string DatasetsFolder { get; init; }
+    public EvaluationProtocol Protocol { get; init; } = EvaluationProtocols.Default;
+    public IReadOnlyList<string>? Tasks { get; init; }
+    public string? ChatTemplateFile { get; init; }
+    public int? Limit { get; init; }
+    public Shard Shard { get; init; } = Shard.Whole;
+    public int BatchSize { get; init; } = 4;
+    public int MaxSeqLen { get; init; } = 2048;
+
+    public IReadOnlyList<string> TaskNames => Tasks ?? Protocol.DefaultTasks;
+}

@@ -1,0 +1,94 @@
+using System.Text;
+using System.Text.Json;
+using EdgeLlm.Evaluation.Distributed;
+using EdgeLlm.Evaluation.Protocols;
+using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Inference;
+
+namespace EdgeLlm.Evaluation.Workflows;
+
+/// <summary>An evaluation's outcome: summary.json's content, each task's run result, and the run folder.</summary>
+public sealed record EvaluationOutcome(EvaluationSummary Summary, IReadOnlyList<TaskRunResult> Results, RunDirectory Run);
+
+/// <summary>One task's prompts as written by <see cref="EvaluationWorkflow.ExportPrompts"/>.</summary>
+public sealed record PromptFile(string Task, string Path, int Samples);
+
+/// <summary>One line of DIR/prompts/&lt;task&gt;.jsonl: the exact model input of a sample and how it is generated.</summary>
+public sealed record PromptLine(string Id, string Text, int[] Ids, int MaxNewTokens, IReadOnlyList<string> Stop);
+
+/// <summary>
+/// <c>edgellm eval</c> as library calls: <see cref="Run"/> scores a model folder under a protocol into a run folder
+/// (claimed for that model and protocol, resumable) and writes summary.json; <see cref="ExportPrompts"/> writes
+/// every selected sample's model input without loading the model.
+/// </summary>
+public static class EvaluationWorkflow
+{
+    public static IReadOnlyList<IEvaluationTask> CreateTasks(EvaluationRequest request) =>
+        request.TaskNames.Select(n => TaskCatalog.Create(n, request.DatasetsFolder, request.Protocol, request.MaxSeqLen)).ToList();
+
+    public static EvaluationOutcome Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var tasks = CreateTasks(request);
+        var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
+        // A shard of several writes its own record files and summary, so the shards of a split run share one folder (eval merge).
+        string? writer = request.Shard.N > 1 ? $"shard-{request.Shard.K}-of-{request.Shard.N}" : null;
+        var run = new RunDirectory(request.RunFolder, writer);
+        RunPlan.Of(request, 1).CheckAgainst(request.RunFolder); // a folder split by --slurm-array/--workers: its shards select what its plan says
+        var identity = Claim(request, prompting);
+        var model = identity.Model;
+        using var lm = CausalLM.Load(request.ModelFolder);
+        var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer), run, prompting.Formatter);
+        var options = new RunOptions(request.Limit, request.Shard, request.BatchSize);
+        var results = tasks.Select(t => runner.Run(t, options, progress, cancellationToken)).ToList();
+        var summary = new EvaluationSummary(model.Folder, model.Fingerprint, request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(),
+            prompting.ChatTemplateSource, prompting.StopWords, request.Shard.ToString(), request.Limit,
+            results.ToDictionary(r => r.Summary.Task, r => new TaskScores(TaskCatalog.ConfigOf(r.Summary.Task, request.Protocol), r.Summary.Score,
+                r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond)));
+        if (writer is null) run.WriteSummary(summary);
+        else run.WriteJson($"summary.{writer}.json", summary);
+        return new EvaluationOutcome(summary, results, run);
+    }
+
+    /// <summary>
+    /// Binds the request's run folder to its model, protocol and chat template (RUN_DIR/run.json), refusing a folder
+    /// another model or protocol wrote. A run split over processes claims once, before its first shard starts.
+    /// </summary>
+    public static RunIdentity Claim(EvaluationRequest request, ModelPrompting prompting)
+    {
+        var templateHash = prompting.Formatter is ChatPromptFormatter chat ? RunIdentity.HashText(chat.Template.Source) : null;
+        var identity = new RunIdentity(request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(), ModelIdentity.Of(request.ModelFolder), templateHash);
+        new RunDirectory(request.RunFolder).Claim(identity);
+        return identity;
+    }
+
+    /// <summary>Writes OUT/prompts/&lt;task&gt;.jsonl (each file atomically) for the request's tasks, limit and shard.</summary>
+    public static IReadOnlyList<PromptFile> ExportPrompts(EvaluationRequest request, string outFolder, CancellationToken cancellationToken = default)
+    {
+        var tasks = CreateTasks(request);
+        var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
+        var folder = Path.Combine(outFolder, "prompts");
+        Directory.CreateDirectory(folder);
+        var files = new List<PromptFile>();
+        foreach (var task in tasks)
+        {
+            var path = Path.Combine(folder, task.Name + ".jsonl");
+            var temp = path + ".tmp";
+            var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(request.Limit, request.Shard, request.BatchSize));
+            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
+            {
+                foreach (var (_, sample) in selected)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var formatted = prompting.Formatter.Format(sample);
+                    var line = new PromptLine(sample.Id, formatted.Text, PromptEncoding.Encode(prompting.Tokenizer, formatted.Text, formatted.Request),
+                        formatted.Request.MaxNewTokens, formatted.Request.StopStrings);
+                    writer.Write(JsonSerializer.Serialize(line, RunDirectory.Json));
+                    writer.Write('\n');
+                }
+            }
+            File.Move(temp, path, overwrite: true);
+            files.Add(new PromptFile(task.Name, path, selected.Count));
+        }
+        return files;
+    }
+}
