@@ -74,14 +74,17 @@ public static class Ops
     private const int ActivationChunk = 4096;
 
     /// <summary>Applies the named activation in place; prompts' long spans are split across the worker team.</summary>
-    public static void Activate(string name, Span<float> x)
+    public static void Activate(string name, Span<float> x) => Activate(Backends.ActivationFunctions.Parse(name), x);
+
+    /// <summary>Applies <paramref name="function"/> in place; prompts' long spans are split across the worker team.</summary>
+    public static void Activate(Backends.ActivationFunction function, Span<float> x)
     {
-        Action<Span<float>> activation = name switch
+        Action<Span<float>> activation = function switch
         {
-            "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => GeluTanh,
-            "gelu" => GeluErf,
-            "silu" or "swish" => Silu,
-            _ => throw new NotSupportedException($"Activation '{name}' is not supported."),
+            Backends.ActivationFunction.GeluTanh => GeluTanh,
+            Backends.ActivationFunction.Gelu => GeluErf,
+            Backends.ActivationFunction.Silu => Silu,
+            _ => throw new NotSupportedException($"Activation {function} is not supported."),
         };
         if (x.Length <= 4 * ActivationChunk) { activation(x); return; }
         unsafe
