@@ -1,36 +1,36 @@
+using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
-using EdgeLlm.Inference.Kernels;
+using EdgeLlm.Inference.Backends;
 
 namespace EdgeLlm.Inference;
 
 /// <summary>
-/// A decoder-only language model over a memory-mapped checkpoint. Each architecture supplies its
-/// decoder block; this class owns the embedding lookup, the final norm and head, and the batching of
-/// several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
+/// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
+/// the CPU one by default). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
 /// </summary>
-public abstract class CausalLM : IDisposable
+public sealed class CausalLM : IDisposable
 {
-    private readonly ForwardState state = new();
-    private readonly TensorView embedding;
-    private readonly TensorView head;
-    private readonly float[]? headBias;
+    private readonly DecoderModel model;
+    private readonly bool ownsBackend;
 
-    protected CausalLM(Checkpoint checkpoint, EngineOptions? options, string embeddingName, string headName, string? headBiasName = null)
+    private CausalLM(Checkpoint checkpoint, EngineOptions? options)
     {
         Checkpoint = checkpoint;
         Options = options ?? new EngineOptions();
         Config = checkpoint.Config;
-        embedding = checkpoint.Expect(embeddingName, Config.VocabSize, Config.HiddenSize);
-        head = Config.TieWordEmbeddings && !checkpoint.Contains(headName)
-            ? embedding : checkpoint.Expect(headName, Config.VocabSize, Config.HiddenSize);
-        headBias = headBiasName == null ? null : Vector(headBiasName, Config.VocabSize);
+        ownsBackend = Options.Backend == null;
+        Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
+        model = Config.Architecture.Load(checkpoint, Backend);
     }
 
     public Checkpoint Checkpoint { get; }
     public EngineOptions Options { get; }
     public ModelConfig Config { get; }
+    /// <summary>The backend that runs the forward pass.</summary>
+    public IBackend Backend { get; }
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 
@@ -50,16 +50,13 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
-    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => checkpoint.Config.Architecture switch
-    {
-        Architecture.Llama or Architecture.Qwen2 => new Llama(checkpoint, options),
-        Architecture.Phi => new Phi(checkpoint, options),
-        Architecture.QWen => new QWen(checkpoint, options),
-        _ => throw new NotSupportedException(checkpoint.Config.ArchitectureName),
-    };
+    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => new(checkpoint, options);
 
-    public KvCache NewCache(int initialCapacity = 64) =>
-        new(Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray(), MaxContext, initialCapacity);
+    public KvCache NewCache(int initialCapacity = 64)
+    {
+        var widths = Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray();
+        return new KvCache(capacity => Backend.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
+    }
 
     /// <summary>
     /// Appends each segment's tokens to its sequence and returns the final hidden states (after the
@@ -73,29 +70,30 @@ public abstract class CausalLM : IDisposable
                 if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
             s.Cache.Reserve(s.Tokens.Length);
         }
-        state.Reset(segments);
-        int dim = Config.HiddenSize;
-        var x = new float[state.Rows * dim];
-        int row = 0;
-        foreach (var s in segments)
-            foreach (var t in s.Tokens)
-                embedding.RowToFloat(t, x.AsSpan(row++ * dim, dim));
+        var step = new ForwardStep(segments);
+        Backend.BeginStep(step);
+        model.BeginStep(step);
+        var pass = new ForwardPass(Backend, step, Observer);
+        var x = Backend.Scratch("x", Config.HiddenSize);
+        Backend.Embed(model.Embedding, x);
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Observer?.BlockInput(layer, x, state.Rows, dim);
-            Block(layer, state, x);
-            Observer?.BlockOutput(layer, x, state.Rows, dim);
+            pass.BlockInput(layer, x);
+            model.Block(pass, layer, x);
+            pass.BlockOutput(layer, x);
         }
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
-        FinalNorm(x, state.Rows);
-        state.Trim(keepBytes: 64L << 20);
-        return x;
+        model.FinalNorm(x);
+        var hidden = new float[step.Rows * Config.HiddenSize];
+        Backend.CopyToHost(x, hidden);
+        Backend.TrimScratch(keepBytes: 64L << 20);
+        return hidden;
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
     public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits) =>
-        MatMul.Linear(hidden[..(rows * Config.HiddenSize)], rows, head, headBias, logits);
+        Backend.Logits(hidden[..(rows * Config.HiddenSize)], rows, model.Head, model.HeadBias, logits);
 
     /// <summary>Appends tokens to one sequence and returns the logits of its last token.</summary>
     public float[] Forward(KvCache cache, ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
@@ -116,21 +114,11 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Bytes of working buffers the engine holds now (activations scratch, not weights or caches).</summary>
-    public long WorkspaceBytes => state.BufferBytes;
-
-    private protected abstract void Block(int layer, ForwardState state, float[] x);
-
-    private protected abstract void FinalNorm(float[] x, int rows);
-
-    /// <summary>A small 1-D tensor (norm weight, bias) copied to float32.</summary>
-    protected float[] Vector(string name, int length) => Checkpoint.Expect(name, length).ToFloatArray();
-
-    protected TensorView Matrix(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
-
-    protected static RotaryEmbedding CreateRope(RopeConfig rope) => new(rope);
+    public long WorkspaceBytes => Backend.ScratchBytes;
 
     public void Dispose()
     {
+        if (ownsBackend) Backend.Dispose();
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }
