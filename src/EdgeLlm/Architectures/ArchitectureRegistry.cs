@@ -9,6 +9,7 @@ public static class ArchitectureRegistry
         Qwen2.Instance,
         Phi.Instance,
         QWen.Instance,
+        Mistral.Instance,
     ];
 
     /// <summary>The architecture registered under <paramref name="name"/>, or null.</summary>

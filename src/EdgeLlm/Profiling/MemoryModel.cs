@@ -57,12 +57,18 @@ public static class MemoryModel
     /// </summary>
     public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, int threads, DType dtype)
     {
-        // The architecture's scratch buffers (residual stream included), sized for the widest layer, in the activation dtype.
-        long perRow = c.Architecture.ScratchBuffers(c).Sum(b => b.Width);
         long scores = (long)threads * context;
         long logits = (long)batch * c.VocabSize;
-        return (rows * perRow + scores + logits) * dtype.SizeOf();
+        return BlockScratchBytes(c, rows, dtype) + (scores + logits) * dtype.SizeOf();
     }
+
+    /// <summary>
+    /// The scratch buffers of one forward step of <paramref name="rows"/> rows (residual stream included), as the architecture
+    /// declares them (<see cref="Architectures.ModelArchitecture.ScratchBuffers"/>, widest layer): what the engine's
+    /// <see cref="Inference.CausalLM.WorkspaceBytes"/> holds after such a step.
+    /// </summary>
+    public static long BlockScratchBytes(ModelConfig c, int rows, DType dtype) =>
+        rows * c.Architecture.ScratchBuffers(c).Sum(b => b.Width) * dtype.SizeOf();
 
     public static DeviceFit Fit(MemoryPrediction p, DeviceProfile device) =>
         new(device.Name, device.UsableBytes, p.TotalBytes, p.TotalBytes <= device.UsableBytes, device.UsableBytes - p.TotalBytes,
