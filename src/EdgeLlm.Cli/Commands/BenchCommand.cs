@@ -21,6 +21,7 @@ internal static class BenchCommand
             { model, promptTokens, newTokens, batch, repeats, warmup, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var progress = Output.Progress(quiet: false);
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions

@@ -22,6 +22,7 @@ internal static class PerplexityCommand
         var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, dataset, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             using var lm = CausalLM.Load(dir);
             var texts = TextDocuments.ReadC4(parse.GetValue(data)!, parse.GetValue(docs));
