@@ -13,6 +13,13 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"
   else sudo apt-get update -qq && sudo apt-get install -y -qq "${need[@]}"; fi
 fi
+# The Slurm job-array test (tests/EdgeLlm.Tests/Evaluation/Distributed) starts its own single-node cluster:
+# slurmctld + slurmd with munge, on loopback, from a generated slurm.conf.
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1 || ! command -v sbatch >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+  slurm=(slurmctld slurmd slurm-client munge)
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${slurm[@]}"
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${slurm[@]}"; fi
+fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 dotnet restore Toolkit.sln --nologo -v q
 # Analysis: headless Chromium renders Plotly figures to PNG/SVG; plotly.js comes from npm into tools/plotly.

@@ -16,6 +16,7 @@ foreach (var command in new[]
     MemoryCommand.Create(),
     PhoneCommand.Create(),
     EvalCommand.Create(),
+    EvalDistributed.Worker(),
     NotebookCommand.Create(),
     ResultsCommand.Create(),
     SubmissionCommand.Create(),

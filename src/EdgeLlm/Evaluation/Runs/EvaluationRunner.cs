@@ -9,7 +9,7 @@ public sealed record RunOptions(int? Limit = null, Shard? Shard = null, int Batc
 /// <summary>Progress of a run: a task, how many of its selected samples are done, and samples per second so far.</summary>
 public sealed record EvaluationProgress(string Task, int Done, int Total, double SamplesPerSecond);
 
-/// <summary>A task's outcome in one run: its summary over every record in the run folder, and this call's speed.</summary>
+/// <summary>A task's outcome in one run: its summary over the run folder's records of the samples this call selected, and this call's speed.</summary>
 public sealed record TaskRunResult(TaskSummary Summary, int NewSamples, int Skipped, double Seconds)
 {
     public double SamplesPerSecond => Seconds > 0 ? NewSamples / Seconds : 0;
@@ -52,7 +52,9 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run)
                 progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, (finished - skipped) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
         }
-        var summary = task.Summarize(Dedupe(run.ReadRecordsOf(task.Name)));
+        // Only the selected samples: other processes may be filling other shards of the same folder.
+        var selectedIds = selected.Select(s => s.Sample.Id).ToHashSet();
+        var summary = task.Summarize(Dedupe(run.ReadRecordsOf(task.Name)).Where(r => selectedIds.Contains(r.Id)).ToList());
         return new TaskRunResult(summary, todo.Count, skipped, clock.Elapsed.TotalSeconds);
     }
 

@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Diagnostics;
+using EdgeLlm.Analysis.Store;
+using EdgeLlm.Evaluation;
+using EdgeLlm.Evaluation.Distributed;
+using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Inference;
+using EdgeLlm.Tokenization;
+
+namespace EdgeLlm.Cli.Commands;
+
+/// <summary>eval's split runs: --slurm-array (writes an sbatch script), --workers/--devices (local worker processes), eval merge, and the hidden eval-worker.</summary>
+internal static class EvalDistributed
+{
+    /// <summary>The command line that runs this same edgellm again (on a compute node or as a worker): absolute paths.</summary>
+    public static IReadOnlyList<string> Self()
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running edgellm");
+        var entry = typeof(EvalDistributed).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, entry] : [host];
+    }
+
+    public static int WriteSlurmArray(RunPlan plan, string runDir, string? sbatchOptions, bool asJson)
+    {
+        var script = SlurmArray.Write(plan, runDir, Self(), sbatchOptions);
+        Output.Write(new { Script = script.Path, Submit = script.SubmitCommand, Shards = plan.Shards, Merge = $"edgellm eval merge {SlurmArray.Quote(Path.GetFullPath(runDir))}" }, asJson, () =>
+        {
+            Console.WriteLine($"wrote {script.Path} ({plan.Shards} array tasks)");
+            Console.WriteLine($"submit: {script.SubmitCommand}");
+            Console.WriteLine($"then:   edgellm eval merge {SlurmArray.Quote(Path.GetFullPath(runDir))}");
+        });
+        return 0;
+    }
+
+    public static int RunWorkers(RunPlan plan, string runDir, int? workers, string? devices, string? store, bool asJson, CancellationToken cancel)
+    {
+        IReadOnlyList<string>? deviceIds = devices is null ? null : DeviceSelection.Parse(devices, DeviceSelection.CudaDeviceCount());
+        if (deviceIds is not null)
+            Console.Error.WriteLine($"note: devices {string.Join(",", deviceIds)} go to the workers as CUDA_VISIBLE_DEVICES / EDGELLM_DEVICE; the engine of this build computes on the CPU.");
+        var options = new WorkerPoolOptions(workers ?? deviceIds?.Count ?? 1, deviceIds);
+        var progress = new PrintedProgress(p => Console.Error.WriteLine(p.Note ?? $"{p.Task}: {p.Done}/{p.Total} (worker {p.Worker})"));
+        var self = Self();
+        var result = WorkerPool.Run(plan, runDir, options, slot =>
+        {
+            var psi = new ProcessStartInfo(self[0]);
+            foreach (var a in self.Skip(1)) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { "eval-worker", Path.GetFullPath(runDir), "--writer", slot.Writer }) psi.ArgumentList.Add(a);
+            return psi;
+        }, progress, cancel);
+        return Finish(runDir, result, store, asJson);
+    }
+
+    public static Command Merge()
+    {
+        var runDir = new Argument<string>("run-dir") { Description = "The run folder the array tasks or workers wrote (with its plan.json)." };
+        var store = CommonOptions.Store();
+        store.Description += " The run is keyed by the run folder.";
+        var json = CommonOptions.Json();
+        var command = new Command("merge", "Check that every shard of a split run is recorded, then write its summary.json (and store records).") { runDir, store, json };
+        command.SetAction(parse => Output.Guard(() =>
+        {
+            CommonOptions.CheckStore(parse.GetValue(store));
+            var dir = parse.GetValue(runDir)!;
+            var result = RunMerger.Merge(dir);
+            if (!result.Complete)
+            {
+                Output.Write(new { Complete = false, result.Coverage.MissingSamples, result.Coverage.Gaps, result.Coverage.Tasks }, parse.GetValue(json), () => { });
+                PrintGaps(dir, result.Coverage);
+                return 1;
+            }
+            return Finish(dir, result, parse.GetValue(store), parse.GetValue(json));
+        }));
+        return command;
+    }
+
+    /// <summary>The process a worker pool starts per slot: serves shards named on stdin (see ShardWorker).</summary>
+    public static Command Worker()
+    {
+        var runDir = new Argument<string>("run-dir");
+        var writer = new Option<string>("--writer") { Required = true };
+        var command = new Command("eval-worker", "(internal) one worker process of eval --workers.") { runDir, writer };
+        command.Hidden = true;
+        command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
+        {
+            var dir = parse.GetValue(runDir)!;
+            var plan = RunPlan.Load(dir);
+            using var lm = CausalLM.Load(plan.Model);
+            var model = new EngineEvaluationModel(lm, Tokenizers.Load(Path.Combine(plan.Model, "tokenizer.json")));
+            ShardWorker.Serve(plan, model, new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
+            return 0;
+        })));
+        return command;
+    }
+
+    private static int Finish(string runDir, MergeResult result, string? store, bool asJson)
+    {
+        var summary = result.Summary!;
+        CommonOptions.Record(store, db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
+            StoreAdapters.Identify(summary.Model) with { Key = $"eval:{Path.GetFullPath(runDir)}", Notes = $"run folder {Path.GetFullPath(runDir)}, merged from {summary.Shards} shards, limit {summary.Limit?.ToString() ?? "none"}" },
+            new RunDirectory(runDir), result.TaskSummaries)));
+        Output.Write(summary, asJson, () =>
+        {
+            foreach (var (task, s) in summary.Tasks)
+                Console.WriteLine($"{task,-11} {s.Score,8:F2}  ({s.Samples} samples)");
+        });
+        return 0;
+    }
+
+    // Printed as reported (Progress<T> would post to the thread pool and could lose the last lines at exit).
+    private sealed class PrintedProgress(Action<WorkerPoolProgress> print) : IProgress<WorkerPoolProgress>
+    {
+        public void Report(WorkerPoolProgress value) { lock (this) print(value); }
+    }
+
+    private static void PrintGaps(string runDir, Coverage coverage)
+    {
+        Console.Error.WriteLine($"edgellm: {runDir} is incomplete: {coverage.MissingSamples} samples missing in {coverage.Gaps.Count} shard(s); no summary written.");
+        foreach (var gap in coverage.Gaps)
+        {
+            var ids = string.Join(", ", gap.MissingIds.Take(8)) + (gap.MissingIds.Count > 8 ? $", … ({gap.MissingIds.Count - 8} more)" : "");
+            Console.Error.WriteLine(gap.NotStarted
+                ? $"  shard {gap.Shard}: nothing recorded ({gap.Expected} samples)"
+                : $"  shard {gap.Shard}: {gap.Missing} of {gap.Expected} samples missing: {ids}");
+        }
+        foreach (var task in coverage.Tasks.Where(t => t.Missing.Count > 0))
+            Console.Error.WriteLine($"  {task.Task}: {task.Recorded} of {task.Expected} recorded");
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace EdgeLlm.Evaluation.Distributed;
+
+/// <summary>
+/// <c>--devices 0,1,3</c> or <c>--devices all</c>: the CUDA devices to give one worker each, checked
+/// against the devices the driver reports.
+/// </summary>
+public static class DeviceSelection
+{
+    /// <summary>The device ids, distinct and in the order given; one clear error for anything else.</summary>
+    public static IReadOnlyList<string> Parse(string text, int available)
+    {
+        if (available <= 0)
+            throw new NotSupportedException("--devices: no CUDA device on this machine (the CUDA driver, libcuda.so.1, is missing or reports none); use --workers N for CPU workers.");
+        if (text.Trim() == "all") return Enumerable.Range(0, available).Select(i => i.ToString()).ToList();
+        var ids = new List<string>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, null, out var id))
+                throw new FormatException($"--devices: '{part}' is not a device number (give 0,1,... or all).");
+            if (id >= available)
+                throw new ArgumentException($"--devices: device {id} does not exist; this machine has {available} CUDA device(s), 0..{available - 1}.");
+            if (ids.Contains(part)) throw new ArgumentException($"--devices: device {id} is listed twice.");
+            ids.Add(id.ToString());
+        }
+        return ids;
+    }
+
+    /// <summary>How many CUDA devices the driver reports (0 without a driver). Honours CUDA_VISIBLE_DEVICES as the driver does.</summary>
+    public static int CudaDeviceCount()
+    {
+        if (!NativeLibrary.TryLoad("libcuda.so.1", out var cuda) && !NativeLibrary.TryLoad("nvcuda.dll", out cuda)) return 0;
+        try
+        {
+            unsafe
+            {
+                if (!NativeLibrary.TryGetExport(cuda, "cuInit", out var init) || !NativeLibrary.TryGetExport(cuda, "cuDeviceGetCount", out var getCount)) return 0;
+                if (((delegate* unmanaged<uint, int>)init)(0) != 0) return 0;
+                int count = 0;
+                return ((delegate* unmanaged<int*, int>)getCount)(&count) == 0 ? count : 0;
+            }
+        }
+        finally { NativeLibrary.Free(cuda); }
+    }
+}
