@@ -24,20 +24,17 @@ internal static class BenchCommand
             CommonOptions.CheckStore(parse.GetValue(store));
             var progress = Output.Progress(quiet: false);
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            using var lm = CausalLM.Load(dir);
-            progress.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
-            var limits = MachineLimits.Measure(cancellationToken: ct);
-            var result = ThroughputBenchmark.Run(lm, new BenchmarkOptions
+            var result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions
             {
                 PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
                 BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
-            }, limits, progress, ct);
+            }, progress: progress, cancellationToken: ct);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(dir), result)));
             Output.Write(result, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{result.Model} ({result.Architecture}, {result.DType}, {Output.Bytes(result.WeightBytes)}), batch {result.BatchSize}, prompt {result.PromptTokens}, new {result.NewTokens}");
                 Console.WriteLine($"  TPOT {result.TpotMs:F2} ms (p10 {result.TpotMsP10:F2}, p90 {result.TpotMsP90:F2}); decode step {result.DecodeMsPerStep:F2} ms = {result.TpotOverFloor:F2} × the floor at each run's bandwidth ({result.TpotOverFloorAtBestBandwidth:F2} × floor {result.TpotFloorMs:F2} ms at the best)");
-                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {limits.Fp32GemmGflops:F1}); bandwidth {string.Join(", ", result.Limits.ReadBandwidthSamplesGBps.Select(b => b.ToString("F1")))} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)} (sampled {Output.Bytes(result.SampledPeakRssBytes)})");
+                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {result.Limits.Fp32GemmGflops:F1}); bandwidth {string.Join(", ", result.Limits.ReadBandwidthSamplesGBps.Select(b => b.ToString("F1")))} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)} (sampled {Output.Bytes(result.SampledPeakRssBytes)})");
             });
             return 0;
         })));

@@ -1,36 +1,36 @@
+using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
-using EdgeLlm.Inference.Kernels;
+using EdgeLlm.Inference.Backends;
 
 namespace EdgeLlm.Inference;
 
 /// <summary>
-/// A decoder-only language model over a memory-mapped checkpoint. Each architecture supplies its
-/// decoder block; this class owns the embedding lookup, the final norm and head, and the batching of
-/// several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
+/// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
+/// the CPU one by default). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
 /// </summary>
-public abstract class CausalLM : IDisposable
+public sealed class CausalLM : IDisposable
 {
-    private readonly ForwardState state = new();
-    private readonly TensorView embedding;
-    private readonly TensorView head;
-    private readonly float[]? headBias;
+    private readonly DecoderModel model;
+    private readonly bool ownsBackend;
 
-    protected CausalLM(Checkpoint checkpoint, EngineOptions? options, string embeddingName, string headName, string? headBiasName = null)
+    private CausalLM(Checkpoint checkpoint, EngineOptions? options)
     {
         Checkpoint = checkpoint;
         Options = options ?? new EngineOptions();
         Config = checkpoint.Config;
-        embedding = checkpoint.Expect(embeddingName, Config.VocabSize, Config.HiddenSize);
-        head = Config.TieWordEmbeddings && !checkpoint.Contains(headName)
-            ? embedding : checkpoint.Expect(headName, Config.VocabSize, Config.HiddenSize);
-        headBias = headBiasName == null ? null : Vector(headBiasName, Config.VocabSize);
+        ownsBackend = Options.Backend == null;
+        Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
+        model = Config.Architecture.Load(checkpoint, Backend);
     }
 
     public Checkpoint Checkpoint { get; }
     public EngineOptions Options { get; }
     public ModelConfig Config { get; }
+    /// <summary>The backend that runs the forward pass.</summary>
+    public IBackend Backend { get; }
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 
@@ -53,19 +53,14 @@ public abstract class CausalLM : IDisposable
     public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null)
     {
         checkpoint.Validate();
-        return Build(checkpoint, options);
+        return new(checkpoint, options);
     }
 
-    private static CausalLM Build(Checkpoint checkpoint, EngineOptions? options) => checkpoint.Config.Architecture switch
+    public KvCache NewCache(int initialCapacity = 64)
     {
-        Architecture.Llama or Architecture.Qwen2 => new Llama(checkpoint, options),
-        Architecture.Phi => new Phi(checkpoint, options),
-        Architecture.QWen => new QWen(checkpoint, options),
-        _ => throw new NotSupportedException(checkpoint.Config.ArchitectureName),
-    };
-
-    public KvCache NewCache(int initialCapacity = 64) =>
-        new(Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray(), MaxContext, initialCapacity);
+        var widths = Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray();
+        return new KvCache(capacity => Backend.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
+    }
 
     /// <summary>
     /// Appends each segment's tokens to its sequence and returns the final hidden states (after the
@@ -79,34 +74,35 @@ public abstract class CausalLM : IDisposable
                 if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
             s.Cache.Reserve(s.Tokens.Length);
         }
-        state.Reset(segments);
-        int dim = Config.HiddenSize;
-        var x = new float[state.Rows * dim];
-        int row = 0;
-        foreach (var s in segments)
-            foreach (var t in s.Tokens)
-                embedding.RowToFloat(t, x.AsSpan(row++ * dim, dim));
+        var step = new ForwardStep(segments);
+        Backend.BeginStep(step);
+        model.BeginStep(step);
+        var pass = new ForwardPass(Backend, step, Observer);
+        var x = Backend.Scratch("x", Config.HiddenSize);
+        Backend.Embed(model.Embedding, x);
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Observer?.BlockInput(layer, x, state.Rows, dim);
-            Block(layer, state, x);
-            Observer?.BlockOutput(layer, x, state.Rows, dim);
+            pass.BlockInput(layer, x);
+            model.Block(pass, layer, x);
+            pass.BlockOutput(layer, x);
         }
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
-        FinalNorm(x, state.Rows);
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(x)) throw NonFinite("the final hidden states");
-        state.Trim(keepBytes: 64L << 20);
-        return x;
+        model.FinalNorm(x);
+        var hidden = new float[step.Rows * Config.HiddenSize];
+        Backend.CopyToHost(x, hidden);
+        Backend.TrimScratch(keepBytes: 64L << 20);
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(hidden)) throw NonFinite("the final hidden states");
+        return hidden;
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
     public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
     {
         // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
-        if (headChecked == 0) headChecked = head.AllFinite() ? 1 : 2;
+        if (headChecked == 0) headChecked = model.HeadWeights.AllFinite() ? 1 : 2;
         if (headChecked == 2) throw NonFinite("the output head");
-        MatMul.Linear(hidden[..(rows * Config.HiddenSize)], rows, head, headBias, logits);
+        Backend.Logits(hidden[..(rows * Config.HiddenSize)], rows, model.Head, model.HeadBias, logits);
     }
 
     private int headChecked; // 0 not yet read, 1 finite, 2 not
@@ -139,27 +135,11 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Bytes of working buffers the engine holds now (activations scratch, not weights or caches).</summary>
-    public long WorkspaceBytes => state.BufferBytes;
-
-    private protected abstract void Block(int layer, ForwardState state, float[] x);
-
-    private protected abstract void FinalNorm(float[] x, int rows);
-
-    /// <summary>A small 1-D tensor (norm weight, bias) copied to float32.</summary>
-    protected float[] Vector(string name, int length)
-    {
-        var t = Checkpoint.Expect(name, length);
-        var values = t.ToFloatArray();
-        return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(values) ? values
-            : throw new CheckpointFormatException(t.SourcePath, $"tensor '{name}' holds NaN or infinite values");
-    }
-
-    protected TensorView Matrix(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
-
-    protected static RotaryEmbedding CreateRope(RopeConfig rope) => new(rope);
+    public long WorkspaceBytes => Backend.ScratchBytes;
 
     public void Dispose()
     {
+        if (ownsBackend) Backend.Dispose();
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }

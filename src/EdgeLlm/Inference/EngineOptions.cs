@@ -1,7 +1,16 @@
+using EdgeLlm.Inference.Backends;
+
 namespace EdgeLlm.Inference;
 
 /// <summary>
-/// How the engine runs a model. No option changes the numbers: the engine computes what transformers
-/// computes (rotary frequencies in float32, as transformers keeps them whatever the checkpoint's dtype).
+/// How the engine runs a model. No option changes the numbers beyond float rounding order: the engine computes what
+/// transformers computes (rotary frequencies in float32, as transformers keeps them whatever the checkpoint's dtype).
 /// </summary>
-public sealed record EngineOptions;
+public sealed record EngineOptions
+{
+    /// <summary>The backend that runs the forward pass; null: a <see cref="CpuBackend"/> the model creates and disposes.</summary>
+    public IBackend? Backend { get; init; }
+
+    /// <summary>Options of the CPU backend the model creates when <see cref="Backend"/> is null.</summary>
+    public CpuBackendOptions Cpu { get; init; } = new();
+}
