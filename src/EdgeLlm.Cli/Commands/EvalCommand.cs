@@ -21,8 +21,9 @@ internal static class EvalCommand
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var store = CommonOptions.Store();
         store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, store, json };
+        var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, device, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
@@ -31,7 +32,7 @@ internal static class EvalCommand
             var selected = names.Select(n => TaskCatalog.Create(n, datasets, parse.GetValue(maxSeq))).ToList();
             var tokenizerFile = Path.Combine(dir, "tokenizer.json");
             if (!File.Exists(tokenizerFile)) throw new FileNotFoundException($"{dir} has no tokenizer.json; evaluation needs a tokenizer.");
-            using var lm = CausalLM.Load(dir);
+            using var lm = CausalLM.Load(dir, CommonOptions.Engine(parse.GetValue(device)!));
             var runDir = new RunDirectory(parse.GetValue(outDir)!);
             var runner = new EvaluationRunner(new EngineEvaluationModel(lm, Tokenizers.Load(tokenizerFile)), runDir);
             var options = new RunOptions(parse.GetValue(limit), Shard.Parse(parse.GetValue(shard)!), parse.GetValue(batch));

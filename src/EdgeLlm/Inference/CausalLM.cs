@@ -50,7 +50,9 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
-    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => checkpoint.Config.Architecture switch
+    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => options?.Device is { IsCuda: true }
+        ? new Backends.Cuda.CudaCausalLM(checkpoint, options)
+        : checkpoint.Config.Architecture switch
     {
         Architecture.Llama or Architecture.Qwen2 => new Llama(checkpoint, options),
         Architecture.Phi => new Phi(checkpoint, options),
@@ -58,14 +60,14 @@ public abstract class CausalLM : IDisposable
         _ => throw new NotSupportedException(checkpoint.Config.ArchitectureName),
     };
 
-    public KvCache NewCache(int initialCapacity = 64) =>
+    public virtual KvCache NewCache(int initialCapacity = 64) =>
         new(Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray(), MaxContext, initialCapacity);
 
     /// <summary>
     /// Appends each segment's tokens to its sequence and returns the final hidden states (after the
     /// final norm), one row of <see cref="ModelConfig.HiddenSize"/> per token, segments stacked in order.
     /// </summary>
-    public float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    public virtual float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
     {
         foreach (var s in segments)
         {
@@ -94,7 +96,7 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
-    public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits) =>
+    public virtual void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits) =>
         MatMul.Linear(hidden[..(rows * Config.HiddenSize)], rows, head, headBias, logits);
 
     /// <summary>Appends tokens to one sequence and returns the logits of its last token.</summary>
@@ -129,9 +131,24 @@ public abstract class CausalLM : IDisposable
 
     protected static RotaryEmbedding CreateRope(RopeConfig rope) => new(rope);
 
-    public void Dispose()
+    /// <summary>
+    /// Greedy decoding run by the backend itself for one sequence (CUDA: prefill, then a captured decode
+    /// graph whose argmax stays on the device); null when the backend has no such path.
+    /// </summary>
+    internal virtual IGreedyDecoder? GreedyDecoder(KvCache cache) => null;
+
+    public virtual void Dispose()
     {
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>A backend's own greedy loop over one cache: the prompt's next token, then one token per step.</summary>
+internal interface IGreedyDecoder
+{
+    /// <summary>Prefills <paramref name="prompt"/> and returns the greedy next token.</summary>
+    int First(int[] prompt, CancellationToken cancellationToken);
+    /// <summary>Appends <paramref name="token"/> and returns the greedy token after it.</summary>
+    int Next(int token);
 }

@@ -65,8 +65,13 @@ public sealed class KvCache
         Length = length;
     }
 
+    /// <summary>The keys and values of a device backend (the host arrays then stay empty); cloned with the cache.</summary>
+    internal IKvCacheBackend? Backend { get; set; }
+
     public KvCache Clone()
     {
+        if (Backend != null)
+            return new KvCache(widths, MaxLength, 1) { Backend = Backend.Clone(Length), Length = Length };
         var copy = new KvCache(widths, MaxLength, Math.Max(Length, 1));
         for (int l = 0; l < keys.Length; l++)
         {
@@ -76,4 +81,10 @@ public sealed class KvCache
         copy.Length = Length;
         return copy;
     }
+}
+
+/// <summary>A backend's own storage for one <see cref="KvCache"/> (CUDA: device memory).</summary>
+internal interface IKvCacheBackend
+{
+    IKvCacheBackend Clone(int length);
 }
