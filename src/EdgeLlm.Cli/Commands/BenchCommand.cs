@@ -61,8 +61,9 @@ internal static class BenchCommand
         if (reference != null)
         {
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(reference));
-            referenceTpot = doc.RootElement.TryGetProperty("tpot_ms", out var t) ? t.GetDouble()
-                : throw new FormatException($"{reference}: no tpot_ms field");
+            if (doc.RootElement.TryGetProperty("tpot_ms", out var t)) referenceTpot = t.GetDouble();
+            else if (doc.RootElement.TryGetProperty("error", out var e)) progress.Report($"transformers reference did not run: {e.GetString()}");
+            else throw new FormatException($"{reference}: neither tpot_ms nor error in it");
         }
         progress.Report($"loading {dir} onto {engine.Device}…");
         using var lm = (CudaCausalLM)CausalLM.Load(dir, engine);

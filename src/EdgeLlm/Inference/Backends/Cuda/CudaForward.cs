@@ -112,6 +112,7 @@ public sealed partial class CudaCausalLM
     /// <summary>One decode step for <paramref name="cache"/> (graph replay, or the same kernels launched one by one).</summary>
     private void RunStep(DeviceKvCache cache, bool withHead)
     {
+        _ = Decode; // allocated before any capture: no allocation may happen while a stream is being captured
         if (!UseGraphs)
         {
             EnqueueBody(cache);
