@@ -53,6 +53,8 @@ public sealed record CudaBenchmarkResult
     public required long DeviceTotalBytes { get; init; }
     public required double? TransformersTpotMs { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
+    /// <summary>Where one decode step's time goes, per role, ms per step (each launch timed alone, so ~10 µs each of host overhead).</summary>
+    public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
     public required IReadOnlyDictionary<string, string> Libraries { get; init; }
     public required string KernelCache { get; init; }
 }
@@ -94,6 +96,7 @@ public static class CudaBenchmark
 
         double replay = Replay(model, options, Prompt(options.PromptTokens), graphs: true);
         double launches = Replay(model, options, Prompt(options.PromptTokens), graphs: false);
+        var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
 
         double longRate = 0;
         int longTokens = Math.Min(options.LongPrefillTokens, model.MaxContext);
@@ -144,6 +147,7 @@ public static class CudaBenchmark
             DeviceTotalBytes = model.DeviceMemory.Total,
             TransformersTpotMs = options.ReferenceTpotMs,
             SpeedupOverTransformers = options.ReferenceTpotMs / tpotMedian,
+            StepProfileMs = stepProfile,
             Libraries = CudaLibraries.Found,
             KernelCache = model.KernelCache,
         };

@@ -14,13 +14,13 @@ internal struct GemvArgs
 
 public sealed partial class CudaCausalLM
 {
-    private const int GemvRowsPerBlock = 16, GemvThreads = 256;
+    private const int GemvRowsPerBlock = 2, GemvThreads = 256;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
 
     /// <summary>Fixed buffers of the one-token step (a captured graph holds their addresses).</summary>
-    private sealed record DecodeBuffers(ulong X, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
@@ -36,7 +36,7 @@ public sealed partial class CudaCausalLM
             var c = Config;
             int q = MaxHeads * c.HeadDim, f = Enumerable.Range(0, c.NumLayers).Max(l => c.Layer(l).IntermediateSize);
             return decode = new DecodeBuffers(
-                Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
+                Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
                 Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
                 Device.Alloc(c.VocabSize * 4L, "decode logits"), Device.Alloc(16, "decode token/position"));
         }
@@ -50,11 +50,11 @@ public sealed partial class CudaCausalLM
 
     private static int Blocks(long work, int threads = 256) => (int)Math.Clamp((work + threads - 1) / threads, 1, 65535);
 
-    private void Gemv(GemvArgs a)
+    private void Gemv(GemvArgs a, string label)
     {
         a.Vec = a.K * ElementSize % 16 == 0 ? 1 : 0;
         a.Eps = Eps;
-        Device.Launch("gemv_" + Suffix, (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, a.K * 4, args.Reset().Struct(a));
+        Launch("gemv_" + Suffix, (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     // ---------------------------------------------------------------- one token
@@ -65,42 +65,84 @@ public sealed partial class CudaCausalLM
         var c = Config;
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
-        Device.Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim));
+        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
+            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
             Gemv(new GemvArgs
             {
-                W = w.Fused, X = b.X, NormW = w.Norm1, NormB = w.Norm1Bias, Bias = w.FusedBias, QOut = b.Q,
+                W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
                 KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
-                N = w.FusedRows, K = dim, NormMode = NormMode, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
+                N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
                 RotDim = RotaryDim, Act = Style == BlockStyle.Parallel ? ActGelu : ActNone, KvWidth = nkv,
-            });
-            Device.Launch("attn_decode_partial", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
+            }, Style == BlockStyle.Parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            Launch("attn_decode_partial", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
                 .Ptr(cache.LayerValues(l)).Ptr(b.Position).Ptr(cache.Partials).Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv)
-                .Int(cache.Splits).Float(1f / MathF.Sqrt(hd)));
-            Device.Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
-                .Int(hd).Int(cache.Splits));
-            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd });
+                .Int(cache.Splits).Float(1f / MathF.Sqrt(hd)), "attention (splits)");
+            Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
+                .Int(hd).Int(cache.Splits), "attention (combine)");
+            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
             if (Style == BlockStyle.Sequential)
+            {
+                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
                 Gemv(new GemvArgs
                 {
-                    W = w.GateUp, X = b.X, NormW = w.Norm2, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
-                    N = 2 * w.Intermediate, K = dim, NormMode = NormRms, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
-                });
-            Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd });
+                    W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
+                    N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
+                }, "gemv gate|up (silu)");
+            }
+            Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
-        Device.Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(b.X).Ptr(finalNorm).Ptr(finalNormBias).Ptr(b.Hidden)
-            .Int(dim).Int(NormMode).Float(Eps));
+        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
     }
 
     /// <summary>Head over the final hidden state, then argmax: the next token and position, in device memory.</summary>
     private void EnqueueHead()
     {
         var b = Decode;
-        Gemv(new GemvArgs { W = head, X = b.Hidden, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore });
-        Device.Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position));
+        Gemv(new GemvArgs { W = head, X = b.Hidden, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore }, "gemv head");
+        Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
+    }
+
+    /// <summary>RMSNorm or LayerNorm of the one decode row, a block of 1024 threads.</summary>
+    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode) =>
+        Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps), "norm");
+
+    /// <summary>When set (the benchmark's profile), every launch of the decode step waits for the device and adds its time here by role.</summary>
+    private Dictionary<string, (double Ms, int Count)>? profile;
+
+    private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs a, string label)
+    {
+        if (profile == null) { Device.Launch(kernel, gridX, gridY, block, sharedBytes, a); return; }
+        Device.Synchronize();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Device.Launch(kernel, gridX, gridY, block, sharedBytes, a);
+        Device.Synchronize();
+        var (ms, count) = profile.GetValueOrDefault(label);
+        profile[label] = (ms + clock.Elapsed.TotalMilliseconds, count + 1);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> decode steps kernel by kernel, each launch timed alone (launch + run + sync):
+    /// where a step's time goes, per role, in ms per step. Host-timed, so each entry includes ~10 µs per launch.
+    /// </summary>
+    internal IReadOnlyDictionary<string, double> ProfileDecode(KvCache cache, int[] prompt, int steps)
+    {
+        var decoder = new CudaGreedyDecoder(this, cache);
+        int token = decoder.First(prompt, CancellationToken.None);
+        var device = Storage(cache, cache.Length + steps);
+        SetTokenAndPosition(token, cache.Length);
+        profile = new();
+        try
+        {
+            for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
+            Device.Synchronize();
+            cache.Advance(steps);
+            return profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
+        }
+        finally { profile = null; }
     }
 
     private void SetTokenAndPosition(int token, int position)
@@ -129,12 +171,34 @@ public sealed partial class CudaCausalLM
     private int ChunkRows(int remaining, int keys) =>
         Math.Max(1, Math.Min(Math.Min(remaining, 2048), (int)Math.Min(int.MaxValue, (1L << 28) / ((long)MaxHeads * Math.Max(keys, 1)))));
 
-    /// <summary>Y [rows, n] (float32) = X [rows, k] (weight dtype) · Wᵀ, added into Y when <paramref name="accumulate"/>.</summary>
+    /// <summary>
+    /// The dtype the prefill path hands its GEMMs: the weights' own (float16, float32), or float32 for bfloat16
+    /// weights, whose GEMMs split it into two bfloat16 parts (see <see cref="Linear"/>).
+    /// </summary>
+    private string ActSuffix => WeightDType == DType.BF16 ? "f32" : Suffix;
+    private int ActSize => WeightDType == DType.BF16 ? 4 : ElementSize;
+
+    /// <summary>
+    /// Y [rows, n] (float32) = X [rows, k] · Wᵀ, added into Y when <paramref name="accumulate"/>; X in <see cref="ActSuffix"/>.
+    /// For bfloat16 weights X (float32) is split into hi + lo bfloat16 parts and multiplied twice: a single bfloat16
+    /// rounding of the activations (8 bits) moved logits by 0.2 on the fixtures and changed a greedy token.
+    /// </summary>
     private unsafe void Linear(ulong w, int n, int k, ulong x, int rows, ulong y, bool accumulate)
     {
-        float alpha = 1f, beta = accumulate ? 1f : 0f;
+        float alpha = 1f, beta = accumulate ? 1f : 0f, one = 1f;
         int t = CublasType;
-        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, x, t, k, &beta, y, Cublas.R32F, n,
+        if (WeightDType != DType.BF16)
+        {
+            Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, x, t, k, &beta, y, Cublas.R32F, n,
+                Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+            return;
+        }
+        long count = (long)rows * k;
+        ulong hi = Scratch("p.split.hi", count * 2), lo = Scratch("p.split.lo", count * 2);
+        Device.Launch("split_bf16", Blocks(count), 1, 256, 0, args.Reset().Ptr(x).Ptr(hi).Ptr(lo).Long(count));
+        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, hi, t, k, &beta, y, Cublas.R32F, n,
+            Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, lo, t, k, &one, y, Cublas.R32F, n,
             Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
     }
 
@@ -151,7 +215,7 @@ public sealed partial class CudaCausalLM
     private unsafe ulong PrefillChunk(DeviceKvCache cache, ReadOnlySpan<int> tokens, int start)
     {
         var c = Config;
-        int rows = tokens.Length, dim = c.HiddenSize, hd = c.HeadDim, keys = start + rows, es = ElementSize;
+        int rows = tokens.Length, dim = c.HiddenSize, hd = c.HeadDim, keys = start + rows, es = ActSize;
         int maxF = layers.Max(l => l.Intermediate), maxQ = MaxHeads * hd;
         int maxFused = layers.Max(l => Math.Max(l.FusedRows, Style == BlockStyle.Sequential ? 2 * l.Intermediate : 0));
         ulong ids = Scratch("p.tokens", rows * 4L);
@@ -170,9 +234,9 @@ public sealed partial class CudaCausalLM
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd), groups = w.Heads / w.KvHeads, m = groups * rows;
-            NormRows(x, w.Norm1, w.Norm1Bias, xn, rows, Suffix);
+            NormRows(x, w.Norm1, w.Norm1Bias, xn, rows, ActSuffix);
             Linear(w.Fused, w.FusedRows, dim, xn, rows, y, accumulate: false);
-            Device.Launch("fused_rows_" + Suffix, Blocks((long)rows * w.FusedRows / 2), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.FusedBias)
+            Device.Launch("fused_rows_" + ActSuffix, Blocks((long)rows * w.FusedRows / 2), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.FusedBias)
                 .Int(rows).Int(w.FusedRows).Int(nq).Int(nkv).Int(hd).Int(RotaryDim).Ptr(invFreq).Int(start).Ptr(qh)
                 .Ptr(cache.LayerKeys(l)).Ptr(cache.LayerValues(l)).Int(nkv).Ptr(ff).Int(Style == BlockStyle.Parallel ? ActGelu : ActNone));
             // S[kvh] (row-major [groups·rows, keys]) = scale · Q[kvh] · K[kvh]ᵀ, batched over key/value heads.
@@ -184,14 +248,14 @@ public sealed partial class CudaCausalLM
             Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpN, Cublas.OpN, hd, m, keys, &one,
                 cache.LayerValues(l), Cublas.R16F, nkv, hd, p, Cublas.R16F, keys, (long)m * keys, &zero,
                 o, Cublas.R32F, hd, (long)m * hd, w.KvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (values)");
-            Device.Launch("attn_gather_" + Suffix, Blocks((long)rows * nq), 1, 256, 0, args.Reset().Ptr(o).Ptr(xn).Int(w.Heads).Int(rows).Int(hd));
+            Device.Launch("attn_gather_" + ActSuffix, Blocks((long)rows * nq), 1, 256, 0, args.Reset().Ptr(o).Ptr(xn).Int(w.Heads).Int(rows).Int(hd));
             Linear(w.Out, dim, nq, xn, rows, x, accumulate: true);
             AddBias(x, w.OutBias, rows, dim);
             if (Style == BlockStyle.Sequential)
             {
-                NormRows(x, w.Norm2, 0, xn, rows, Suffix);
+                NormRows(x, w.Norm2, 0, xn, rows, ActSuffix);
                 Linear(w.GateUp, 2 * w.Intermediate, dim, xn, rows, y, accumulate: false);
-                Device.Launch("fused_rows_" + Suffix, Blocks((long)rows * w.Intermediate), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.GateUpBias)
+                Device.Launch("fused_rows_" + ActSuffix, Blocks((long)rows * w.Intermediate), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.GateUpBias)
                     .Int(rows).Int(2 * w.Intermediate).Int(0).Int(0).Int(hd).Int(RotaryDim).Ptr(invFreq).Int(start).Ptr(qh)
                     .Ptr(cache.LayerKeys(l)).Ptr(cache.LayerValues(l)).Int(nkv).Ptr(ff).Int(ActSilu));
             }
@@ -266,12 +330,16 @@ public sealed partial class CudaCausalLM
         int dim = Config.HiddenSize, vocab = VocabSize;
         if (rows == 1)
         {
-            Gemv(new GemvArgs { W = head, X = hidden, Bias = headBias, Y = output, N = vocab, K = dim, Mode = ModeStore });
+            Gemv(new GemvArgs { W = head, X = hidden, Bias = headBias, Y = output, N = vocab, K = dim, Mode = ModeStore }, "gemv head");
             return;
         }
-        ulong x16 = Scratch("l.hidden16", (long)rows * dim * ElementSize);
-        Device.Launch("convert_" + Suffix, Blocks((long)rows * dim), 1, 256, 0, args.Reset().Ptr(hidden).Ptr(x16).Long((long)rows * dim));
-        Linear(head, vocab, dim, x16, rows, output, accumulate: false);
+        ulong input = hidden;
+        if (WeightDType == DType.F16)
+        {
+            input = Scratch("l.hidden16", (long)rows * dim * 2);
+            Device.Launch("convert_f16", Blocks((long)rows * dim), 1, 256, 0, args.Reset().Ptr(hidden).Ptr(input).Long((long)rows * dim));
+        }
+        Linear(head, vocab, dim, input, rows, output, accumulate: false);
         AddBias(output, headBias, rows, vocab);
     }
 

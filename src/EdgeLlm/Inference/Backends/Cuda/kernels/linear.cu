@@ -1,16 +1,17 @@
 // Decode-time linear layers: y = W·x for ONE token, W [n, k] in its stored dtype (never widened in
 // memory), x and the accumulation in float32. The weights are streamed once per token, so the kernel is
-// written for memory bandwidth: each warp owns two adjacent output rows, every lane issues four 16-byte
-// loads per row before using any (eight in flight), and the input vector is staged once per block in
-// shared memory. The block's prologue can apply RMSNorm or LayerNorm to x on the way in (each block
-// recomputes the statistics of x; it is 4 to 40 KB, served from L2), and the epilogue does what follows
-// the projection without another pass:
+// written for memory bandwidth: a block of 256 threads owns two adjacent output rows and splits their k
+// columns over all its threads (every 16-byte chunk of both rows is loaded before any is used, up to
+// eight loads in flight per thread), so even a matrix of few, wide rows (fc2, down_proj) spreads over
+// every multiprocessor. x is read through L1 (all blocks of an SM share it). The epilogue does what
+// follows the projection without another pass:
 //   mode 0  y = W·x + bias
 //   mode 1  y += W·x + bias                                (residual add: o_proj, down_proj, fc2, dense)
 //   mode 2  fused rows [q | k | v | f]: q and k rotated (rotary pairs sit in adjacent rows, see
 //           rotary_source) and q written in float32, k and v written to the KV cache in float16 at the
 //           position read from device memory; the f rows get the MLP activation (act 1: rows are
 //           interleaved gate, up and f_out = silu(gate)·up; act 2: f_out = gelu_new(row)).
+// The norm before a projection is its own small kernel (norm_rows_f32), run once per token, not per block.
 
 #define GEMV_WARPS 8
 
@@ -18,8 +19,8 @@ struct GemvArgs
 {
     const void* w;
     const float* x;
-    const float* norm_w;   // null: no norm
-    const float* norm_b;   // LayerNorm's bias
+    const float* norm_w;   // unused (the norm is its own kernel); kept so the layout stays one with the C# side
+    const float* norm_b;
     const float* bias;     // [n] or null
     float* y;
     float* q_out;
@@ -74,34 +75,10 @@ __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0,
 template <int DT>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
-    extern __shared__ float xs[];
-    __shared__ float red[32];
-    const int k = a.k, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-
-    float mean = 0.f, rstd = 1.f;
-    if (a.norm_mode == 2)
-    {
-        float s = 0.f;
-        for (int i = threadIdx.x; i < k; i += blockDim.x) s += a.x[i];
-        mean = block_sum(s, red) / k;
-    }
-    if (a.norm_mode != 0)
-    {
-        float ss = 0.f;
-        for (int i = threadIdx.x; i < k; i += blockDim.x) { float d = a.x[i] - mean; ss += d * d; }
-        rstd = rsqrtf(block_sum(ss, red) / k + a.eps);
-    }
-    for (int i = threadIdx.x; i < k; i += blockDim.x)
-    {
-        float v = a.x[i];
-        if (a.norm_mode == 1) v = v * rstd * a.norm_w[i];
-        else if (a.norm_mode == 2) v = (v - mean) * rstd * a.norm_w[i] + a.norm_b[i];
-        xs[i] = v;
-    }
-    __syncthreads();
-
-    const int r = (blockIdx.x * GEMV_WARPS + warp) * 2;
-    if (r >= a.n) return; // no barrier below this point
+    __shared__ float red[2][GEMV_WARPS];
+    const int k = a.k, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int r = blockIdx.x * 2;
+    if (r >= a.n) return;
     const bool has1 = r + 1 < a.n;
     const size_t esize = DT == 2 ? 4 : 2;
     const char* w0 = (const char*)a.w + (size_t)r * k * esize;
@@ -109,51 +86,57 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     float acc0 = 0.f, acc1 = 0.f;
     if (a.vec)
     {
-        const int E = Vec16<DT>::N, chunks = k / E;
+        const int E = Vec16<DT>::N, chunks = k / E, T = GEMV_WARPS * 32;
         const uint4* p0 = (const uint4*)w0;
         const uint4* p1 = (const uint4*)w1;
-        int c = lane;
-        for (; c + 96 < chunks; c += 128)
+        const float4* x4 = (const float4*)a.x;
+        for (int c0 = tid; c0 < chunks; c0 += 4 * T)
         {
             uint4 v0[4], v1[4];
 #pragma unroll
-            for (int u = 0; u < 4; u++) { v0[u] = load_stream(p0 + c + 32 * u); v1[u] = load_stream(p1 + c + 32 * u); }
+            for (int u = 0; u < 4; u++)
+                if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
 #pragma unroll
             for (int u = 0; u < 4; u++)
             {
-                const float* xp = xs + (c + 32 * u) * E;
-                float f[E];
+                int c = c0 + u * T;
+                if (c >= chunks) break;
+                float xv[E], f[E];
+#pragma unroll
+                for (int e = 0; e < E; e += 4)
+                {
+                    float4 t = __ldg(x4 + (c * E + e) / 4);
+                    xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
+                }
                 unpack16<DT>(v0[u], f);
 #pragma unroll
-                for (int e = 0; e < E; e++) acc0 = fmaf(f[e], xp[e], acc0);
+                for (int e = 0; e < E; e++) acc0 = fmaf(f[e], xv[e], acc0);
                 unpack16<DT>(v1[u], f);
 #pragma unroll
-                for (int e = 0; e < E; e++) acc1 = fmaf(f[e], xp[e], acc1);
+                for (int e = 0; e < E; e++) acc1 = fmaf(f[e], xv[e], acc1);
             }
-        }
-        for (; c < chunks; c += 32)
-        {
-            const float* xp = xs + c * E;
-            float f[E];
-            unpack16<DT>(load_stream(p0 + c), f);
-#pragma unroll
-            for (int e = 0; e < E; e++) acc0 = fmaf(f[e], xp[e], acc0);
-            unpack16<DT>(load_stream(p1 + c), f);
-#pragma unroll
-            for (int e = 0; e < E; e++) acc1 = fmaf(f[e], xp[e], acc1);
         }
     }
     else
     {
-        for (int i = lane; i < k; i += 32)
+        for (int i = tid; i < k; i += blockDim.x)
         {
-            acc0 = fmaf(load_one<DT>(w0, i), xs[i], acc0);
-            acc1 = fmaf(load_one<DT>(w1, i), xs[i], acc1);
+            float xv = a.x[i];
+            acc0 = fmaf(load_one<DT>(w0, i), xv, acc0);
+            acc1 = fmaf(load_one<DT>(w1, i), xv, acc1);
         }
     }
     acc0 = warp_sum(acc0);
     acc1 = warp_sum(acc1);
-    if (lane == 0) gemv_epilogue(a, r, acc0, acc1, has1);
+    if (lane == 0) { red[0][warp] = acc0; red[1][warp] = acc1; }
+    __syncthreads();
+    if (tid == 0)
+    {
+        float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+        for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[0][w]; s1 += red[1][w]; }
+        gemv_epilogue(a, r, s0, s1, has1);
+    }
 }
 
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_f16(const GemvArgs a) { gemv<0>(a); }

@@ -179,3 +179,16 @@ extern "C" __global__ void sanitize_f16(u16* data, long long count)
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
         data[i] = (u16)(0x3c00u | (data[i] & 0x03ffu));
 }
+
+// x (float32) = hi + lo with hi = bfloat16(x) and lo = bfloat16(x - hi): a GEMM over bfloat16 weights then runs
+// twice (hi, then lo added) and sees x to about 16 significant bits instead of bfloat16's 8.
+extern "C" __global__ void split_bf16(const float* x, u16* hi, u16* lo, long long count)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+    {
+        float v = x[i];
+        u16 h = f2b(v);
+        hi[i] = h;
+        lo[i] = f2b(v - b2f(h));
+    }
+}
