@@ -14,6 +14,7 @@
 #define ATT_SPLIT 128
 #define ATT_WARPS 4
 #define ATT_MAX_DIMS 8  // head_dim <= 256
+#define ATT_KEYS 4      // positions a warp has in flight at once
 
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
 attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
@@ -33,18 +34,51 @@ attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos
         acc[i] = 0.f;
     }
     float m = NEG_INF, l = 0.f;
-    for (int j = start + warp; j < end; j += ATT_WARPS)
+    // Each warp takes ATT_KEYS consecutive positions at a time and issues all their key loads before the
+    // first reduction, then all value loads: one position at a time left each warp waiting on memory.
+    for (int j0 = start + warp * ATT_KEYS; j0 < end; j0 += ATT_WARPS * ATT_KEYS)
     {
-        const u16* kr = kc + (size_t)j * kv_width + kvh * head_dim;
-        const u16* vr = vc + (size_t)j * kv_width + kvh * head_dim;
-        float dot = 0.f;
+        float kv[ATT_KEYS][ATT_MAX_DIMS];
 #pragma unroll
-        for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; if (d < head_dim) dot = fmaf(qv[i], h2f(kr[d]), dot); }
-        dot = warp_sum(dot);
-        float mn = fmaxf(m, dot), corr = expf(m - mn), p = expf(dot - mn);
-        l = l * corr + p;
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            const u16* kr = kc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
 #pragma unroll
-        for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; if (d < head_dim) acc[i] = acc[i] * corr + p * h2f(vr[d]); }
+            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(kr[d]) : 0.f; }
+        }
+        float dots[ATT_KEYS];
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            float dot = 0.f;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) dot = fmaf(qv[i], kv[u][i], dot);
+            dots[u] = dot;
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++) dots[u] = j0 + u < end ? warp_sum(dots[u]) : NEG_INF;
+        float mn = m;
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++) mn = fmaxf(mn, dots[u]);
+        float corr = expf(m - mn);
+        l *= corr;
+#pragma unroll
+        for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] *= corr;
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            const u16* vr = vc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(vr[d]) : 0.f; }
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            float p = j0 + u < end ? expf(dots[u] - mn) : 0.f;
+            l += p;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] = fmaf(p, kv[u][i], acc[i]);
+        }
         m = mn;
     }
     if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
