@@ -34,26 +34,22 @@ internal static class BenchCommand
                 return CudaBench(dir, engine, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(repeats),
                     parse.GetValue(warmup), parse.GetValue(longPrefill), parse.GetValue(reference), parse.GetValue(json), progress, ct);
             }
-            using var lm = CausalLM.Load(dir);
-            progress.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
-            var limits = MachineLimits.Measure(cancellationToken: ct);
-            var result = ThroughputBenchmark.Run(lm, new BenchmarkOptions
+            var result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions
             {
                 PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
                 BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
-            }, limits, progress, ct);
+            }, progress: progress, cancellationToken: ct);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(dir), result)));
             Output.Write(result, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{result.Model} ({result.Architecture}, {result.DType}, {Output.Bytes(result.WeightBytes)}), batch {result.BatchSize}, prompt {result.PromptTokens}, new {result.NewTokens}");
                 Console.WriteLine($"  TPOT {result.TpotMs:F2} ms (p10 {result.TpotMsP10:F2}, p90 {result.TpotMsP90:F2}); decode step {result.DecodeMsPerStep:F2} ms = {result.TpotOverFloor:F2} × the floor at each run's bandwidth ({result.TpotOverFloorAtBestBandwidth:F2} × floor {result.TpotFloorMs:F2} ms at the best)");
-                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {limits.Fp32GemmGflops:F1}); bandwidth {string.Join(", ", result.Limits.ReadBandwidthSamplesGBps.Select(b => b.ToString("F1")))} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)} (sampled {Output.Bytes(result.SampledPeakRssBytes)})");
+                Console.WriteLine($"  prefill {result.PrefillTokensPerSecond:F0} tok/s = {result.PrefillGflops:F1} GFLOP/s ({result.PrefillOverGemm:P0} of GEMM {result.Limits.Fp32GemmGflops:F1}); bandwidth {string.Join(", ", result.Limits.ReadBandwidthSamplesGBps.Select(b => b.ToString("F1")))} GB/s; peak RSS {Output.Bytes(result.PeakRssBytes)} (sampled {Output.Bytes(result.SampledPeakRssBytes)})");
             });
             return 0;
         })));
         return command;
     }
-
     private static int CudaBench(string dir, EngineOptions engine, int prompt, int newTokens, int repeats, int warmup, int longPrefill,
         string? reference, bool json, IProgress<string> progress, CancellationToken ct)
     {
@@ -66,7 +62,7 @@ internal static class BenchCommand
             else throw new FormatException($"{reference}: neither tpot_ms nor error in it");
         }
         progress.Report($"loading {dir} onto {engine.Device}…");
-        using var lm = (CudaCausalLM)CausalLM.Load(dir, engine);
+        using var lm = CausalLM.Load(dir, engine);
         var r = CudaBenchmark.Run(lm, new CudaBenchmarkOptions
         {
             PromptTokens = prompt, NewTokens = newTokens, Repeats = repeats, Warmup = warmup, LongPrefillTokens = longPrefill,

@@ -7,16 +7,12 @@ namespace EdgeLlm.Cli.Commands;
 
 internal static class CalibrateCommand
 {
-    public static Option<string> Data() => new("--data") { Description = "Calibration text: a C4 shard (.json.gz / JSON lines) or an Alpaca JSON array." };
-    public static Option<int> Samples() => new("--samples") { Description = "Number of calibration windows.", DefaultValueFactory = _ => 128 };
-    public static Option<int> SeqLen() => new("--seqlen") { Description = "Tokens per calibration window.", DefaultValueFactory = _ => 2048 };
-    public static Option<int> Seed() => new("--seed") { Description = "Seed of Python's random, as in Wanda/SparseGPT's get_c4.", DefaultValueFactory = _ => 0 };
 
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var data = Data(); data.Required = true;
-        var samples = Samples(); var seqlen = SeqLen(); var seed = Seed();
+        var data = CommonOptions.Data(); data.Required = true;
+        var samples = CommonOptions.Samples(); var seqlen = CommonOptions.SeqLen(); var seed = CommonOptions.Seed();
         var output = new Option<string>("--out") { Description = "Statistics file to write (safetensors); an existing one for the same samples is resumed.", Required = true };
         var saveEvery = new Option<int>("--save-every") { Description = "Save the statistics every N samples.", DefaultValueFactory = _ => 16 };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
@@ -26,7 +22,7 @@ internal static class CalibrateCommand
         {
             var modelDir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             using var lm = CausalLM.Load(modelDir);
-            var windows = Sample(modelDir, parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
+            var windows = new CalibrationData(parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed)).Sample(modelDir, token);
             var log = Output.Progress(parse.GetValue(quiet));
             var started = System.Diagnostics.Stopwatch.StartNew();
             var pass = System.Diagnostics.Stopwatch.StartNew();
@@ -44,12 +40,5 @@ internal static class CalibrateCommand
             return 0;
         })));
         return command;
-    }
-
-    public static IReadOnlyList<int[]> Sample(string modelDir, string dataPath, int samples, int seqlen, int seed, CancellationToken token)
-    {
-        var tokenizer = Tokenizers.Load(modelDir);
-        var docs = TextDocuments.Read(dataPath);
-        return CalibrationSampler.Sample(docs, tokenizer, samples, seqlen, seed, cancellationToken: token);
     }
 }

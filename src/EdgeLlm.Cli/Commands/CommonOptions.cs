@@ -40,4 +40,10 @@ internal static class CommonOptions
     public static int[] ParseIds(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.TryParse(s, out var id) ? id : throw new FormatException($"'{s}' in --ids is not a token id.")).ToArray();
+
+    // Calibration data options, shared by calibrate and prune.
+    public static Option<string> Data() => new("--data") { Description = "Calibration text: a C4 shard (.json.gz / JSON lines) or an Alpaca JSON array." };
+    public static Option<int> Samples() => new("--samples") { Description = "Number of calibration windows.", DefaultValueFactory = _ => 128 };
+    public static Option<int> SeqLen() => new("--seqlen") { Description = "Tokens per calibration window.", DefaultValueFactory = _ => 2048 };
+    public static Option<int> Seed() => new("--seed") { Description = "Seed of Python's random, as in Wanda/SparseGPT's get_c4.", DefaultValueFactory = _ => 0 };
 }

@@ -14,9 +14,11 @@ internal static class InspectCommand
         {
             using var checkpoint = Checkpoint.Open(CommonOptions.ResolveModel(parse.GetValue(model)!));
             var c = checkpoint.Config;
+            var pruning = c.Architecture.Pruning(c);
             var summary = new
             {
                 Architecture = c.ArchitectureName,
+                Block = c.Architecture.Summary,
                 Parameters = checkpoint.ParameterCount,
                 Layers = c.NumLayers,
                 HiddenSize = c.HiddenSize,
@@ -26,6 +28,9 @@ internal static class InspectCommand
                 HeadDim = c.HeadDim,
                 VocabSize = c.VocabSize,
                 MaxPositions = c.MaxPositions,
+                SlidingWindow = c.SlidingWindow > 0 ? c.SlidingWindow : (int?)null,
+                PrunableHeads = pruning.CanPruneHeads,
+                FlapBiasCompensation = pruning.CanStoreOutputBiases,
                 Dtype = checkpoint.DType.ToTorchName(),
                 WeightBytes = checkpoint.WeightBytes,
                 TiedEmbeddings = c.TieWordEmbeddings,
@@ -35,7 +40,9 @@ internal static class InspectCommand
             Output.Write(summary, parse.GetValue(json), () =>
             {
                 Console.WriteLine($"{checkpoint.Directory}");
-                Console.WriteLine($"  {c.ArchitectureName}: {c.NumLayers} layers, hidden {c.HiddenSize}, MLP {c.IntermediateSize}, heads {c.NumHeads}/{c.NumKvHeads} (q/kv) × {c.HeadDim}, vocab {c.VocabSize}");
+                Console.WriteLine($"  {c.ArchitectureName} ({c.Architecture.Summary}): {c.NumLayers} layers, hidden {c.HiddenSize}, MLP {c.IntermediateSize}, heads {c.NumHeads}/{c.NumKvHeads} (q/kv) × {c.HeadDim}, vocab {c.VocabSize}" +
+                    (c.SlidingWindow > 0 ? $", sliding window {c.SlidingWindow}" : ""));
+                Console.WriteLine($"  pruning: {(pruning.CanPruneHeads ? "KV groups, " : "")}MLP channels, layers; FLAP bias compensation {(pruning.CanStoreOutputBiases ? "can" : "cannot")} be stored");
                 if (c.LayerShapes is { } shapes)
                     Console.WriteLine($"  per-layer shapes ({ModelConfig.LayerShapesField}; stock loaders will not read them): KV heads " +
                         string.Join(",", shapes.Select(l => l.NumKvHeads)) + ", MLP " + string.Join(",", shapes.Select(l => l.IntermediateSize)));

@@ -38,21 +38,17 @@ internal static class MemoryCommand
             if (parse.GetValue(measure))
                 return Measure(parse.GetValue(like)!, Ints(parse.GetValue(layers)!), Ints(parse.GetValue(contexts)!), parse.GetValue(store), asJson, ct);
             var name = parse.GetValue(model) ?? throw new ArgumentException("Give a model folder or preset name (or --measure).");
-            var (config, stored) = LoadConfig(name);
             var rt = RuntimeProfile.Resolve(parse.GetValue(runtime)!);
             string dt = parse.GetValue(dtype)!;
-            var scenario = new MemoryScenario
-            {
-                Context = parse.GetValue(context), Batch = parse.GetValue(batch), Runtime = rt,
-                WeightBytes = dt == "stored" ? stored : null,
-                WeightDType = dt == "stored" ? DType.F16 : DTypes.ParseFloatName(dt),
-                KvDType = parse.GetValue(kvDtype) is { } k ? DTypes.ParseFloatName(k) : null,
-            };
-            var prediction = MemoryModel.Predict(config, scenario);
             var profile = DeviceProfile.Resolve(parse.GetValue(device)!);
-            var fit = MemoryModel.Fit(prediction, profile);
-            var tpot = TpotEstimator.Estimate(config, profile, scenario.Context,
-                dt == "stored" ? DType.F16 : scenario.WeightDType, scenario.KvDType ?? rt.KvDType);
+            var folder = Directory.Exists(name) || ModelPresets.Names.Contains(name) ? name : CommonOptions.ResolveModel(name); // a Hub repo id
+            var report = MemoryWorkflow.Predict(folder, new MemoryQuery
+            {
+                Context = parse.GetValue(context), Batch = parse.GetValue(batch), Device = profile, Runtime = rt,
+                WeightDType = dt == "stored" ? null : DTypes.ParseFloatName(dt),
+                KvDType = parse.GetValue(kvDtype) is { } k ? DTypes.ParseFloatName(k) : null,
+            });
+            var (prediction, fit, tpot) = (report.Prediction, report.Fit, report.TpotEstimate);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.MemoryRun(StoreAdapters.Identify(name), prediction, fit)));
             Output.Write(new { Model = name, Prediction = prediction, Fit = fit, TpotEstimate = tpot }, asJson, () =>
             {
@@ -66,19 +62,6 @@ internal static class MemoryCommand
         return command;
     }
 
-    private static (ModelConfig Config, long? StoredBytes) LoadConfig(string name)
-    {
-        if (Directory.Exists(name))
-        {
-            using var checkpoint = Checkpoint.Open(name);
-            return (checkpoint.Config, checkpoint.WeightBytes);
-        }
-        if (ModelPresets.Names.Contains(name))
-            return (ModelConfig.Parse(ModelPresets.Config(name), name), null);
-        using var resolved = Checkpoint.Open(CommonOptions.ResolveModel(name)); // a Hub repo id
-        return (resolved.Config, resolved.WeightBytes);
-    }
-
     private static int[] Ints(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(s => int.TryParse(s, out var v) && v > 0 ? v : throw new FormatException($"'{s}' is not a positive whole number.")).ToArray();
 
@@ -86,24 +69,7 @@ internal static class MemoryCommand
     private static int Measure(string like, int[] layerCounts, int[] contexts, string? store, bool asJson, CancellationToken ct)
     {
         var progress = Output.Progress(quiet: false);
-        var rows = new List<MemoryProbeResult>();
-        var root = Path.Combine(Path.GetTempPath(), $"edgellm-memory-{Environment.ProcessId}");
-        try
-        {
-            foreach (var n in layerCounts)
-            {
-                var dir = Path.Combine(root, $"{like}-{n}l");
-                progress.Report($"writing random {like} with {n} layers…");
-                RandomCheckpoint.Create(ModelPresets.Config(like), dir, DType.F16, n);
-                foreach (var ctx in contexts)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    progress.Report($"  measuring context {ctx}…");
-                    rows.Add(RunProbe(dir, ctx));
-                }
-            }
-        }
-        finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
+        var rows = MemoryWorkflow.Validate(like, layerCounts, contexts, RunProbe, progress, ct);
         // One run per random checkpoint (model "<like>-<n>l"), each context's measured peak beside the prediction.
         CommonOptions.Record(store, db => rows.GroupBy(r => r.Layers).Select(g => db.AddRun(new RunRecord(
             new RunInfo($"{like}-{g.Key}l", "dense", 0) { Notes = $"random {like} checkpoint with {g.Key} layers" })

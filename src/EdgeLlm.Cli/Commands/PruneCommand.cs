@@ -22,9 +22,9 @@ internal static class PruneCommand
         var runtime = new Option<string>("--runtime") { DefaultValueFactory = _ => "mlc-llm-android", Description = "Runtime profile for --fits (mlc-llm-android or edgellm-cpu)." };
         var output = new Option<string>("--out") { Description = "Folder for the pruned model.", Required = true };
         var stats = new Option<string>("--stats") { Description = "Calibration statistics from 'edgellm calibrate'." };
-        var data = CalibrateCommand.Data();
+        var data = CommonOptions.Data();
         data.Description += " Calibrates here when --stats is not given.";
-        var samples = CalibrateCommand.Samples(); var seqlen = CalibrateCommand.SeqLen(); var seed = CalibrateCommand.Seed();
+        var samples = CommonOptions.Samples(); var seqlen = CommonOptions.SeqLen(); var seed = CommonOptions.Seed();
         var structure = new Option<string>("--structure") { DefaultValueFactory = _ => "uniform",
             Description = "flap only: uniform (same widths in every layer, FLAP's UL-UM; an ordinary checkpoint) or global (FLAP's AL-AM: one " +
                 "threshold across layers, per-layer widths that only EdgeLlm loads — stock transformers/MLC-LLM will not)." };
@@ -37,45 +37,21 @@ internal static class PruneCommand
             { model, method, ratio, budgetParams, budgetBytes, fits, context, runtime, output, stats, data, samples, seqlen, seed, structure, noBias, writeCheck, quiet, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
-            string dir = CommonOptions.ResolveModel(parse.GetValue(model)!), outDir = parse.GetValue(output)!;
-            var m = PruningMethods.Parse(parse.GetValue(method)!);
-            var shape = PruningStructures.Parse(parse.GetValue(structure)!);
-            if (shape == PruningStructure.Global && parse.GetValue(ratio) == null)
-                throw new ArgumentException("--structure global takes --ratio (the budgets predict uniform shapes).");
+            string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var log = Output.Progress(parse.GetValue(quiet));
-            double r = RatioFrom(parse, dir, m, ratio, budgetParams, budgetBytes, fits, context, runtime, !parse.GetValue(noBias));
-            if (parse.GetValue(ratio) == null) log.Report($"budget → ratio {r:0.000}");
-            CalibrationStatistics? statistics = null;
-            string? note = null, calibration = null;
-            int? calibrationSamples = null;
-            if (m.NeedsCalibration())
+            var request = new PruneRequest
             {
-                if (parse.GetValue(stats) is { } statsPath)
-                {
-                    statistics = CalibrationStatistics.Load(statsPath);
-                    note = $"{statsPath} ({statistics.SamplesDone} samples, {statistics.Fingerprint})";
-                    calibration = Path.GetFileName(statsPath); calibrationSamples = statistics.SamplesDone;
-                }
-                else if (parse.GetValue(data) is { } dataPath)
-                {
-                    using var lm = CausalLM.Load(dir);
-                    var windows = CalibrateCommand.Sample(dir, dataPath, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed), token);
-                    statistics = Calibrator.Run(lm, windows, progress: new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), cancellationToken: token);
-                    note = $"{dataPath}: {windows.Count} windows of {parse.GetValue(seqlen)} tokens, seed {parse.GetValue(seed)}";
-                    calibration = StoreAdapters.DatasetName(dataPath); calibrationSamples = windows.Count;
-                }
-                else throw new ArgumentException($"{m.Name()} needs calibration: pass --stats FILE or --data FILE.");
-            }
-            PruningResult result;
-            using (var source = Checkpoint.Open(dir))
-            {
-                var plan = StructuredPruner.Plan(source, m, r, statistics, !parse.GetValue(noBias), log, token, shape);
-                result = PrunedCheckpointWriter.Save(source, plan, outDir, note, progress: log);
-                CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.PruningRun(source, result, plan, calibration, calibrationSamples)));
-            }
-            string? checkFile = null;
-            if (parse.GetValue(writeCheck) is { } ids)
-                checkFile = PruningCheck.Write(outDir, CommonOptions.ParseIds(ids));
+                Model = dir, Output = parse.GetValue(output)!, Method = PruningMethods.Parse(parse.GetValue(method)!),
+                Ratio = parse.GetValue(ratio), Budget = Budget(parse, budgetParams, budgetBytes, fits, context, runtime),
+                Structure = PruningStructures.Parse(parse.GetValue(structure)!), BiasCompensation = !parse.GetValue(noBias),
+                StatisticsFile = parse.GetValue(stats),
+                CalibrationData = parse.GetValue(data) is { } dataPath
+                    ? new CalibrationData(dataPath, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed)) : null,
+                CheckTokens = parse.GetValue(writeCheck) is { } ids ? CommonOptions.ParseIds(ids) : null,
+            };
+            var outcome = PruneWorkflow.Run(request, new Progress<PruneProgress>(p => log.Report(p.Message)), token);
+            CommonOptions.Record(parse.GetValue(store), db => db.AddRun(outcome.Run));
+            var (result, m, r, shape, checkFile) = (outcome.Result, request.Method, outcome.Ratio, request.Structure, outcome.CheckFile);
             Output.Write(new { result.Directory, Method = m.Name(), Ratio = r, Structure = shape.Name(), result.ParametersBefore, result.ParametersAfter,
                 result.Layers, result.KvHeads, result.IntermediateSize, result.UniformShapes, result.LayerShapes, Check = checkFile }, parse.GetValue(json), () =>
             {
@@ -91,9 +67,9 @@ internal static class PruneCommand
         return command;
     }
 
-    /// <summary>The --ratio given, or the smallest one that meets exactly one budget option.</summary>
-    private static double RatioFrom(System.CommandLine.ParseResult parse, string dir, PruningMethod method, Option<double?> ratio,
-        Option<long?> budgetParams, Option<long?> budgetBytes, Option<string?> fits, Option<int> context, Option<string> runtime, bool biasCompensation)
+    /// <summary>The one budget option given, or null (then --ratio gives the ratio).</summary>
+    private static PruningBudget? Budget(System.CommandLine.ParseResult parse, Option<long?> budgetParams, Option<long?> budgetBytes,
+        Option<string?> fits, Option<int> context, Option<string> runtime)
     {
         var budgets = new List<PruningBudget>();
         if (parse.GetValue(budgetParams) is { } p) budgets.Add(new PruningBudget.Parameters(p));
@@ -101,10 +77,7 @@ internal static class PruneCommand
         if (parse.GetValue(fits) is { } device)
             budgets.Add(new PruningBudget.FitsDevice(DeviceProfile.Resolve(device), parse.GetValue(context),
                 RuntimeProfile.Resolve(parse.GetValue(runtime)!), DType.F16));
-        if (parse.GetValue(ratio) is { } given)
-            return budgets.Count == 0 ? given : throw new ArgumentException("Give --ratio or one budget (--budget-params, --budget-bytes, --fits), not both.");
-        if (budgets.Count != 1) throw new ArgumentException("Give --ratio, or exactly one of --budget-params, --budget-bytes, --fits.");
-        using var checkpoint = Checkpoint.Open(dir);
-        return PruningShape.RatioFor(checkpoint.Config, method, budgets[0], biasCompensation);
+        return budgets.Count <= 1 ? budgets.SingleOrDefault()
+            : throw new ArgumentException("Give --ratio, or exactly one of --budget-params, --budget-bytes, --fits.");
     }
 }

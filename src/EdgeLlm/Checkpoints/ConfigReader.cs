@@ -1,18 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeLlm.Architectures;
 
 namespace EdgeLlm.Checkpoints;
 
-/// <summary>Reads config.json fields with errors that name the file and the field.</summary>
+/// <summary>
+/// Reads config.json fields with errors that name the file and the field. The architecture named in
+/// <c>architectures</c> reads its own fields (<see cref="ModelArchitecture.ReadConfig"/>) through these helpers.
+/// </summary>
 internal sealed class ConfigReader(JsonObject raw, string path)
 {
-    private static readonly Dictionary<string, Architecture> Known = new()
-    {
-        ["LlamaForCausalLM"] = Architecture.Llama,
-        ["Qwen2ForCausalLM"] = Architecture.Qwen2,
-        ["PhiForCausalLM"] = Architecture.Phi,
-        ["QWenLMHeadModel"] = Architecture.QWen,
-    };
+    /// <summary>The whole config.json document.</summary>
+    public JsonObject Raw => raw;
 
     public ModelConfig Read()
     {
@@ -20,14 +19,9 @@ internal sealed class ConfigReader(JsonObject raw, string path)
             ? Convert<string>("architectures", first) : null;
         if (archName == null)
             throw Fail("field 'architectures' is missing");
-        if (!Known.TryGetValue(archName, out var arch))
-            throw Fail($"architecture '{archName}' is not supported (supported: {string.Join(", ", Known.Keys)})");
-        var config = arch switch
-        {
-            Architecture.QWen => ReadQWen(archName),
-            Architecture.Phi => ReadPhi(archName),
-            _ => ReadLlamaLike(arch, archName),
-        };
+        var arch = ArchitectureRegistry.Find(archName)
+            ?? throw Fail($"architecture '{archName}' is not supported (supported: {string.Join(", ", ArchitectureRegistry.All.Select(x => x.Name))})");
+        var config = arch.ReadConfig(this);
         return raw[ModelConfig.LayerShapesField] is { } shapes ? config with { LayerShapes = ReadLayerShapes(config, shapes) } : config;
     }
 
@@ -49,90 +43,24 @@ internal sealed class ConfigReader(JsonObject raw, string path)
                 int v = o[name] is { } n ? Convert<int>($"{field}[{i}].{name}", n) : fallback ?? throw Fail($"{field}[{i}].{name} is missing");
                 return v > 0 ? v : throw Fail($"{field}[{i}].{name} must be positive, found {v}");
             }
-            int heads = Get("num_attention_heads"), kv = c.Architecture == Architecture.QWen ? heads : Get("num_key_value_heads", heads);
+            int heads = Get("num_attention_heads"), kv = c.Architecture.HasKvHeadsField ? Get("num_key_value_heads", heads) : heads;
             int mlp = Get("intermediate_size");
             if (heads % kv != 0) throw Fail($"{field}[{i}]: {heads} attention heads are not a multiple of {kv} key/value heads");
             if (heads / kv != c.NumHeads / c.NumKvHeads)
                 throw Fail($"{field}[{i}]: {heads / kv} query heads per key/value head, the model has {c.NumHeads / c.NumKvHeads}");
-            if (c.Architecture == Architecture.QWen && mlp % 2 != 0) throw Fail($"{field}[{i}].intermediate_size must be even for QWen (both MLP branches)");
-            shapes[i] = new LayerShape(heads, kv, c.Architecture == Architecture.QWen ? mlp / 2 : mlp);
+            int channels = c.Architecture.ChannelsFromConfig(mlp);
+            if (c.Architecture.ConfigIntermediateSize(channels) != mlp)
+                throw Fail($"{field}[{i}].intermediate_size {mlp} is not a whole number of MLP channels for {c.ArchitectureName} (both MLP branches)");
+            shapes[i] = new LayerShape(heads, kv, channels);
         }
         return shapes;
     }
 
-    private ModelConfig ReadLlamaLike(Architecture arch, string archName)
-    {
-        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
-        int headDim = OptInt("head_dim") ?? hidden / heads;
-        return Common(arch, archName) with
-        {
-            HiddenSize = hidden,
-            IntermediateSize = Int("intermediate_size"),
-            NumHeads = heads,
-            NumKvHeads = OptInt("num_key_value_heads") ?? heads,
-            HeadDim = headDim,
-            NormEps = Double("rms_norm_eps"),
-            HiddenAct = OptString("hidden_act") ?? "silu",
-            Rope = ReadRope(headDim, partialFactor: 1.0, defaultTheta: 10000),
-            AttentionBias = arch == Architecture.Qwen2 || (OptBool("attention_bias") ?? false),
-            MlpBias = OptBool("mlp_bias") ?? false,
-            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
-        };
-    }
-
-    private ModelConfig ReadPhi(string archName)
-    {
-        if (OptBool("qk_layernorm") == true) throw Fail("qk_layernorm = true is not supported");
-        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
-        int headDim = hidden / heads;
-        double partial = OptDouble("partial_rotary_factor")
-            ?? ((raw["rope_parameters"] as JsonObject)?["partial_rotary_factor"] is { } pf
-                ? Convert<double>("rope_parameters.partial_rotary_factor", pf) : 0.5);
-        return Common(Architecture.Phi, archName) with
-        {
-            HiddenSize = hidden,
-            IntermediateSize = Int("intermediate_size"),
-            NumHeads = heads,
-            NumKvHeads = OptInt("num_key_value_heads") ?? heads,
-            HeadDim = headDim,
-            NormEps = Double("layer_norm_eps"),
-            HiddenAct = OptString("hidden_act") ?? "gelu_new",
-            Rope = ReadRope(headDim, partial, defaultTheta: 10000),
-            AttentionBias = true,
-            MlpBias = true,
-            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
-        };
-    }
-
-    private ModelConfig ReadQWen(string archName)
-    {
-        int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
-        int headDim = OptInt("kv_channels") ?? hidden / heads;
-        double pct = OptDouble("rotary_pct") ?? 1.0;
-        int rotaryDim = (int)(headDim * pct);
-        return Common(Architecture.QWen, archName) with
-        {
-            HiddenSize = hidden,
-            IntermediateSize = Int("intermediate_size") / 2,
-            NumHeads = heads,
-            NumKvHeads = heads,
-            HeadDim = headDim,
-            NormEps = Double("layer_norm_epsilon"),
-            HiddenAct = "silu",
-            Rope = new RopeConfig(OptDouble("rotary_emb_base") ?? 10000, rotaryDim),
-            AttentionBias = true,
-            MlpBias = !(OptBool("no_bias") ?? true),
-            TieWordEmbeddings = OptBool("tie_word_embeddings") ?? false,
-            SeqLength = OptInt("seq_length") ?? 2048,
-            UseDynamicNtk = OptBool("use_dynamic_ntk") ?? false,
-            UseLognAttn = OptBool("use_logn_attn") ?? false,
-        };
-    }
-
-    private ModelConfig Common(Architecture arch, string archName) => new()
+    /// <summary>The fields every architecture shares; an architecture fills in the rest with <c>with</c>.</summary>
+    public ModelConfig Common(ModelArchitecture arch) => new()
     {
         Architecture = arch,
-        ArchitectureName = archName,
+        ArchitectureName = arch.Name,
         HiddenSize = 0, IntermediateSize = 0, NumLayers = Int("num_hidden_layers"), NumHeads = 0, NumKvHeads = 0,
         HeadDim = 0, VocabSize = Int("vocab_size"),
         MaxPositions = OptInt("max_position_embeddings") ?? OptInt("seq_length") ?? 2048,
@@ -152,7 +80,7 @@ internal sealed class ConfigReader(JsonObject raw, string path)
     };
 
     /// <summary>Newer transformers write <c>rope_parameters</c>; older configs keep <c>rope_theta</c> and <c>rope_scaling</c> at the top level.</summary>
-    private RopeConfig ReadRope(int headDim, double partialFactor, double defaultTheta)
+    public RopeConfig ReadRope(int headDim, double partialFactor, double defaultTheta)
     {
         var parameters = raw["rope_parameters"] as JsonObject;
         var scaling = parameters ?? raw["rope_scaling"] as JsonObject;
@@ -179,7 +107,7 @@ internal sealed class ConfigReader(JsonObject raw, string path)
     private double Num(JsonObject o, string name) =>
         o[name] is { } n ? Convert<double>(name, n) : throw Fail($"rope scaling field '{name}' is missing");
 
-    private CheckpointFormatException Fail(string problem) => new(path, problem);
+    public CheckpointFormatException Fail(string problem) => new(path, problem);
 
     private JsonNode Field(string name) => raw[name] ?? throw Fail($"field '{name}' is missing");
 
@@ -190,17 +118,17 @@ internal sealed class ConfigReader(JsonObject raw, string path)
         "vocab_size", "head_dim", "kv_channels", "max_position_embeddings", "seq_length",
     ];
 
-    private int Int(string name) => Positive(name, Convert<int>(name, Field(name)));
-    private double Double(string name) => Convert<double>(name, Field(name));
-    private int? OptInt(string name) => raw[name] is { } n ? Positive(name, Convert<int>(name, n)) : null;
+    public int Int(string name) => Positive(name, Convert<int>(name, Field(name)));
+    public double Double(string name) => Convert<double>(name, Field(name));
+    public int? OptInt(string name) => raw[name] is { } n ? Positive(name, Convert<int>(name, n)) : null;
 
     private int Positive(string name, int value) =>
         value <= 0 && MustBePositive.Contains(name) ? throw Fail($"field '{name}' must be positive, found {value}") : value;
-    private double? OptDouble(string name) => raw[name] is { } n ? Convert<double>(name, n) : null;
-    private bool? OptBool(string name) => raw[name] is { } n ? Convert<bool>(name, n) : null;
-    private string? OptString(string name) => raw[name] is { } n ? Convert<string>(name, n) : null;
+    public double? OptDouble(string name) => raw[name] is { } n ? Convert<double>(name, n) : null;
+    public bool? OptBool(string name) => raw[name] is { } n ? Convert<bool>(name, n) : null;
+    public string? OptString(string name) => raw[name] is { } n ? Convert<string>(name, n) : null;
 
-    private T Convert<T>(string name, JsonNode node)
+    public T Convert<T>(string name, JsonNode node)
     {
         try { return node.GetValue<T>(); }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)

@@ -1,19 +1,7 @@
 using System.Text.Json.Nodes;
+using EdgeLlm.Architectures;
 
 namespace EdgeLlm.Checkpoints;
-
-/// <summary>The decoder families EdgeLlm runs, one forward pass each.</summary>
-public enum Architecture
-{
-    /// <summary><c>LlamaForCausalLM</c> (Llama-3-8B and the trained fixture).</summary>
-    Llama,
-    /// <summary><c>Qwen2ForCausalLM</c>: Llama with q/k/v biases.</summary>
-    Qwen2,
-    /// <summary><c>PhiForCausalLM</c> (Phi-2): LayerNorm, parallel attention and MLP, partial rotary.</summary>
-    Phi,
-    /// <summary><c>QWenLMHeadModel</c>: Qwen-7B's own layout (fused c_attn, w1/w2/c_proj MLP).</summary>
-    QWen,
-}
 
 /// <summary>Rotary position embedding settings, from <c>rope_parameters</c> or the older top-level fields.</summary>
 public sealed record RopeConfig(double Theta, int RotaryDim, string Type = "default", double Factor = 1.0,
@@ -29,7 +17,8 @@ public sealed record LayerShape(int NumHeads, int NumKvHeads, int IntermediateSi
 /// </summary>
 public sealed record ModelConfig
 {
-    public required Architecture Architecture { get; init; }
+    /// <summary>The family description (config mapping, tensors, pruning layout, forward pass); see <see cref="ArchitectureRegistry"/>.</summary>
+    public required ModelArchitecture Architecture { get; init; }
     public required string ArchitectureName { get; init; }
     public required int HiddenSize { get; init; }
     /// <summary>Width of the MLP's hidden layer (for QWen: the per-branch width, half of its config's intermediate_size).</summary>
@@ -52,6 +41,8 @@ public sealed record ModelConfig
     public int SeqLength { get; init; }
     public bool UseDynamicNtk { get; init; }
     public bool UseLognAttn { get; init; }
+    /// <summary>Sliding-window attention: a token attends to itself and the <c>SlidingWindow − 1</c> positions before it; 0: the whole prefix.</summary>
+    public int SlidingWindow { get; init; }
     /// <summary>The storage dtype the config declares (<c>torch_dtype</c> / <c>dtype</c>), if any.</summary>
     public DType? DeclaredDType { get; init; }
     /// <summary>

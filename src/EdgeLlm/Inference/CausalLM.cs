@@ -1,36 +1,47 @@
+using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
-using EdgeLlm.Inference.Kernels;
+using EdgeLlm.Inference.Backends;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Inference;
 
 /// <summary>
-/// A decoder-only language model over a memory-mapped checkpoint. Each architecture supplies its
-/// decoder block; this class owns the embedding lookup, the final norm and head, and the batching of
-/// several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
+/// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
+/// the CPU one by default), or by the CUDA engine when <see cref="EngineOptions.Device"/> names a GPU. The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
 /// </summary>
-public abstract class CausalLM : IDisposable
+public sealed class CausalLM : IDisposable
 {
-    private readonly ForwardState state = new();
-    private readonly TensorView embedding;
-    private readonly TensorView head;
-    private readonly float[]? headBias;
+    private readonly DecoderModel? model;
+    private readonly CudaEngine? cuda;
+    private readonly bool ownsBackend;
 
-    protected CausalLM(Checkpoint checkpoint, EngineOptions? options, string embeddingName, string headName, string? headBiasName = null)
+    private CausalLM(Checkpoint checkpoint, EngineOptions? options)
     {
         Checkpoint = checkpoint;
         Options = options ?? new EngineOptions();
         Config = checkpoint.Config;
-        embedding = checkpoint.Expect(embeddingName, Config.VocabSize, Config.HiddenSize);
-        head = Config.TieWordEmbeddings && !checkpoint.Contains(headName)
-            ? embedding : checkpoint.Expect(headName, Config.VocabSize, Config.HiddenSize);
-        headBias = headBiasName == null ? null : Vector(headBiasName, Config.VocabSize);
+        if (Options.Device.IsCuda)
+        {
+            if (Options.Backend != null) throw new ArgumentException("EngineOptions: a CUDA device runs its own engine; leave Backend unset.", nameof(options));
+            cuda = new CudaEngine(checkpoint, Options);
+            return;
+        }
+        ownsBackend = Options.Backend == null;
+        Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
+        model = Config.Architecture.Load(checkpoint, Backend);
     }
 
     public Checkpoint Checkpoint { get; }
     public EngineOptions Options { get; }
     public ModelConfig Config { get; }
+    /// <summary>The backend that runs the forward pass; null when the CUDA engine (<see cref="Cuda"/>) runs it.</summary>
+    public IBackend? Backend { get; }
+
+    /// <summary>The CUDA engine running this model (<see cref="EngineOptions.Device"/> = cuda[:N]), else null.</summary>
+    public CudaEngine? Cuda => cuda;
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 
@@ -50,24 +61,20 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
-    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => options?.Device is { IsCuda: true }
-        ? new Backends.Cuda.CudaCausalLM(checkpoint, options)
-        : checkpoint.Config.Architecture switch
-    {
-        Architecture.Llama or Architecture.Qwen2 => new Llama(checkpoint, options),
-        Architecture.Phi => new Phi(checkpoint, options),
-        Architecture.QWen => new QWen(checkpoint, options),
-        _ => throw new NotSupportedException(checkpoint.Config.ArchitectureName),
-    };
+    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => new(checkpoint, options);
 
-    public virtual KvCache NewCache(int initialCapacity = 64) =>
-        new(Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray(), MaxContext, initialCapacity);
+    public KvCache NewCache(int initialCapacity = 64)
+    {
+        var widths = Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray();
+        if (cuda != null) return new KvCache(cuda.CreateKvStorage, widths.Length, MaxContext, initialCapacity);
+        return new KvCache(capacity => Backend!.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
+    }
 
     /// <summary>
     /// Appends each segment's tokens to its sequence and returns the final hidden states (after the
     /// final norm), one row of <see cref="ModelConfig.HiddenSize"/> per token, segments stacked in order.
     /// </summary>
-    public virtual float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    public float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
     {
         foreach (var s in segments)
         {
@@ -75,29 +82,40 @@ public abstract class CausalLM : IDisposable
                 if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
             s.Cache.Reserve(s.Tokens.Length);
         }
-        state.Reset(segments);
-        int dim = Config.HiddenSize;
-        var x = new float[state.Rows * dim];
-        int row = 0;
-        foreach (var s in segments)
-            foreach (var t in s.Tokens)
-                embedding.RowToFloat(t, x.AsSpan(row++ * dim, dim));
+        if (cuda != null)
+        {
+            if (Observer != null) throw new NotSupportedException("Activation observers (calibration) run on the CPU engine; use --device cpu.");
+            return cuda.ForwardHidden(segments, cancellationToken);
+        }
+        var backend = Backend!;
+        var model = this.model!;
+        var step = new ForwardStep(segments);
+        backend.BeginStep(step);
+        model.BeginStep(step);
+        var pass = new ForwardPass(backend, step, Observer);
+        var x = backend.Scratch("x", Config.HiddenSize);
+        backend.Embed(model.Embedding, x);
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Observer?.BlockInput(layer, x, state.Rows, dim);
-            Block(layer, state, x);
-            Observer?.BlockOutput(layer, x, state.Rows, dim);
+            pass.BlockInput(layer, x);
+            model.Block(pass, layer, x);
+            pass.BlockOutput(layer, x);
         }
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
-        FinalNorm(x, state.Rows);
-        state.Trim(keepBytes: 64L << 20);
-        return x;
+        model.FinalNorm(x);
+        var hidden = new float[step.Rows * Config.HiddenSize];
+        backend.CopyToHost(x, hidden);
+        backend.TrimScratch(keepBytes: 64L << 20);
+        return hidden;
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
-    public virtual void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits) =>
-        MatMul.Linear(hidden[..(rows * Config.HiddenSize)], rows, head, headBias, logits);
+    public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
+    {
+        if (cuda != null) cuda.Logits(hidden, rows, logits);
+        else Backend!.Logits(hidden[..(rows * Config.HiddenSize)], rows, model!.Head, model.HeadBias, logits);
+    }
 
     /// <summary>Appends tokens to one sequence and returns the logits of its last token.</summary>
     public float[] Forward(KvCache cache, ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
@@ -118,33 +136,24 @@ public abstract class CausalLM : IDisposable
     }
 
     /// <summary>Bytes of working buffers the engine holds now (activations scratch, not weights or caches).</summary>
-    public long WorkspaceBytes => state.BufferBytes;
-
-    private protected abstract void Block(int layer, ForwardState state, float[] x);
-
-    private protected abstract void FinalNorm(float[] x, int rows);
-
-    /// <summary>A small 1-D tensor (norm weight, bias) copied to float32.</summary>
-    protected float[] Vector(string name, int length) => Checkpoint.Expect(name, length).ToFloatArray();
-
-    protected TensorView Matrix(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
-
-    protected static RotaryEmbedding CreateRope(RopeConfig rope) => new(rope);
+    public long WorkspaceBytes => cuda?.ScratchBytes ?? Backend!.ScratchBytes;
 
     /// <summary>
-    /// Greedy decoding run by the backend itself for one sequence (CUDA: prefill, then a captured decode
-    /// graph whose argmax stays on the device); null when the backend has no such path.
+    /// Greedy decoding run by the engine itself for one sequence (CUDA: prefill, then a captured decode graph whose
+    /// argmax stays on the device, one token copied back per step); null for the backend path.
     /// </summary>
-    internal virtual IGreedyDecoder? GreedyDecoder(KvCache cache) => null;
+    internal IGreedyDecoder? GreedyDecoder(KvCache cache) => cuda?.GreedyDecoder(cache);
 
-    public virtual void Dispose()
+    public void Dispose()
     {
+        cuda?.Dispose();
+        if (ownsBackend) Backend!.Dispose();
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }
 }
 
-/// <summary>A backend's own greedy loop over one cache: the prompt's next token, then one token per step.</summary>
+/// <summary>An engine's own greedy loop over one cache: the prompt's next token, then one token per step.</summary>
 internal interface IGreedyDecoder
 {
     /// <summary>Prefills <paramref name="prompt"/> and returns the greedy next token.</summary>

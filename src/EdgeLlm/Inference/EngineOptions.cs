@@ -1,11 +1,23 @@
+using EdgeLlm.Inference.Backends;
+using EdgeLlm.Inference.Backends.Cuda;
+
 namespace EdgeLlm.Inference;
 
 /// <summary>
-/// How the engine runs a model. No option changes the numbers: the engine computes what transformers
-/// computes (rotary frequencies in float32, as transformers keeps them whatever the checkpoint's dtype).
+/// How the engine runs a model. No option changes the numbers beyond float rounding order: the engine computes what
+/// transformers computes (rotary frequencies in float32, as transformers keeps them whatever the checkpoint's dtype).
 /// </summary>
 public sealed record EngineOptions
 {
-    /// <summary>Where the model runs: the CPU engine (the reference) or a CUDA device (<c>--device cuda[:N]</c>).</summary>
-    public Backends.Cuda.DeviceSelection Device { get; init; } = Backends.Cuda.DeviceSelection.Cpu;
+    /// <summary>The backend that runs the forward pass; null: a <see cref="CpuBackend"/> the model creates and disposes.</summary>
+    public IBackend? Backend { get; init; }
+
+    /// <summary>Options of the CPU backend the model creates when <see cref="Backend"/> is null.</summary>
+    public CpuBackendOptions Cpu { get; init; } = new();
+
+    /// <summary>
+    /// Where the model runs (<c>--device cpu|cuda[:N]</c>): the CPU engine (the reference, through <see cref="Backend"/>), or
+    /// the CUDA engine on GPU N (<see cref="CudaEngine"/>: weights on the device, fused kernels, a captured decode graph).
+    /// </summary>
+    public DeviceSelection Device { get; init; } = DeviceSelection.Cpu;
 }

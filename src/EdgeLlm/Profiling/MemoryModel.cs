@@ -51,29 +51,24 @@ public static class MemoryModel
 
     /// <summary>
     /// The working buffers alive together inside one decoder block when <paramref name="rows"/> tokens
-    /// pass at once (the residual stream plus every per-role scratch buffer, as EdgeLlm's blocks
-    /// allocate them), the per-thread attention scores over the context, and one logits row per sequence.
+    /// pass at once (the residual stream plus every per-role scratch buffer, as the architecture declares
+    /// them in <see cref="Architectures.ModelArchitecture.ScratchBuffers"/>), the per-thread attention scores
+    /// over the context, and one logits row per sequence.
     /// </summary>
     public static long ActivationBytes(ModelConfig c, int rows, int batch, int context, int threads, DType dtype)
     {
-        // Scratch buffers are sized for the widest layer (layers differ only in a non-uniform pruned checkpoint).
-        var widest = Enumerable.Range(0, c.NumLayers).Select(c.Layer).ToList();
-        long d = c.HiddenSize, f = widest.Max(l => l.IntermediateSize), q = (long)widest.Max(l => l.NumHeads) * c.HeadDim,
-            kv = (long)widest.Max(l => l.NumKvHeads) * c.HeadDim;
-        long perRow = c.Architecture switch
-        {
-            // x, h, q, k, v, attn, gate, up
-            Architecture.Llama or Architecture.Qwen2 => 2 * d + 2 * q + 2 * kv + 2 * f,
-            // x, h, q, k, v, attn, attn_out, ff
-            Architecture.Phi => 3 * d + 2 * q + 2 * kv + f,
-            // x, h, qkv, q, k, v, attn, w1, w2
-            Architecture.QWen => 2 * d + 3 * q + 4 * q + 2 * f,
-            _ => throw new NotSupportedException(c.Architecture.ToString()),
-        };
         long scores = (long)threads * context;
         long logits = (long)batch * c.VocabSize;
-        return (rows * perRow + scores + logits) * dtype.SizeOf();
+        return BlockScratchBytes(c, rows, dtype) + (scores + logits) * dtype.SizeOf();
     }
+
+    /// <summary>
+    /// The scratch buffers of one forward step of <paramref name="rows"/> rows (residual stream included), as the architecture
+    /// declares them (<see cref="Architectures.ModelArchitecture.ScratchBuffers"/>, widest layer): what the engine's
+    /// <see cref="Inference.CausalLM.WorkspaceBytes"/> holds after such a step.
+    /// </summary>
+    public static long BlockScratchBytes(ModelConfig c, int rows, DType dtype) =>
+        rows * c.Architecture.ScratchBuffers(c).Sum(b => b.Width) * dtype.SizeOf();
 
     public static DeviceFit Fit(MemoryPrediction p, DeviceProfile device) =>
         new(device.Name, device.UsableBytes, p.TotalBytes, p.TotalBytes <= device.UsableBytes, device.UsableBytes - p.TotalBytes,

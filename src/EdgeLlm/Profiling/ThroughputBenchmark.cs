@@ -31,15 +31,48 @@ public sealed record BenchmarkOptions
 /// strictest reading). <c>DecodeOverBandwidth</c> is the fraction of the bandwidth a step achieves
 /// on the bytes it actually reads (every linear layer and the head, not the embedding table).
 /// </summary>
-public sealed record BenchmarkResult(
-    string Model, string Architecture, string DType, long Parameters, long WeightBytes, long StreamedBytesPerStep,
-    int PromptTokens, int NewTokens, int BatchSize, int Repeats,
-    double TpotMs, double TpotMsP10, double TpotMsP90,
-    double DecodeMsPerStep, double DecodeTokensPerSecond, double PrefillTokensPerSecond, double PrefillGflops,
-    double EndToEndTokensPerSecond, long PeakRssBytes, long SampledPeakRssBytes, int RssSamples, long KvCacheBytes,
-    MachineLimits Limits, double TpotFloorMs, double TpotOverFloor, double TpotOverFloorAtBestBandwidth, IReadOnlyList<double> RunBandwidthGBps,
-    double PrefillOverGemm, double DecodeBandwidthGBps, double DecodeOverBandwidth, int Warmup)
+public sealed record BenchmarkResult
 {
+    public required string Model { get; init; }
+    public required string Architecture { get; init; }
+    public required string DType { get; init; }
+    public required long Parameters { get; init; }
+    /// <summary>Bytes of every stored tensor (the floor's numerator).</summary>
+    public required long WeightBytes { get; init; }
+    /// <summary>Bytes a decode step reads: every linear layer and the head, not the embedding table.</summary>
+    public required long StreamedBytesPerStep { get; init; }
+    public required int PromptTokens { get; init; }
+    public required int NewTokens { get; init; }
+    public required int BatchSize { get; init; }
+    public required int Repeats { get; init; }
+    /// <summary>Median TPOT over the measured runs (see TpotDefinition).</summary>
+    public required double TpotMs { get; init; }
+    public required double TpotMsP10 { get; init; }
+    public required double TpotMsP90 { get; init; }
+    /// <summary>Median decode step for the whole batch, prefill excluded.</summary>
+    public required double DecodeMsPerStep { get; init; }
+    public required double DecodeTokensPerSecond { get; init; }
+    public required double PrefillTokensPerSecond { get; init; }
+    public required double PrefillGflops { get; init; }
+    public required double EndToEndTokensPerSecond { get; init; }
+    /// <summary>Peak resident set over the measured runs: the larger of the kernel's VmHWM and the sampler's peak.</summary>
+    public required long PeakRssBytes { get; init; }
+    public required long SampledPeakRssBytes { get; init; }
+    public required int RssSamples { get; init; }
+    public required long KvCacheBytes { get; init; }
+    public required MachineLimits Limits { get; init; }
+    /// <summary>Weight bytes ÷ the highest read bandwidth of the run.</summary>
+    public required double TpotFloorMs { get; init; }
+    /// <summary>Median over runs of the decode step ÷ that run's own floor.</summary>
+    public required double TpotOverFloor { get; init; }
+    public required double TpotOverFloorAtBestBandwidth { get; init; }
+    /// <summary>Per measured run, the mean of the two bandwidth probes around it.</summary>
+    public required IReadOnlyList<double> RunBandwidthGBps { get; init; }
+    public required double PrefillOverGemm { get; init; }
+    public required double DecodeBandwidthGBps { get; init; }
+    public required double DecodeOverBandwidth { get; init; }
+    public required int Warmup { get; init; }
+
     /// <summary>Says in the JSON itself which tokens TPOT counts.</summary>
     public string TpotDefinition => "tpot_ms = (prefill + decode wall time of one request batch) / new_tokens, per sequence: " +
         "every generated token counted, the first (produced by the prefill) included, prompt tokens not counted; median over repeats, warm-up runs excluded";
@@ -53,6 +86,19 @@ public sealed record BenchmarkResult(
 
 public static class ThroughputBenchmark
 {
+    /// <summary>
+    /// What <c>edgellm bench</c> runs: loads the model folder, measures this machine's read bandwidth and FP32 GEMM
+    /// rate, then benchmarks generation against them.
+    /// </summary>
+    public static BenchmarkResult Measure(string modelDirectory, BenchmarkOptions options, EngineOptions? engine = null,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var model = CausalLM.Load(modelDirectory, engine);
+        progress?.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
+        var limits = MachineLimits.Measure(cancellationToken: cancellationToken);
+        return Run(model, options, limits, progress, cancellationToken);
+    }
+
     public static BenchmarkResult Run(CausalLM model, BenchmarkOptions options, MachineLimits limits,
         IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -110,16 +156,22 @@ public static class ThroughputBenchmark
         double floorMs = FloorMs(limits.ReadBandwidthGBps);
         double prefillGflops = prefillFlops / prefillSeconds / 1e9;
         double decodeBandwidth = streamed / (decodeStep / 1000) / 1e9;
-        return new BenchmarkResult(
-            Path.GetFileName(model.Checkpoint.Directory), config.ArchitectureName, model.Checkpoint.DType.ToTorchName(),
-            model.Checkpoint.ParameterCount, model.Checkpoint.WeightBytes, streamed,
-            options.PromptTokens, options.NewTokens, options.BatchSize, options.Repeats,
-            Statistics.Median(tpots), Statistics.Percentile(tpots, 10), Statistics.Percentile(tpots, 90),
-            decodeStep, options.BatchSize * 1000 / decodeStep, options.BatchSize * options.PromptTokens / prefillSeconds, prefillGflops,
-            Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
-            Math.Max(peakRss, sampledPeak), sampledPeak, rssSamples, kvBytes, limits, floorMs,
-            Statistics.Median(steps.Select((step, i) => step / FloorMs(runBandwidth[i])).ToList()), decodeStep / floorMs, runBandwidth,
-            prefillGflops / limits.Fp32GemmGflops, decodeBandwidth, decodeBandwidth / limits.ReadBandwidthGBps, options.Warmup);
+        return new BenchmarkResult
+        {
+            Model = Path.GetFileName(model.Checkpoint.Directory), Architecture = config.ArchitectureName, DType = model.Checkpoint.DType.ToTorchName(),
+            Parameters = model.Checkpoint.ParameterCount, WeightBytes = model.Checkpoint.WeightBytes, StreamedBytesPerStep = streamed,
+            PromptTokens = options.PromptTokens, NewTokens = options.NewTokens, BatchSize = options.BatchSize, Repeats = options.Repeats,
+            TpotMs = Statistics.Median(tpots), TpotMsP10 = Statistics.Percentile(tpots, 10), TpotMsP90 = Statistics.Percentile(tpots, 90),
+            DecodeMsPerStep = decodeStep, DecodeTokensPerSecond = options.BatchSize * 1000 / decodeStep,
+            PrefillTokensPerSecond = options.BatchSize * options.PromptTokens / prefillSeconds, PrefillGflops = prefillGflops,
+            EndToEndTokensPerSecond = Statistics.Median(runs.Select(x => options.BatchSize * options.NewTokens / (x.PrefillSeconds + x.DecodeSeconds)).ToList()),
+            PeakRssBytes = Math.Max(peakRss, sampledPeak), SampledPeakRssBytes = sampledPeak, RssSamples = rssSamples, KvCacheBytes = kvBytes,
+            Limits = limits, TpotFloorMs = floorMs,
+            TpotOverFloor = Statistics.Median(steps.Select((step, i) => step / FloorMs(runBandwidth[i])).ToList()),
+            TpotOverFloorAtBestBandwidth = decodeStep / floorMs, RunBandwidthGBps = runBandwidth,
+            PrefillOverGemm = prefillGflops / limits.Fp32GemmGflops, DecodeBandwidthGBps = decodeBandwidth,
+            DecodeOverBandwidth = decodeBandwidth / limits.ReadBandwidthGBps, Warmup = options.Warmup,
+        };
     }
 
     /// <summary>Multiply-adds ×2 of one prompt's prefill: every linear layer per token, causal attention, and the head for the last token.</summary>

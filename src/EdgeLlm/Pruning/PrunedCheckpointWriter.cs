@@ -1,3 +1,4 @@
+using EdgeLlm.Architectures;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeLlm.Checkpoints;
@@ -32,7 +33,7 @@ public static class PrunedCheckpointWriter
         long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<string>? progress = null)
     {
         var c = source.Config;
-        var names = BlockNames.For(c);
+        var names = c.Architecture.Pruning(c);
         if (Path.GetFullPath(directory) == Path.GetFullPath(source.Directory))
             throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source.");
         if (!c.HasUniformLayers) throw new NotSupportedException($"{source.Directory} already has per-layer shapes; prune the original model instead.");
@@ -53,8 +54,8 @@ public static class PrunedCheckpointWriter
         if ((attentionBias || mlpBias) && !names.CanStoreOutputBiases)
             throw new NotSupportedException($"FLAP bias compensation cannot be stored for {c.ArchitectureName} (its stock loader has no bias on {names.Out} and {names.MlpDown}); prune without bias compensation (--no-bias-compensation).");
         // Llama: transformers' attention_bias adds biases to q, k, v and o; mlp_bias to gate, up and down. Zero biases fill the ones FLAP does not need.
-        bool addAttentionBiases = attentionBias && !names.HasOutputBiases && !c.AttentionBias;
-        bool addMlpBiases = mlpBias && !names.HasOutputBiases && !c.MlpBias;
+        bool addAttentionBiases = attentionBias && names.BiasSwitches && !names.HasOutputBiases && !c.AttentionBias;
+        bool addMlpBiases = mlpBias && names.BiasSwitches && !names.HasOutputBiases && !c.MlpBias;
 
         var tensors = new List<TensorData>();
         foreach (var (name, view) in source.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal))

@@ -1,3 +1,4 @@
+using EdgeLlm.Architectures;
 using System.Text.Json.Nodes;
 using EdgeLlm.Checkpoints;
 
@@ -14,14 +15,13 @@ internal static class PrunedConfig
     /// <param name="keptLayers">Source indices of the layers kept, ascending.</param>
     /// <param name="shapes">Per kept layer, its widths.</param>
     /// <param name="perLayer">Write <see cref="ModelConfig.LayerShapesField"/> (widths differ); otherwise every layer has the first one's widths.</param>
-    public static JsonObject Edit(ModelConfig c, BlockNames names, int[] keptLayers, IReadOnlyList<LayerShape> shapes, bool perLayer)
+    public static JsonObject Edit(ModelConfig c, PruningLayout names, int[] keptLayers, IReadOnlyList<LayerShape> shapes, bool perLayer)
     {
         var config = (JsonObject)c.Raw.DeepClone();
         config["num_hidden_layers"] = keptLayers.Length;
         if (config["layer_types"] is JsonArray types && types.Count == c.NumLayers)
             config["layer_types"] = new JsonArray(keptLayers.Select(i => types[i]?.DeepClone()).ToArray());
-        // QWen's config counts both MLP branches (modeling_qwen: ff_dim_in = intermediate_size // 2).
-        int StoredMlp(int channels) => c.Architecture == Architecture.QWen ? 2 * channels : channels;
+        int StoredMlp(int channels) => c.Architecture.ConfigIntermediateSize(channels);
         if (perLayer)
         {
             // Top-level sizes stay the unpruned ones, so a loader that ignores the field fails on the first tensor instead of guessing.
@@ -29,7 +29,7 @@ internal static class PrunedConfig
             config[ModelConfig.LayerShapesField] = new JsonArray(shapes.Select(s =>
             {
                 var o = new JsonObject { ["num_attention_heads"] = s.NumHeads };
-                if (c.Architecture != Architecture.QWen) o["num_key_value_heads"] = s.NumKvHeads;
+                if (c.Architecture.HasKvHeadsField) o["num_key_value_heads"] = s.NumKvHeads;
                 o["intermediate_size"] = StoredMlp(s.IntermediateSize);
                 return (JsonNode)o;
             }).ToArray());

@@ -1,3 +1,4 @@
+using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Profiling;
 
@@ -24,7 +25,7 @@ public static class PruningShape
     {
         if (method == PruningMethod.ShortGpt)
             return (c.NumKvHeads, c.IntermediateSize, (int)Math.Round(ratio * c.NumLayers, MidpointRounding.AwayFromZero));
-        bool heads = BlockNames.For(c).CanPruneHeads;
+        bool heads = c.Architecture.Pruning(c).CanPruneHeads;
         int keepKv = heads ? LoadableKvGroups(c, RatioKvGroups(c, ratio)) : c.NumKvHeads;
         int keepChannels = Math.Max(1, (int)Math.Round((1 - ratio) * c.IntermediateSize, MidpointRounding.AwayFromZero));
         return (keepKv, keepChannels, 0);
@@ -35,27 +36,18 @@ public static class PruningShape
         Math.Max(1, (int)Math.Round((1 - ratio) * c.NumKvHeads, MidpointRounding.AwayFromZero));
 
     /// <summary>
-    /// transformers 5 refuses a <c>LlamaConfig</c> whose hidden_size is not a multiple of num_attention_heads
-    /// (<c>LlamaConfig.validate_architecture</c>, explicit head_dim or not), so a uniform Llama keeps the count of
-    /// KV groups nearest <paramref name="wanted"/> that it accepts, the larger on a tie. Llama-3-8B (4096 wide,
-    /// 8 groups of 4 heads) can keep 1, 2, 4 or 8 groups. Other architectures keep <paramref name="wanted"/>.
+    /// The KV groups a uniform pruned model keeps when <paramref name="wanted"/> are asked: the count nearest it that the
+    /// architecture's stock loader accepts (<see cref="ModelArchitecture.LoadableKvGroups"/>; Llama's constraint is
+    /// transformers 5's hidden_size % num_attention_heads == 0).
     /// </summary>
-    public static int LoadableKvGroups(ModelConfig c, int wanted)
-    {
-        if (c.Architecture != Architecture.Llama) return wanted;
-        int headsPerGroup = c.NumHeads / c.NumKvHeads;
-        return Enumerable.Range(1, c.NumKvHeads)
-            .Where(g => c.HiddenSize % (g * headsPerGroup) == 0)
-            .OrderBy(g => Math.Abs(g - wanted)).ThenByDescending(g => g)
-            .First();
-    }
+    public static int LoadableKvGroups(ModelConfig c, int wanted) => c.Architecture.LoadableKvGroups(c, wanted);
 
     /// <summary>The config the pruned checkpoint will have (FLAP with bias compensation adds Llama's optional biases).</summary>
     public static ModelConfig Config(ModelConfig c, PruningMethod method, double ratio, bool biasCompensation = true)
     {
         var (kv, channels, removed) = Counts(c, method, ratio);
         int groups = c.NumHeads / c.NumKvHeads;
-        bool flapBiases = method == PruningMethod.Flap && biasCompensation && c.Architecture == Architecture.Llama;
+        bool flapBiases = method == PruningMethod.Flap && biasCompensation && c.Architecture.Pruning(c).BiasSwitches;
         return c with
         {
             NumLayers = c.NumLayers - removed, NumKvHeads = kv, NumHeads = kv * groups, IntermediateSize = channels,

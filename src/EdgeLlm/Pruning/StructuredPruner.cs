@@ -1,3 +1,4 @@
+using EdgeLlm.Architectures;
 using EdgeLlm.Calibration;
 using EdgeLlm.Checkpoints;
 
@@ -16,7 +17,7 @@ public static class StructuredPruner
         PruningStructure structure = PruningStructure.Uniform)
     {
         var c = checkpoint.Config;
-        var names = BlockNames.For(c);
+        var names = c.Architecture.Pruning(c);
         if (!(ratio >= 0 && ratio < 1)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The pruning ratio must be in [0, 1).");
         if (!c.HasUniformLayers) throw new NotSupportedException($"{checkpoint.Directory} already has per-layer shapes; prune the original model instead.");
         if (structure == PruningStructure.Global && method != PruningMethod.Flap)

@@ -20,7 +20,7 @@ public sealed class FigureAndDisplayTests
                 Scores = [new TaskScore("gsm8k", "accuracy", 0.6 - ratio / 2, 100), new TaskScore("bbh", "accuracy", 0.5 - ratio / 3, 100), new TaskScore("chid", "accuracy", 0.7 - ratio, 100)],
                 Perplexities = [new PerplexityRecord("c4", 10 + 30 * ratio * ratio, 4096), new PerplexityRecord("wikitext2", 8 + 25 * ratio, 4096)],
                 Throughput = [new ThroughputRecord(128, 64, 1, 120 * (1 - ratio), 8, 100)],
-                Phone = [new PhoneMeasurement("pixel-8", "mlc-llm", 300 * (1 - ratio), 50, 3, 6_000_000_000)],
+                Phone = [new PhoneRecord("pixel-8", "mlc-llm", 300 * (1 - ratio), 50, 3, 6_000_000_000)],
             });
         }
         return store;

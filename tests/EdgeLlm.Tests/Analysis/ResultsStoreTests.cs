@@ -10,7 +10,7 @@ public sealed class ResultsStoreTests : IDisposable
     private static RunRecord Run(string method, double ratio, int samples = 3) => new(new RunInfo("phi-2", method, ratio) { ParametersBefore = 2_700_000_000 })
     {
         Scores = [new TaskScore("gsm8k", "accuracy", 0.5 - ratio, samples), new TaskScore("bbh", "accuracy", 0.4, samples)],
-        Samples = Enumerable.Range(0, samples).Select(i => new SampleRecord("gsm8k", i, $"q{i}", "4", i % 2 == 0 ? "4" : "5", i % 2 == 0)).ToList(),
+        Samples = Enumerable.Range(0, samples).Select(i => new StoredSample("gsm8k", i, $"q{i}", "4", i % 2 == 0 ? "4" : "5", i % 2 == 0)).ToList(),
         Throughput = [new ThroughputRecord(128, 64, 1, 40 + ratio, 25, 300, 1 << 30)],
     };
 
@@ -51,7 +51,7 @@ public sealed class ResultsStoreTests : IDisposable
         using var store = ResultsStore.Open(Db);
         store.AddRun(Run("dense", 0));
         // The duplicate sample is only detected after the run, its scores and earlier samples were inserted.
-        var bad = Run("wanda", 0.5) with { Samples = [new SampleRecord("gsm8k", 0, "a", "b", "b", true), new SampleRecord("gsm8k", 0, "a", "b", "c", false)] };
+        var bad = Run("wanda", 0.5) with { Samples = [new StoredSample("gsm8k", 0, "a", "b", "b", true), new StoredSample("gsm8k", 0, "a", "b", "c", false)] };
         var e = Assert.Throws<InvalidOperationException>(() => store.AddRun(bad));
         Assert.Contains(Db, e.Message);
         Assert.Equal("ok", store.IntegrityCheck());

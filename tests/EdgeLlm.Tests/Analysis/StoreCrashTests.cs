@@ -63,18 +63,18 @@ public sealed class StoreCrashTests : IDisposable
             open EdgeLlm.Analysis.Store
             let store = ResultsStore.Open @"{{db}}"
             let progress = new System.IO.StreamWriter(@"{{progress}}", true, AutoFlush = true)
-            let sample (s: int) = SampleRecord("gsm8k", s, System.String('x', 4000), "4", "4", System.Nullable true)
+            let sample (s: int) = StoredSample("gsm8k", s, System.String('x', 4000), "4", "4", System.Nullable true)
             let samples (run: int) =
                 let items = seq {
                     for s in 0 .. {{SamplesPerRun / 2 - 1}} -> sample s
                     progress.WriteLine(sprintf "inside %d" run)
                     if run = 3 then System.Threading.Thread.Sleep 600000
                     for s in {{SamplesPerRun / 2}} .. {{SamplesPerRun - 1}} -> sample s }
-                { new IReadOnlyList<SampleRecord> with
-                      member _.Item with get (_: int) : SampleRecord = failwith "read in order only"
-                  interface IReadOnlyCollection<SampleRecord> with
+                { new IReadOnlyList<StoredSample> with
+                      member _.Item with get (_: int) : StoredSample = failwith "read in order only"
+                  interface IReadOnlyCollection<StoredSample> with
                       member _.Count = {{SamplesPerRun}}
-                  interface IEnumerable<SampleRecord> with
+                  interface IEnumerable<StoredSample> with
                       member _.GetEnumerator() = items.GetEnumerator()
                   interface System.Collections.IEnumerable with
                       member _.GetEnumerator() = (items :> System.Collections.IEnumerable).GetEnumerator() }

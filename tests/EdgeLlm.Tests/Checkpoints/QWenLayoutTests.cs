@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Inference;
 using EdgeLlm.Tests.Support;
@@ -90,7 +91,7 @@ public class QWenLayoutTests
         using var dir = new TempDir();
         BuildQWen(dir.Directory);
         var c = ModelConfig.Load(dir.Path("config.json"));
-        Assert.Equal(Architecture.QWen, c.Architecture);
+        Assert.Same(QWen.Instance, c.Architecture);
         Assert.Equal(344, c.IntermediateSize); // half the config's 688
         Assert.Equal((4, 4, 32), (c.NumHeads, c.NumKvHeads, c.HeadDim));
         Assert.Equal((1e6, 32), (c.Rope.Theta, c.Rope.RotaryDim));
@@ -105,7 +106,7 @@ public class QWenLayoutTests
         using var dir = new TempDir();
         BuildQWen(dir.Directory);
         using var model = CausalLM.Load(dir.Directory);
-        Assert.IsType<QWen>(model);
+        Assert.IsType<QWen>(model.Config.Architecture);
         using var expected = new Expected(Path.Combine(Source, "expected.safetensors"));
         foreach (var n in new[] { 33, 130 })
         {

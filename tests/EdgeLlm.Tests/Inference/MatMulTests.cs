@@ -34,11 +34,10 @@ public class MatMulTests : TempDirectoryTest
 
         foreach (var portable in new[] { false, true })
         {
-            MatMul.ForcePortable = portable;
-            try
+            var options = new MatMulOptions(Portable: portable);
             {
                 var y = new float[m * n];
-                MatMul.Linear(x, m, w, bias, y);
+                MatMul.Linear(x, m, w, bias, y, options);
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < n; j++)
                     {
@@ -48,7 +47,6 @@ public class MatMulTests : TempDirectoryTest
                             $"portable={portable} y[{i},{j}] = {y[i * n + j]}, expected {want}");
                     }
             }
-            finally { MatMul.ForcePortable = false; }
         }
     }
 

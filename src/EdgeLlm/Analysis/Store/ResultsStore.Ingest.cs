@@ -48,11 +48,11 @@ public sealed partial class ResultsStore
     }
 
     public void AddScores(long runId, IEnumerable<TaskScore> scores) => InTransaction(tx => { RequireRun(runId, tx); WriteScores(runId, scores, tx); });
-    public void AddSamples(long runId, IEnumerable<SampleRecord> samples) => InTransaction(tx => { RequireRun(runId, tx); WriteSamples(runId, samples, tx); });
+    public void AddSamples(long runId, IEnumerable<StoredSample> samples) => InTransaction(tx => { RequireRun(runId, tx); WriteSamples(runId, samples, tx); });
     public void AddPerplexities(long runId, IEnumerable<PerplexityRecord> rows) => InTransaction(tx => { RequireRun(runId, tx); WritePerplexities(runId, rows, tx); });
     public void AddThroughput(long runId, IEnumerable<ThroughputRecord> rows) => InTransaction(tx => { RequireRun(runId, tx); WriteThroughput(runId, rows, tx); });
     public void AddMemory(long runId, IEnumerable<MemoryRecord> rows) => InTransaction(tx => { RequireRun(runId, tx); WriteMemory(runId, rows, tx); });
-    public void AddPhoneMeasurements(long runId, IEnumerable<PhoneMeasurement> rows) => InTransaction(tx => { RequireRun(runId, tx); WritePhone(runId, rows, tx); });
+    public void AddPhoneMeasurements(long runId, IEnumerable<PhoneRecord> rows) => InTransaction(tx => { RequireRun(runId, tx); WritePhone(runId, rows, tx); });
 
     /// <summary>Adds a local benchmark as a throughput row plus its measured memory (peak RSS, KV cache, weights).</summary>
     public void AddBenchmark(long runId, EdgeLlm.Profiling.BenchmarkResult b) => InTransaction(tx =>
@@ -93,7 +93,7 @@ public sealed partial class ResultsStore
         Batch(tx, "INSERT INTO task_scores (run_id, task, metric, score, samples) VALUES (@run, @a, @b, @c, @d)", run, rows,
             r => [r.Task, r.Metric, Finite(r.Score, $"score of {r.Task}"), r.Samples]);
 
-    private void WriteSamples(long run, IEnumerable<SampleRecord> rows, SqliteTransaction tx) =>
+    private void WriteSamples(long run, IEnumerable<StoredSample> rows, SqliteTransaction tx) =>
         Batch(tx, "INSERT INTO samples (run_id, task, sample_index, prompt, reference, prediction, correct, log_likelihood) VALUES (@run, @a, @b, @c, @d, @e, @f, @g)",
             run, rows, r => [r.Task, r.Index, r.Prompt, r.Reference, r.Prediction, r.Correct, r.LogLikelihood]);
 
@@ -111,7 +111,7 @@ public sealed partial class ResultsStore
         Batch(tx, "INSERT INTO memory (run_id, kind, bytes, predicted, source) VALUES (@run, @a, @b, @c, @d)", run, rows,
             r => [r.Kind, r.Bytes, r.Predicted, r.Source]);
 
-    private void WritePhone(long run, IEnumerable<PhoneMeasurement> rows, SqliteTransaction tx) =>
+    private void WritePhone(long run, IEnumerable<PhoneRecord> rows, SqliteTransaction tx) =>
         Batch(tx, """
             INSERT INTO phone_measurements (run_id, device, backend, tpot_ms, prefill_tokens_per_second, decode_tokens_per_second, peak_memory_bytes, prompt_tokens, new_tokens, log_file)
             VALUES (@run, @a, @b, @c, @d, @e, @f, @g, @h, @i)

@@ -62,7 +62,7 @@ public static partial class StoreAdapters
     /// One evaluated sample: the prediction is the post-processed answer (what was compared with the reference; the
     /// raw output stays in RUN_DIR/&lt;task&gt;.jsonl); correct is set for 0/1 scores, null for graded ones.
     /// </summary>
-    public static SampleRecord Sample(EvalRecord r) =>
+    public static StoredSample Sample(EvalRecord r) =>
         new(r.Task, r.Index, r.Prompt, r.Reference, r.Extracted, r.Score is 0 or 1 ? r.Score == 1 : null);
 
     /// <summary>An evaluation run: every task's summary and its samples (each task's records, one per sample).</summary>
@@ -183,8 +183,8 @@ public static partial class StoreAdapters
     /// A phone log record as a store row: backend is the log's format, log_file is FILE:LINE, new tokens are the
     /// completion tokens. Null when the log line gave no rate to derive TPOT from (e.g. "decode: N/A").
     /// </summary>
-    public static PhoneMeasurement? Phone(PhoneLog m) => m.TpotMs is not { } tpot ? null
-        : new PhoneMeasurement(m.Device, m.Format, tpot, m.PrefillTokensPerSecond, m.DecodeTokensPerSecond, null,
+    public static PhoneRecord? Phone(PhoneLog m) => m.TpotMs is not { } tpot ? null
+        : new PhoneRecord(m.Device, m.Format, tpot, m.PrefillTokensPerSecond, m.DecodeTokensPerSecond, null,
             $"{m.SourceFile}:{m.SourceLine}", m.PromptTokens, m.CompletionTokens);
 
     /// <summary>
@@ -196,5 +196,5 @@ public static partial class StoreAdapters
         {
             Key = $"phone:{g.Key.RunId}", StartedUtc = g.Min(r => r.ImportedAt).UtcDateTime,
         })
-        { Phone = g.Select(Phone).OfType<PhoneMeasurement>().ToList() }).Where(r => r.Phone.Count > 0).ToList();
+        { Phone = g.Select(Phone).OfType<PhoneRecord>().ToList() }).Where(r => r.Phone.Count > 0).ToList();
 }

@@ -25,8 +25,9 @@ public sealed record RunInfo(string Model, string Method, double Ratio)
 /// <summary>One task's score (OpenCompass-style: accuracy in [0, 1] or [0, 100] as the task reports it).</summary>
 public sealed record TaskScore(string Task, string Metric, double Score, int Samples);
 
-/// <summary>One evaluated example: what was asked, the reference, the model's answer, and whether it matched.</summary>
-public sealed record SampleRecord(string Task, int Index, string? Prompt, string? Reference, string? Prediction, bool? Correct, double? LogLikelihood = null);
+/// <summary>One evaluated example as the store keeps it: what was asked, the reference, the model's answer, and whether it matched
+/// (made from an <see cref="EdgeLlm.Evaluation.SampleRecord"/> by <see cref="StoreAdapters.Sample"/>).</summary>
+public sealed record StoredSample(string Task, int Index, string? Prompt, string? Reference, string? Prediction, bool? Correct, double? LogLikelihood = null);
 
 /// <summary>Perplexity on a data set (e.g. wikitext2, c4) over <paramref name="Tokens"/> tokens.</summary>
 public sealed record PerplexityRecord(string Dataset, double Perplexity, long Tokens);
@@ -38,8 +39,8 @@ public sealed record ThroughputRecord(int PromptTokens, int NewTokens, int Batch
 /// <summary>A memory figure: <paramref name="Kind"/> says which (e.g. "weights", "peak_rss", "kv_cache"); <paramref name="Predicted"/> tells a model's estimate from a measurement.</summary>
 public sealed record MemoryRecord(string Kind, long Bytes, bool Predicted, string? Source = null);
 
-/// <summary>A measurement on a phone (e.g. parsed from MLC-LLM logs).</summary>
-public sealed record PhoneMeasurement(string Device, string Backend, double TpotMs, double? PrefillTokensPerSecond,
+/// <summary>A phone measurement as the store keeps it (made from a <see cref="EdgeLlm.Profiling.Phone.PhoneMeasurement"/> by <see cref="StoreAdapters.Phone"/>).</summary>
+public sealed record PhoneRecord(string Device, string Backend, double TpotMs, double? PrefillTokensPerSecond,
     double? DecodeTokensPerSecond, long? PeakMemoryBytes, string? LogFile = null, int? PromptTokens = null, int? NewTokens = null);
 
 /// <summary>How much of one tensor or layer a pruning run kept.</summary>
@@ -50,10 +51,10 @@ public sealed record RunRecord(RunInfo Run)
 {
     public MachineInfo? Machine { get; init; }
     public IReadOnlyList<TaskScore> Scores { get; init; } = [];
-    public IReadOnlyList<SampleRecord> Samples { get; init; } = [];
+    public IReadOnlyList<StoredSample> Samples { get; init; } = [];
     public IReadOnlyList<PerplexityRecord> Perplexities { get; init; } = [];
     public IReadOnlyList<ThroughputRecord> Throughput { get; init; } = [];
     public IReadOnlyList<MemoryRecord> Memory { get; init; } = [];
-    public IReadOnlyList<PhoneMeasurement> Phone { get; init; } = [];
+    public IReadOnlyList<PhoneRecord> Phone { get; init; } = [];
     public IReadOnlyList<PrunedLayer> Layers { get; init; } = [];
 }

@@ -23,29 +23,31 @@ public static unsafe class MatMul
     private const int BlockRows = 16;
     private const int KBlock = 1024;
 
-    /// <summary>Forces the portable (TensorPrimitives) path; tests use it to check both paths agree.</summary>
-    internal static bool ForcePortable { get; set; }
-
     [ThreadStatic] private static float[]? blockBuffer;
 
-    private static bool UseAvx512 => Avx512F.IsSupported && !ForcePortable;
-
     /// <summary>y[m, n] = Σ_k x[m, k]·W[n, k] + bias[n]. x is [m, k] row-major, y is [m, n].</summary>
-    public static void Linear(ReadOnlySpan<float> x, int m, TensorView w, ReadOnlySpan<float> bias, Span<float> y)
+    public static void Linear(ReadOnlySpan<float> x, int m, TensorView w, ReadOnlySpan<float> bias, Span<float> y) =>
+        Linear(x, m, w, bias, y, MatMulOptions.Default);
+
+    /// <summary>y[m, n] = Σ_k x[m, k]·W[n, k] + bias[n] with the kernels <paramref name="options"/> pick.</summary>
+    public static void Linear(ReadOnlySpan<float> x, int m, TensorView w, ReadOnlySpan<float> bias, Span<float> y, MatMulOptions options)
     {
         int n = w.Rows, k = w.RowLength;
         if (x.Length < m * k) throw new ArgumentException($"x holds {x.Length} values, {m}×{k} needed for '{w.Name}'.");
         if (y.Length < m * n) throw new ArgumentException($"y holds {y.Length} values, {m}×{n} needed for '{w.Name}'.");
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias of {bias.Length} for {n} outputs of '{w.Name}'.");
         fixed (float* px = x, py = y, pb = bias)
-            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, w.AllHalvesFinite));
+            Dispatch(new Problem(px, m, k, n, w.Data, w.DType, bias.IsEmpty ? null : pb, py, w.AllHalvesFinite, options.Portable));
     }
 
     /// <summary>
     /// Several products of the same input at once (q/k/v, gate/up): one parallel dispatch over all of
     /// their rows, so the threads meet once instead of once per matrix.
     /// </summary>
-    public static void Linear(float[] x, int m, params LinearTarget[] targets)
+    public static void Linear(float[] x, int m, params LinearTarget[] targets) => Linear(x, m, MatMulOptions.Default, targets);
+
+    /// <summary>Several products of the same input at once, with the kernels <paramref name="options"/> pick.</summary>
+    public static void Linear(float[] x, int m, MatMulOptions options, params LinearTarget[] targets)
     {
         var handles = new List<System.Runtime.InteropServices.GCHandle>();
         try
@@ -65,7 +67,7 @@ public static unsafe class MatMul
                 int n = t.Weight.Rows, k = t.Weight.RowLength;
                 if (x.Length < m * k || t.Output.Length < m * n || (t.Bias != null && t.Bias.Length != n))
                     throw new ArgumentException($"Shapes do not fit '{t.Weight.Name}' ({m}×{k} → {m}×{n}).");
-                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), t.Weight.AllHalvesFinite);
+                problems[i] = new Problem(px, m, k, n, t.Weight.Data, t.Weight.DType, Pin(t.Bias), Pin(t.Output), t.Weight.AllHalvesFinite, options.Portable);
             }
             var slices = new List<(int Problem, int R0, int R1)>();
             for (int i = 0; i < problems.Length; i++)
@@ -90,8 +92,10 @@ public static unsafe class MatMul
     }
 
     /// <param name="finiteHalves">The F16 weights hold no infinity or NaN.</param>
-    private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y, bool finiteHalves = false)
+    /// <param name="portable">Use the portable (TensorPrimitives) kernels even where AVX-512 is available.</param>
+    private readonly struct Problem(float* x, int m, int k, int n, byte* w, DType dtype, float* bias, float* y, bool finiteHalves = false, bool portable = false)
     {
+        public bool UseAvx512 { get; } = Avx512F.IsSupported && !portable;
         public bool FiniteHalves { get; } = finiteHalves;
         public float* X { get; } = x;
         public int M { get; } = m;
@@ -118,7 +122,7 @@ public static unsafe class MatMul
 
     private static void Run(Problem p, int r0, int r1)
     {
-        if (!UseAvx512) { Portable(p, r0, r1); return; }
+        if (!p.UseAvx512) { Portable(p, r0, r1); return; }
         switch (p.DType)
         {
             case DType.F32: Run<F32Loader>(p, r0, r1); break;
@@ -365,4 +369,11 @@ public static unsafe class MatMul
                 for (int j = 0; j < 4; j++)
                     y[i * ldy + j] += a[i * stride + kk] * b[j * stride + kk];
     }
+}
+
+/// <summary>Which matrix-multiply kernels run: an instance switch, so a test comparing paths never flips global state.</summary>
+/// <param name="Portable">Use the portable (TensorPrimitives) kernels even where AVX-512 is available.</param>
+public sealed record MatMulOptions(bool Portable = false)
+{
+    public static MatMulOptions Default { get; } = new();
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using EdgeLlm.Checkpoints;
 
 namespace EdgeLlm.Inference.Kernels;
 
@@ -74,14 +75,17 @@ public static class Ops
     private const int ActivationChunk = 4096;
 
     /// <summary>Applies the named activation in place; prompts' long spans are split across the worker team.</summary>
-    public static void Activate(string name, Span<float> x)
+    public static void Activate(string name, Span<float> x) => Activate(Backends.ActivationFunctions.Parse(name), x);
+
+    /// <summary>Applies <paramref name="function"/> in place; prompts' long spans are split across the worker team.</summary>
+    public static void Activate(Backends.ActivationFunction function, Span<float> x)
     {
-        Action<Span<float>> activation = name switch
+        Action<Span<float>> activation = function switch
         {
-            "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => GeluTanh,
-            "gelu" => GeluErf,
-            "silu" or "swish" => Silu,
-            _ => throw new NotSupportedException($"Activation '{name}' is not supported."),
+            Backends.ActivationFunction.GeluTanh => GeluTanh,
+            Backends.ActivationFunction.Gelu => GeluErf,
+            Backends.ActivationFunction.Silu => Silu,
+            _ => throw new NotSupportedException($"Activation {function} is not supported."),
         };
         if (x.Length <= 4 * ActivationChunk) { activation(x); return; }
         unsafe
@@ -117,5 +121,75 @@ public static class Ops
         double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
             t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
         return x >= 0 ? 1 - r : r - 1;
+    }
+}
+
+/// <summary>
+/// Rotary position embedding in the "rotate half" layout transformers uses for Llama, Qwen2, Phi and
+/// QWen: the first <c>RotaryDim</c> channels of each head are split in two halves that rotate together;
+/// the remaining channels (Phi's partial rotary) pass through. Frequencies are computed in float32
+/// exactly as transformers does, including linear and Llama-3 scaling.
+/// </summary>
+public sealed class RotaryEmbedding
+{
+    private readonly float[] invFreq;
+
+    public RotaryEmbedding(RopeConfig rope) : this(rope.RotaryDim, rope.Theta, rope) { }
+
+    public RotaryEmbedding(int rotaryDim, double theta, RopeConfig? scaling = null)
+    {
+        RotaryDim = rotaryDim;
+        invFreq = new float[rotaryDim / 2];
+        for (int i = 0; i < invFreq.Length; i++)
+            invFreq[i] = 1f / MathF.Pow((float)theta, (2 * i) / (float)rotaryDim);
+        if (scaling is { Type: "linear" })
+            for (int i = 0; i < invFreq.Length; i++) invFreq[i] /= (float)scaling.Factor;
+        else if (scaling is { Type: "llama3" })
+            ApplyLlama3Scaling(scaling);
+    }
+
+    public int RotaryDim { get; }
+
+    /// <summary>The float32 inverse frequencies, one per rotary pair (the CUDA engine uploads them).</summary>
+    internal ReadOnlySpan<float> InverseFrequencies => invFreq;
+
+    private void ApplyLlama3Scaling(RopeConfig s)
+    {
+        float factor = (float)s.Factor, low = (float)s.LowFreqFactor, high = (float)s.HighFreqFactor, old = s.OriginalMaxPositions;
+        float lowWavelen = old / low, highWavelen = old / high;
+        for (int i = 0; i < invFreq.Length; i++)
+        {
+            float f = invFreq[i], wavelen = 2 * MathF.PI / f;
+            float scaled = wavelen > lowWavelen ? f / factor : f;
+            if (!(wavelen < highWavelen) && !(wavelen > lowWavelen))
+            {
+                float smooth = (old / wavelen - low) / (high - low);
+                scaled = (1 - smooth) * scaled / factor + smooth * scaled;
+            }
+            invFreq[i] = scaled;
+        }
+    }
+
+    /// <summary>Rotates every head of one token's q or k vector (heads × headDim) for position <paramref name="position"/>.</summary>
+    public void Apply(Span<float> vector, int heads, int headDim, int position)
+    {
+        int half = RotaryDim / 2;
+        Span<float> cos = stackalloc float[half], sin = stackalloc float[half];
+        for (int i = 0; i < half; i++)
+        {
+            float angle = position * invFreq[i];
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
+        }
+        for (int h = 0; h < heads; h++)
+        {
+            var v = vector.Slice(h * headDim, headDim);
+            for (int i = 0; i < half; i++)
+            {
+                float x1 = v[i], x2 = v[i + half];
+                v[i] = x1 * cos[i] - x2 * sin[i];
+                v[i + half] = x2 * cos[i] + x1 * sin[i];
+            }
+        }
     }
 }

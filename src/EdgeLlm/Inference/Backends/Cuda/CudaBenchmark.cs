@@ -61,9 +61,10 @@ public sealed record CudaBenchmarkResult
 
 public static class CudaBenchmark
 {
-    public static CudaBenchmarkResult Run(CudaCausalLM model, CudaBenchmarkOptions options, IProgress<string>? progress = null,
+    public static CudaBenchmarkResult Run(CausalLM lm, CudaBenchmarkOptions options, IProgress<string>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        var model = lm.Cuda ?? throw new ArgumentException("The model does not run on the CUDA engine (EngineOptions.Device).", nameof(lm));
         var device = model.Device;
         device.MakeCurrent();
         progress?.Report("measuring the card's read bandwidth and 16-bit GEMM rate…");
@@ -81,8 +82,8 @@ public static class CudaBenchmark
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"decode run {r + 1} of {options.Warmup + options.Repeats}");
             var prompt = Prompt(options.PromptTokens);
-            var cache = model.NewCache(options.PromptTokens + options.NewTokens);
-            var decoder = model.GreedyDecoder(cache)!;
+            var cache = lm.NewCache(options.PromptTokens + options.NewTokens);
+            var decoder = lm.GreedyDecoder(cache)!;
             var clock = Stopwatch.StartNew();
             int token = decoder.First(prompt, cancellationToken);
             double first = clock.Elapsed.TotalSeconds;
@@ -94,9 +95,9 @@ public static class CudaBenchmark
             prefill.Add(options.PromptTokens / first);
         }
 
-        double replay = Replay(model, options, Prompt(options.PromptTokens), graphs: true);
-        double launches = Replay(model, options, Prompt(options.PromptTokens), graphs: false);
-        var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
+        double replay = Replay(lm, options, Prompt(options.PromptTokens), graphs: true);
+        double launches = Replay(lm, options, Prompt(options.PromptTokens), graphs: false);
+        var stepProfile = model.ProfileDecode(lm.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
 
         double longRate = 0;
         int longTokens = Math.Min(options.LongPrefillTokens, model.MaxContext);
@@ -106,7 +107,7 @@ public static class CudaBenchmark
             var times = new List<double>();
             for (int r = 0; r < 3; r++)
             {
-                var cache = model.NewCache(longTokens);
+                var cache = lm.NewCache(longTokens);
                 var prompt = Prompt(longTokens);
                 var clock = Stopwatch.StartNew();
                 model.Prefill(cache, prompt, cancellationToken);
@@ -154,21 +155,22 @@ public static class CudaBenchmark
     }
 
     /// <summary>ms per decode step with the step replayed (or launched) back to back, synchronising once.</summary>
-    private static double Replay(CudaCausalLM model, CudaBenchmarkOptions options, int[] prompt, bool graphs)
+    private static double Replay(CausalLM lm, CudaBenchmarkOptions options, int[] prompt, bool graphs)
     {
+        var model = lm.Cuda!;
         bool saved = model.UseGraphs;
         model.UseGraphs = graphs;
         try
         {
-            var cache = model.NewCache(options.PromptTokens + options.NewTokens);
+            var cache = lm.NewCache(options.PromptTokens + options.NewTokens);
             model.DecodeBackToBack(cache, prompt, 2); // captures the graph, warms up
-            cache = model.NewCache(options.PromptTokens + options.NewTokens);
+            cache = lm.NewCache(options.PromptTokens + options.NewTokens);
             return model.DecodeBackToBack(cache, prompt, options.NewTokens - 1);
         }
         finally { model.UseGraphs = saved; }
     }
 
-    private static unsafe double ReadBandwidth(CudaDevice device, CudaCausalLM model)
+    private static unsafe double ReadBandwidth(CudaDevice device, CudaEngine model)
     {
         const long bytes = 4L << 30;
         ulong buffer = device.Alloc(bytes, "bandwidth probe"), sink = device.Alloc(16, "probe sink");
@@ -193,7 +195,7 @@ public static class CudaBenchmark
         finally { device.Free(buffer); device.Free(sink); }
     }
 
-    private static unsafe double GemmTflops(CudaCausalLM model)
+    private static unsafe double GemmTflops(CudaEngine model)
     {
         var device = model.Device;
         const int n = 8192;

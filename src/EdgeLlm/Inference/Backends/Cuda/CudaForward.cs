@@ -12,7 +12,7 @@ internal struct GemvArgs
     public float Eps;
 }
 
-public sealed partial class CudaCausalLM
+public sealed partial class CudaEngine
 {
     private const int GemvRowsPerBlock = 2, GemvThreads = 256;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
@@ -294,9 +294,8 @@ public sealed partial class CudaCausalLM
         return hidden;
     }
 
-    public override float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    internal float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
     {
-        if (Observer != null) throw new NotSupportedException("Activation observers (calibration) run on the CPU engine; use --device cpu.");
         Device.MakeCurrent();
         int dim = Config.HiddenSize;
         foreach (var s in segments)
@@ -313,7 +312,7 @@ public sealed partial class CudaCausalLM
         return result;
     }
 
-    public override void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
+    internal void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
     {
         Device.MakeCurrent();
         int dim = Config.HiddenSize, vocab = VocabSize;
@@ -343,7 +342,7 @@ public sealed partial class CudaCausalLM
         AddBias(output, headBias, rows, vocab);
     }
 
-    internal override IGreedyDecoder? GreedyDecoder(KvCache cache) => new CudaGreedyDecoder(this, cache);
+    internal IGreedyDecoder GreedyDecoder(KvCache cache) => new CudaGreedyDecoder(this, cache);
 
     /// <summary>Prefills <paramref name="tokens"/> into the cache and waits for the device (timing prefill).</summary>
     internal void Prefill(KvCache cache, int[] tokens, CancellationToken cancellationToken)
@@ -381,7 +380,7 @@ public sealed partial class CudaCausalLM
     }
 
     /// <summary>Greedy decoding on the device: prefill, then one graph replay per token; only the token comes back.</summary>
-    private sealed class CudaGreedyDecoder(CudaCausalLM model, KvCache cache) : IGreedyDecoder
+    private sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGreedyDecoder
     {
         public int First(int[] prompt, CancellationToken cancellationToken)
         {

@@ -31,9 +31,10 @@ public static class CudaSelfTest
         string name = Path.GetFileName(folder.TrimEnd('/'));
         var checks = new List<SelfTestCheck>();
         using var expected = SafeTensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
-        using var gpu = (CudaCausalLM)CausalLM.Load(folder, new EngineOptions { Device = device });
+        using var gpu = CausalLM.Load(folder, new EngineOptions { Device = device });
+        var engine = gpu.Cuda!;
         using var cpu = CausalLM.Load(folder);
-        double limit = LogitLimit(gpu.WeightDType);
+        double limit = LogitLimit(engine.WeightDType);
         int vocab = gpu.VocabSize;
 
         foreach (var n in new[] { 1, 7, 33, 130 })
@@ -69,9 +70,9 @@ public static class CudaSelfTest
         var options = new GenerationOptions { MaxNewTokens = want.Length, StopAtEos = false };
         var graph = new Generator(gpu).Greedy(prompt, options);
         checks.Add(GreedyCheck(name, "greedy tokens (graph) vs transformers", graph.Tokens, want, refLogits, vocab));
-        gpu.UseGraphs = false;
+        engine.UseGraphs = false;
         var direct = new Generator(gpu).Greedy(prompt, options);
-        gpu.UseGraphs = true;
+        engine.UseGraphs = true;
         int differing = graph.Tokens.Zip(direct.Tokens).Count(p => p.First != p.Second) + Math.Abs(graph.Tokens.Length - direct.Tokens.Length);
         checks.Add(new SelfTestCheck(name, "graph replay == kernel-by-kernel launch (tokens differing)", differing, 0, differing == 0));
         var cpuGreedy = new Generator(cpu).Greedy(prompt, options);

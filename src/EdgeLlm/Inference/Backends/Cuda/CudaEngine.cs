@@ -1,4 +1,5 @@
 using EdgeLlm.Checkpoints;
+using EdgeLlm.Inference.Kernels;
 
 namespace EdgeLlm.Inference.Backends.Cuda;
 
@@ -15,23 +16,56 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// </list>
 /// Calls on one instance must not overlap.
 /// </summary>
-public sealed partial class CudaCausalLM : CausalLM
+public sealed partial class CudaEngine : IDisposable
 {
     private readonly CudaLayer[] layers;
     private readonly ulong embedding, head, headBias, finalNorm, finalNormBias, invFreq;
-    private readonly List<(WeakReference<KvCache> Owner, DeviceKvCache Cache)> caches = new();
+    private readonly List<(WeakReference<DeviceKvCache> Owner, DeviceKvMemory Memory)> caches = new();
+
+    internal DeviceKvMemory AllocateMemory(int capacity)
+    {
+        Sweep(collect: false);
+        try { return new DeviceKvMemory(this, capacity); }
+        catch (CudaException) { Sweep(collect: true); return new DeviceKvMemory(this, capacity); }
+    }
+
+    /// <summary>Records that <paramref name="cache"/> now holds <paramref name="grown"/> instead of <paramref name="old"/>.</summary>
+    internal void Replace(DeviceKvCache cache, DeviceKvMemory old, DeviceKvMemory grown)
+    {
+        lock (caches)
+        {
+            int at = caches.FindIndex(e => ReferenceEquals(e.Memory, old));
+            if (at >= 0) caches[at] = (caches[at].Owner, grown);
+            else caches.Add((new WeakReference<DeviceKvCache>(cache), grown));
+        }
+    }
     private readonly KernelArgs args = new();
     private readonly IntPtr cublas;
     private readonly Dictionary<string, (ulong Pointer, long Bytes)> scratch = new();
     private bool disposed;
 
-    public CudaCausalLM(Checkpoint checkpoint, EngineOptions? options = null)
-        : base(checkpoint, options, EmbeddingName(checkpoint.Config), HeadName(checkpoint.Config),
-            checkpoint.Config.Architecture == Architecture.Phi ? "lm_head.bias" : null)
+    /// <summary>The families whose tensors this engine knows (their names as the checkpoint spells them).</summary>
+    private enum Family { Llama, Qwen2, Phi, QWen }
+
+    private readonly Family family;
+
+    internal CudaEngine(Checkpoint checkpoint, EngineOptions options)
     {
-        var c = Config;
+        Checkpoint = checkpoint;
+        Options = options;
+        Config = checkpoint.Config;
         if (Options.Device is not { IsCuda: true } selection) throw new ArgumentException("EngineOptions.Device must name a CUDA device.", nameof(options));
-        Style = c.Architecture == Architecture.Phi ? BlockStyle.Parallel : BlockStyle.Sequential;
+        family = Config.ArchitectureName switch
+        {
+            "LlamaForCausalLM" => Family.Llama,
+            "Qwen2ForCausalLM" => Family.Qwen2,
+            "PhiForCausalLM" => Family.Phi,
+            "QWenLMHeadModel" => Family.QWen,
+            var other => throw new NotSupportedException(
+                $"{checkpoint.Directory}: the CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints; {other} runs on the CPU engine (--device cpu)."),
+        };
+        Style = family == Family.Phi ? BlockStyle.Parallel : BlockStyle.Sequential;
+        var c = Config;
         Device = CudaDevice.Open(selection.Ordinal);
         try
         {
@@ -60,12 +94,12 @@ public sealed partial class CudaCausalLM : CausalLM
             for (int i = 0; i < c.NumLayers; i++) layers[i] = LoadLayer(weights, i);
             embedding = weights.Whole(embeddingView);
             head = ReferenceEquals(headView, embeddingView) ? embedding : weights.Whole(headView);
-            headBias = c.Architecture == Architecture.Phi ? weights.Vector(checkpoint.Expect("lm_head.bias", c.VocabSize).ToFloatArray(), "lm_head.bias") : 0;
-            (finalNorm, finalNormBias) = c.Architecture switch
+            headBias = family == Family.Phi ? weights.Vector(checkpoint.Expect("lm_head.bias", c.VocabSize).ToFloatArray(), "lm_head.bias") : 0;
+            (finalNorm, finalNormBias) = family switch
             {
-                Architecture.Phi => (weights.Vector(Vec("model.final_layernorm.weight", c.HiddenSize), "final norm"),
+                Family.Phi => (weights.Vector(Vec("model.final_layernorm.weight", c.HiddenSize), "final norm"),
                     weights.Vector(Vec("model.final_layernorm.bias", c.HiddenSize), "final norm bias")),
-                Architecture.QWen => (weights.Vector(Vec("transformer.ln_f.weight", c.HiddenSize), "final norm"), 0UL),
+                Family.QWen => (weights.Vector(Vec("transformer.ln_f.weight", c.HiddenSize), "final norm"), 0UL),
                 _ => (weights.Vector(Vec("model.norm.weight", c.HiddenSize), "final norm"), 0UL),
             };
             weights.ReleaseStaging();
@@ -81,10 +115,17 @@ public sealed partial class CudaCausalLM : CausalLM
         }
     }
 
+    public Checkpoint Checkpoint { get; }
+    public EngineOptions Options { get; }
+    public ModelConfig Config { get; }
+    public int VocabSize => Config.VocabSize;
+    public int MaxContext => Config.MaxPositions;
     internal CudaDevice Device { get; }
     internal BlockStyle Style { get; }
     internal int RotaryDim { get; }
     internal int[] KvWidths { get; }
+    /// <summary>Bytes of the engine's device scratch buffers (prefill activations, logits), not weights or caches.</summary>
+    public long ScratchBytes => scratch.Values.Sum(v => v.Bytes);
     internal int MaxHeads { get; }
     /// <summary>The checkpoint's matrix dtype, kept on the device.</summary>
     public DType WeightDType { get; }
@@ -98,7 +139,7 @@ public sealed partial class CudaCausalLM : CausalLM
     /// <summary>Replay the decode step as a captured CUDA graph (default) rather than launching its kernels one by one.</summary>
     public bool UseGraphs { get; set; } = true;
 
-    private static string EmbeddingName(ModelConfig c) => c.Architecture == Architecture.QWen ? "transformer.wte.weight" : "model.embed_tokens.weight";
+    private static string EmbeddingName(ModelConfig c) => c.ArchitectureName == "QWenLMHeadModel" ? "transformer.wte.weight" : "model.embed_tokens.weight";
     private static string HeadName(ModelConfig c) => "lm_head.weight";
 
     private float[] Vec(string name, int length) => Checkpoint.Expect(name, length).ToFloatArray();
@@ -112,9 +153,9 @@ public sealed partial class CudaCausalLM : CausalLM
         TensorView M(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
         float[] V(string name, int n) => Vec(name, n);
         float[] Concat(params float[][] parts) => parts.SelectMany(p => p).ToArray();
-        switch (c.Architecture)
+        switch (family)
         {
-            case Architecture.QWen:
+            case Family.QWen:
             {
                 string p = $"transformer.h.{i}.";
                 var cAttn = M(p + "attn.c_attn.weight", 3 * q, d);
@@ -128,7 +169,7 @@ public sealed partial class CudaCausalLM : CausalLM
                     w.Whole(M(p + "attn.c_proj.weight", d, q)), 0, gateUp, 0, w.Whole(M(p + "mlp.c_proj.weight", d, f)), 0,
                     w.Vector(V(p + "ln_1.weight", d), "ln_1"), 0, w.Vector(V(p + "ln_2.weight", d), "ln_2"));
             }
-            case Architecture.Phi:
+            case Family.Phi:
             {
                 string p = $"model.layers.{i}.";
                 var qw = M(p + "self_attn.q_proj.weight", q, d);
@@ -157,7 +198,7 @@ public sealed partial class CudaCausalLM : CausalLM
                     ? w.Vector(Concat(CudaWeights.RotaryVector(V(p + "self_attn.q_proj.bias", q), 0, heads, hd, rot),
                         CudaWeights.RotaryVector(V(p + "self_attn.k_proj.bias", kv), 0, kvh, hd, rot), V(p + "self_attn.v_proj.bias", kv)), "qkv bias")
                     : 0;
-                ulong outBias = c.Architecture == Architecture.Llama && c.AttentionBias ? w.Vector(V(p + "self_attn.o_proj.bias", d), "o_proj.bias") : 0;
+                ulong outBias = family == Family.Llama && c.AttentionBias ? w.Vector(V(p + "self_attn.o_proj.bias", d), "o_proj.bias") : 0;
                 var gateUp = w.Matrix(p + "gate|up", d, CudaWeights.Interleaved(M(p + "mlp.gate_proj.weight", f, d), M(p + "mlp.up_proj.weight", f, d)).ToList());
                 ulong gateUpBias = c.MlpBias ? w.Vector(CudaWeights.InterleavedVector(V(p + "mlp.gate_proj.bias", f), V(p + "mlp.up_proj.bias", f)), "gate|up bias") : 0;
                 ulong downBias = c.MlpBias ? w.Vector(V(p + "mlp.down_proj.bias", d), "down_proj.bias") : 0;
@@ -169,73 +210,43 @@ public sealed partial class CudaCausalLM : CausalLM
         }
     }
 
-    private protected override void Block(int layer, ForwardState state, float[] x) =>
-        throw new NotSupportedException("The CUDA engine runs its blocks on the device.");
-
-    private protected override void FinalNorm(float[] x, int rows) =>
-        throw new NotSupportedException("The CUDA engine runs its blocks on the device.");
-
-    public override KvCache NewCache(int initialCapacity = 64)
+    /// <summary>Device storage for a new <see cref="KvCache"/> (what <see cref="CausalLM.NewCache"/> asks for).</summary>
+    internal IKvStorage CreateKvStorage(int capacity)
     {
         Device.MakeCurrent();
-        int capacity = Math.Clamp(initialCapacity, 1, MaxContext);
-        var cache = new KvCache(KvWidths, MaxContext, 1);
-        var device = AllocateCache(capacity);
-        cache.Backend = device;
-        lock (caches) caches.Add((new WeakReference<KvCache>(cache), device));
+        return AllocateCache(Math.Clamp(capacity, 1, MaxContext));
+    }
+
+    /// <summary>Device storage for a cache; frees first the memory of caches nobody holds any more.</summary>
+    internal DeviceKvCache AllocateCache(int capacity)
+    {
+        Sweep(collect: false);
+        DeviceKvCache cache;
+        try { cache = new DeviceKvCache(this, capacity); }
+        catch (CudaException)
+        {
+            Sweep(collect: true);
+            cache = new DeviceKvCache(this, capacity);
+        }
+        lock (caches) caches.Add((new WeakReference<DeviceKvCache>(cache), cache.Memory));
         return cache;
     }
 
-    /// <summary>Device storage for a cache; frees the storage of caches nobody holds any more first.</summary>
-    internal DeviceKvCache AllocateCache(int capacity)
+    private void Sweep(bool collect)
     {
+        if (collect) { GC.Collect(); GC.WaitForPendingFinalizers(); }
         lock (caches)
-        {
             for (int i = caches.Count - 1; i >= 0; i--)
-                if (!caches[i].Owner.TryGetTarget(out _)) { caches[i].Cache.Release(); caches.RemoveAt(i); }
-        }
-        try { return new DeviceKvCache(this, capacity); }
-        catch (CudaException)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            lock (caches)
-                for (int i = caches.Count - 1; i >= 0; i--)
-                    if (!caches[i].Owner.TryGetTarget(out _)) { caches[i].Cache.Release(); caches.RemoveAt(i); }
-            return new DeviceKvCache(this, capacity);
-        }
+                if (!caches[i].Owner.TryGetTarget(out _)) { caches[i].Memory.Release(); caches.RemoveAt(i); }
     }
 
-    /// <summary>The cache's device storage, grown (copied into a larger one) when <paramref name="needed"/> positions do not fit.</summary>
+    /// <summary>The cache's device storage, with room for <paramref name="needed"/> positions (grown as the CPU cache grows).</summary>
     private DeviceKvCache Storage(KvCache cache, int needed)
     {
-        if (needed > MaxContext)
-            throw new InvalidOperationException($"Sequence of {needed} tokens exceeds the model's context of {MaxContext}.");
-        if (cache.Backend is not DeviceKvCache device)
-        {
-            if (cache.Length > 0) throw new InvalidOperationException("This KV cache was filled by another engine; the CUDA engine needs a cache from its own NewCache.");
-            device = AllocateCache(Math.Min(MaxContext, Math.Max(needed, 64)));
-            cache.Backend = device;
-            lock (caches) caches.Add((new WeakReference<KvCache>(cache), device));
-        }
-        if (needed <= device.Capacity) return device;
-        var grown = AllocateCache(Math.Min(MaxContext, Math.Max(needed, device.Capacity * 2)));
-        for (int l = 0; l < Config.NumLayers; l++)
-        {
-            long bytes = (long)cache.Length * KvWidths[l] * 2;
-            Device.CopyAsync(grown.LayerKeys(l), device.LayerKeys(l), bytes);
-            Device.CopyAsync(grown.LayerValues(l), device.LayerValues(l), bytes);
-        }
-        Device.Synchronize();
-        lock (caches)
-        {
-            int at = caches.FindIndex(e => ReferenceEquals(e.Cache, device));
-            if (at >= 0) caches[at] = (caches[at].Owner, grown);
-            else caches.Add((new WeakReference<KvCache>(cache), grown));
-        }
-        device.Release();
-        cache.Backend = grown;
-        return grown;
+        if (cache.Storage is not DeviceKvCache device)
+            throw new InvalidOperationException("This KV cache belongs to another engine; the CUDA engine needs a cache from its own model's NewCache.");
+        if (needed > device.Capacity) cache.Reserve(needed - cache.Length);
+        return device;
     }
 
     /// <summary>A scratch buffer of at least <paramref name="bytes"/>, kept by name across calls.</summary>
@@ -249,18 +260,14 @@ public sealed partial class CudaCausalLM : CausalLM
         return p;
     }
 
-    public override void Dispose()
+    public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        try
-        {
-            Device.MakeCurrent();
-            lock (caches) foreach (var (_, c) in caches) c.Release();
-            if (cublas != IntPtr.Zero) Cublas.cublasDestroy_v2(cublas);
-            args.Dispose();
-            Device.Dispose();
-        }
-        finally { base.Dispose(); }
+        Device.MakeCurrent();
+        lock (caches) foreach (var (_, memory) in caches) memory.Release();
+        if (cublas != IntPtr.Zero) Cublas.cublasDestroy_v2(cublas);
+        args.Dispose();
+        Device.Dispose();
     }
 }
