@@ -1,5 +1,6 @@
 using EdgeLlm.Inference;
 using EdgeLlm.Inference.Backends.Cuda;
+using EdgeLlm.Inference.Kernels;
 using EdgeLlm.Tests.Support;
 
 namespace EdgeLlm.Tests.Inference.Cuda;
