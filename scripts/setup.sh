@@ -7,6 +7,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # LongBench's Chinese metrics read jieba's dictionary from Debian's package; the reference tests run
 # jieba and fuzzywuzzy (with python-Levenshtein) under /usr/bin/python3.
 /usr/bin/python3 -c "import jieba, fuzzywuzzy.fuzz, Levenshtein" >/dev/null 2>&1 || need+=(python3 python3-jieba python3-fuzzywuzzy)
+# HumanEval runs model-written code only inside a bubblewrap sandbox (docs/security.md).
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"
   else sudo apt-get update -qq && sudo apt-get install -y -qq "${need[@]}"; fi

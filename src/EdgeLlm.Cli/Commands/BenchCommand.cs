@@ -25,6 +25,7 @@ internal static class BenchCommand
             { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var progress = Output.Progress(quiet: false);
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var engine = CommonOptions.Engine(parse.GetValue(device)!);

@@ -12,6 +12,16 @@ internal static class CommonOptions
     /// <summary><c>--store FILE</c>: also record the command's results as a run in this results store.</summary>
     public static Option<string?> Store() => new("--store") { Description = "Also record the results as a run in this results store (SQLite .db, created if missing)." };
 
+    /// <summary>
+    /// Opens and closes the store before a long run, so that a corrupt, truncated or newer-schema store is
+    /// refused up front rather than after the work is done.
+    /// </summary>
+    public static void CheckStore(string? path)
+    {
+        if (path is null) return;
+        using var store = EdgeLlm.Analysis.Store.ResultsStore.Open(path);
+    }
+
     /// <summary>Adds the run to the store at <paramref name="path"/> (if given) and says so on stderr; returns the run id.</summary>
     public static long? Record(string? path, Func<EdgeLlm.Analysis.Store.ResultsStore, long> add)
     {

@@ -26,6 +26,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.") { model, tasks, limit, shard, outDir, data, batch, maxSeq, device, store, json };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var datasets = parse.GetValue(data) ?? Environment.GetEnvironmentVariable("EDGELLM_DATASETS") ?? Path.Combine("..", "shared", "datasets");
             var names = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

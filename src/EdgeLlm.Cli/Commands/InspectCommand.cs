@@ -13,6 +13,7 @@ internal static class InspectCommand
         command.SetAction(parse => Output.Guard(() =>
         {
             using var checkpoint = Checkpoint.Open(CommonOptions.ResolveModel(parse.GetValue(model)!));
+            checkpoint.Validate();
             var c = checkpoint.Config;
             var pruning = c.Architecture.Pruning(c);
             var summary = new

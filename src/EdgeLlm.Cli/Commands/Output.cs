@@ -20,11 +20,14 @@ internal static class Output
         else human();
     }
 
-    /// <summary>Runs a command body, turning expected failures (bad files, bad arguments) into one clear line and exit code 1.</summary>
+    /// <summary>
+    /// Runs a command body, turning expected failures (the library's <see cref="EdgeLlmException"/>s, bad files,
+    /// bad arguments) into one clear line and exit code 1; any other exception is a bug and keeps its stack trace.
+    /// </summary>
     public static int Guard(Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException
+        catch (Exception e) when (e is EdgeLlmException or IOException or InvalidDataException or ArgumentException or InvalidOperationException or FormatException
             or NotSupportedException or System.Net.Http.HttpRequestException)
         {
             Console.Error.WriteLine($"edgellm: {e.Message}");

@@ -23,6 +23,7 @@ internal static class PerplexityCommand
         var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, dataset, device, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             using var lm = CausalLM.Load(dir, CommonOptions.Engine(parse.GetValue(device)!));
             var texts = TextDocuments.ReadC4(parse.GetValue(data)!, parse.GetValue(docs));

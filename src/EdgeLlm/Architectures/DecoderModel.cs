@@ -17,8 +17,8 @@ internal abstract class DecoderModel
         Config = checkpoint.Config;
         var embedding = checkpoint.Expect(embeddingName, Config.VocabSize, Config.HiddenSize);
         Embedding = backend.UploadMatrix(embedding);
-        Head = Config.TieWordEmbeddings && !checkpoint.Contains(headName)
-            ? Embedding : backend.UploadMatrix(checkpoint.Expect(headName, Config.VocabSize, Config.HiddenSize));
+        HeadWeights = Config.TieWordEmbeddings && !checkpoint.Contains(headName) ? embedding : checkpoint.Expect(headName, Config.VocabSize, Config.HiddenSize);
+        Head = ReferenceEquals(HeadWeights, embedding) ? Embedding : backend.UploadMatrix(HeadWeights);
         HeadBias = headBiasName == null ? null : Vector(headBiasName, Config.VocabSize);
     }
 
@@ -27,6 +27,8 @@ internal abstract class DecoderModel
     public ModelConfig Config { get; }
     public DeviceMatrix Embedding { get; }
     public DeviceMatrix Head { get; }
+    /// <summary>The head's checkpoint tensor (the embedding when tied), for the engine's finiteness check.</summary>
+    public TensorView HeadWeights { get; }
     public DeviceVector? HeadBias { get; }
 
     /// <summary>Host-side decisions made once per step before any block runs (QWen: the NTK alpha of each sequence).</summary>
@@ -38,7 +40,13 @@ internal abstract class DecoderModel
     /// <summary>The final norm, in place on <paramref name="x"/>.</summary>
     public abstract void FinalNorm(Activation x);
 
-    protected DeviceVector Vector(string name, int length) => Backend.UploadVector(Checkpoint.Expect(name, length));
+    /// <summary>A norm weight or bias; NaN or ∞ in one is a checkpoint error, named here rather than as NaN logits later.</summary>
+    protected DeviceVector Vector(string name, int length)
+    {
+        var t = Checkpoint.Expect(name, length);
+        return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(t.ToFloatArray()) ? Backend.UploadVector(t)
+            : throw new CheckpointFormatException(t.SourcePath, $"tensor '{name}' holds NaN or infinite values");
+    }
 
     protected DeviceVector? OptionalVector(bool present, string name, int length) => present ? Vector(name, length) : null;
 

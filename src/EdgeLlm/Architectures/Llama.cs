@@ -25,6 +25,9 @@ public class Llama : ModelArchitecture
 
     public override string Summary => "pre-RMSNorm, rotary grouped-query attention, SwiGLU MLP";
 
+    /// <summary>The engine's SwiGLU MLP uses SiLU; another activation would silently give SiLU's output.</summary>
+    private static readonly string[] Activations = ["silu", "swish"];
+
     internal override ModelConfig ReadConfig(ConfigReader r)
     {
         int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
@@ -34,10 +37,10 @@ public class Llama : ModelArchitecture
             HiddenSize = hidden,
             IntermediateSize = r.Int("intermediate_size"),
             NumHeads = heads,
-            NumKvHeads = r.OptInt("num_key_value_heads") ?? heads,
+            NumKvHeads = r.KvHeads(heads),
             HeadDim = headDim,
-            NormEps = r.Double("rms_norm_eps"),
-            HiddenAct = r.OptString("hidden_act") ?? "silu",
+            NormEps = r.Epsilon("rms_norm_eps"),
+            HiddenAct = r.Activation(Activations, "silu", Name),
             Rope = r.ReadRope(headDim, partialFactor: 1.0, defaultTheta: 10000),
             AttentionBias = r.OptBool("attention_bias") ?? false,
             MlpBias = r.OptBool("mlp_bias") ?? false,

@@ -24,6 +24,9 @@ public sealed class Phi : ModelArchitecture
 
     public override string Summary => "LayerNorm, parallel attention and MLP, partial rotary, gelu_new, biases everywhere";
 
+    /// <summary>What <see cref="Inference.Kernels.Ops.Activate"/> computes, for Phi's MLP.</summary>
+    private static readonly string[] Activations = ["gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "silu", "swish"];
+
     internal override ModelConfig ReadConfig(ConfigReader r)
     {
         if (r.OptBool("qk_layernorm") == true) throw r.Fail("qk_layernorm = true is not supported");
@@ -32,15 +35,16 @@ public sealed class Phi : ModelArchitecture
         double partial = r.OptDouble("partial_rotary_factor")
             ?? ((r.Raw["rope_parameters"] as JsonObject)?["partial_rotary_factor"] is { } pf
                 ? r.Convert<double>("rope_parameters.partial_rotary_factor", pf) : 0.5);
+        if (!(partial >= 0 && partial <= 1)) throw r.Fail($"field 'partial_rotary_factor' must lie in [0, 1], found {partial}");
         return r.Common(this) with
         {
             HiddenSize = hidden,
             IntermediateSize = r.Int("intermediate_size"),
             NumHeads = heads,
-            NumKvHeads = r.OptInt("num_key_value_heads") ?? heads,
+            NumKvHeads = r.KvHeads(heads),
             HeadDim = headDim,
-            NormEps = r.Double("layer_norm_eps"),
-            HiddenAct = r.OptString("hidden_act") ?? "gelu_new",
+            NormEps = r.Epsilon("layer_norm_eps"),
+            HiddenAct = r.Activation(Activations, "gelu_new", Name),
             Rope = r.ReadRope(headDim, partial, defaultTheta: 10000),
             AttentionBias = true,
             MlpBias = true,

@@ -30,6 +30,7 @@ public sealed class QWen : ModelArchitecture
         int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
         int headDim = r.OptInt("kv_channels") ?? hidden / heads;
         double pct = r.OptDouble("rotary_pct") ?? 1.0;
+        if (!(pct >= 0 && pct <= 1)) throw r.Fail($"field 'rotary_pct' must lie in [0, 1], found {pct}");
         int rotaryDim = (int)(headDim * pct);
         return r.Common(this) with
         {
@@ -38,9 +39,9 @@ public sealed class QWen : ModelArchitecture
             NumHeads = heads,
             NumKvHeads = heads,
             HeadDim = headDim,
-            NormEps = r.Double("layer_norm_epsilon"),
+            NormEps = r.Epsilon("layer_norm_epsilon"),
             HiddenAct = "silu",
-            Rope = new RopeConfig(r.OptDouble("rotary_emb_base") ?? 10000, rotaryDim),
+            Rope = new RopeConfig(r.PositiveNumber("rotary_emb_base", r.OptDouble("rotary_emb_base") ?? 10000), rotaryDim),
             AttentionBias = true,
             MlpBias = !(r.OptBool("no_bias") ?? true),
             TieWordEmbeddings = r.OptBool("tie_word_embeddings") ?? false,

@@ -127,6 +127,32 @@ public sealed class Checkpoint : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// Checks the folder against its config without reading weights: every tensor the architecture needs
+    /// (<see cref="TensorLayout"/>) is stored with the implied shape and a float type, and no decoder layer
+    /// beyond <c>num_hidden_layers</c> is stored (it would be silently dropped).
+    /// </summary>
+    public void Validate()
+    {
+        foreach (var spec in TensorLayout.For(Config))
+        {
+            if (spec.Role == TensorRole.Head && Config.TieWordEmbeddings && !Contains(spec.Name)) continue;
+            Expect(spec.Name, spec.Shape);
+        }
+        int stored = StoredLayerCount();
+        if (stored > Config.NumLayers)
+            throw new CheckpointFormatException(Config.SourcePath,
+                $"num_hidden_layers is {Config.NumLayers} but the checkpoint stores {stored} decoder layers; the extra layers would be silently dropped");
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex LayerIndex = new(@"^(?:model\.layers|transformer\.h)\.(\d+)\.");
+
+    private int StoredLayerCount() => tensors.Keys.Select(n => LayerIndex.Match(n)).Where(m => m.Success)
+        .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1).DefaultIfEmpty(0).Max();
+
+    /// <summary>The first stored float tensor holding a NaN or infinity, or null; reads every weight (for diagnosing a non-finite forward).</summary>
+    public TensorView? FirstNonFiniteTensor() => tensors.Values.Where(t => t.DType.IsFloat()).FirstOrDefault(t => !t.AllFinite());
+
     public void Dispose()
     {
         foreach (var f in files) f.Dispose();

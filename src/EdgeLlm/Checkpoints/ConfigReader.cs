@@ -70,8 +70,9 @@ internal sealed class ConfigReader(JsonObject raw, string path)
         {
             JsonArray arr => arr.Select(x => x is null ? throw Fail("field 'eos_token_id' contains null")
                 : Convert<int>("eos_token_id", x)).ToArray(),
-            JsonValue v when v.TryGetValue<int>(out var id) => [id],
-            _ => [],
+            null => [],
+            // A string (a token's text, say) would be dropped and generation would never stop.
+            var other => [Convert<int>("eos_token_id", other)],
         },
         DeclaredDType = (OptString("torch_dtype") ?? OptString("dtype")) is { } d && d is "float32" or "float16" or "bfloat16"
             ? DTypes.ParseFloatName(d) : null,
@@ -82,10 +83,10 @@ internal sealed class ConfigReader(JsonObject raw, string path)
     /// <summary>Newer transformers write <c>rope_parameters</c>; older configs keep <c>rope_theta</c> and <c>rope_scaling</c> at the top level.</summary>
     public RopeConfig ReadRope(int headDim, double partialFactor, double defaultTheta)
     {
-        var parameters = raw["rope_parameters"] as JsonObject;
-        var scaling = parameters ?? raw["rope_scaling"] as JsonObject;
-        double theta = (parameters?["rope_theta"] is { } t ? Convert<double>("rope_parameters.rope_theta", t) : (double?)null)
-            ?? OptDouble("rope_theta") ?? defaultTheta;
+        var parameters = ObjectOrNull("rope_parameters");
+        var scaling = parameters ?? ObjectOrNull("rope_scaling");
+        double theta = PositiveNumber("rope_theta", (parameters?["rope_theta"] is { } t ? Convert<double>("rope_parameters.rope_theta", t) : (double?)null)
+            ?? OptDouble("rope_theta") ?? defaultTheta);
         int rotaryDim = (int)(headDim * partialFactor);
         string type = (scaling?["rope_type"] is { } rt ? Convert<string>("rope_type", rt) : null)
             ?? (scaling?["type"] is { } ty ? Convert<string>("type", ty) : null) ?? "default";
@@ -96,16 +97,54 @@ internal sealed class ConfigReader(JsonObject raw, string path)
             case "linear":
                 return new RopeConfig(theta, rotaryDim, type, Factor: Num(scaling!, "factor"));
             case "llama3":
-                return new RopeConfig(theta, rotaryDim, type, Factor: Num(scaling!, "factor"),
+                var rope = new RopeConfig(theta, rotaryDim, type, Factor: Num(scaling!, "factor"),
                     LowFreqFactor: Num(scaling!, "low_freq_factor"), HighFreqFactor: Num(scaling!, "high_freq_factor"),
                     OriginalMaxPositions: (int)Num(scaling!, "original_max_position_embeddings"));
+                // transformers divides by high_freq_factor − low_freq_factor.
+                if (rope.HighFreqFactor <= rope.LowFreqFactor)
+                    throw Fail($"rope scaling field 'high_freq_factor' ({rope.HighFreqFactor}) must exceed 'low_freq_factor' ({rope.LowFreqFactor})");
+                return rope;
             default:
                 throw Fail($"rope scaling type '{type}' is not supported (supported: default, linear, llama3)");
         }
     }
 
-    private double Num(JsonObject o, string name) =>
-        o[name] is { } n ? Convert<double>(name, n) : throw Fail($"rope scaling field '{name}' is missing");
+    /// <summary>Rope scaling numbers (factors, original context) are all divisors or multipliers of frequencies: zero or negative gives NaN.</summary>
+    private double Num(JsonObject o, string name)
+    {
+        double v = o[name] is { } n ? Convert<double>(name, n) : throw Fail($"rope scaling field '{name}' is missing");
+        return v > 0 && double.IsFinite(v) ? v : throw Fail($"rope scaling field '{name}' must be a positive number, found {v}");
+    }
+
+    public double PositiveNumber(string name, double v) =>
+        v > 0 && double.IsFinite(v) ? v : throw Fail($"field '{name}' must be a positive number, found {v}");
+
+    /// <summary>A norm epsilon below zero makes the variance plus eps negative for small inputs: NaN.</summary>
+    public double Epsilon(string name)
+    {
+        double v = Double(name);
+        return v >= 0 && double.IsFinite(v) ? v : throw Fail($"field '{name}' must be zero or positive, found {v}");
+    }
+
+    public int KvHeads(int heads)
+    {
+        int kv = OptInt("num_key_value_heads") ?? heads;
+        return heads % kv == 0 ? kv : throw Fail($"{heads} attention heads are not a multiple of num_key_value_heads = {kv}");
+    }
+
+    public string Activation(string[] supported, string fallback, string archName)
+    {
+        var name = OptString("hidden_act") ?? fallback;
+        return supported.Contains(name) ? name
+            : throw Fail($"hidden_act '{name}' is not supported for {archName} (supported: {string.Join(", ", supported)})");
+    }
+
+    private JsonObject? ObjectOrNull(string name) => raw[name] switch
+    {
+        null => null,
+        JsonObject o => o,
+        var other => throw Fail($"field '{name}' should be an object, found {other.ToJsonString()}"),
+    };
 
     public CheckpointFormatException Fail(string problem) => new(path, problem);
 

@@ -62,8 +62,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         long dataStart = 8 + (long)headerLength;
         long dataLength = FileLength - dataStart;
 
+        var headerBytes = new ReadOnlySpan<byte>(basePointer + 8, (int)headerLength);
+        // JsonDocument accepts invalid UTF-8 inside strings and fails later, when a name is read, without the file.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw new CheckpointFormatException(Path, "header is not valid UTF-8");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(new ReadOnlySpan<byte>(basePointer + 8, (int)headerLength).ToArray())); }
+        try { doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(headerBytes.ToArray())); }
         catch (JsonException e) { throw new CheckpointFormatException(Path, $"header is not valid JSON: {e.Message}", e); }
 
         using (doc)

@@ -95,5 +95,19 @@ public sealed unsafe class TensorView
         }
     }
 
+    /// <summary>Whether every element is finite; reads the whole tensor (float types only).</summary>
+    public bool AllFinite()
+    {
+        if (DType == DType.F16) return AllHalvesFinite;
+        Span<float> chunk = stackalloc float[4096];
+        for (long start = 0; start < ElementCount; start += chunk.Length)
+        {
+            var part = chunk[..(int)Math.Min(chunk.Length, ElementCount - start)];
+            SliceToFloat(start, part);
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(part)) return false;
+        }
+        return true;
+    }
+
     public override string ToString() => $"{Name} {DType.ToSafetensorsName()}[{string.Join(", ", Shape)}]";
 }

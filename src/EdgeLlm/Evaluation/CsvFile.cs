@@ -7,8 +7,8 @@ public static class CsvFile
 {
     public static IEnumerable<(int Line, List<string> Fields)> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Dataset file not found: {path}", path);
-        var text = File.ReadAllText(path);
+        var text = DatasetFiles.ReadText(path);
+        int rows = 0;
         int line = 1, rowStart = 1, i = 0;
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -30,13 +30,14 @@ public static class CsvFile
                 case '\r': break;
                 case '\n':
                     fields.Add(field.ToString()); field.Clear();
-                    if (any || fields.Count > 1 || fields[0].Length > 0) yield return (rowStart, fields);
+                    if (any || fields.Count > 1 || fields[0].Length > 0) { rows++; yield return (rowStart, fields); }
                     fields = new List<string>(); any = false; line++; rowStart = line; break;
                 default: field.Append(c); any = true; break;
             }
             i++;
         }
         if (quoted) throw new DatasetFormatException(path, rowStart, "a quoted field is never closed");
-        if (any || field.Length > 0) { fields.Add(field.ToString()); yield return (rowStart, fields); }
+        if (any || field.Length > 0) { fields.Add(field.ToString()); rows++; yield return (rowStart, fields); }
+        if (rows == 0) throw new DatasetFormatException(path, line, "the file holds no rows");
     }
 }

@@ -13,13 +13,16 @@ public sealed class HubCache(string root)
     public string RepoFolder(RepoType type, string repoId) =>
         Path.Combine(Root, $"{type.Plural()}--{repoId.Replace("/", "--")}");
 
-    public string BlobPath(RepoType type, string repoId, string etag) => Path.Combine(RepoFolder(type, repoId), "blobs", etag);
+    public string BlobPath(RepoType type, string repoId, string etag) =>
+        Path.Combine(RepoFolder(type, repoId), "blobs", ServerNames.Blob(etag, $"blob of {repoId}", etag));
 
+    /// <summary>The snapshot of a commit; anything but a 40-hex commit id is refused (it comes from a server).</summary>
     public string SnapshotFolder(RepoType type, string repoId, string commit) =>
-        Path.Combine(RepoFolder(type, repoId), "snapshots", commit);
+        Path.Combine(RepoFolder(type, repoId), "snapshots", ServerNames.Commit(commit, $"snapshot of {repoId}"));
 
     public string RefPath(RepoType type, string repoId, string revision) =>
-        Path.Combine(RepoFolder(type, repoId), "refs", revision);
+        ServerNames.IsSafeRelativePath(revision) ? Path.Combine(RepoFolder(type, repoId), "refs", revision)
+            : throw new ArgumentException($"revision '{revision}' is not a branch, tag or commit name");
 
     /// <summary>The commit a revision maps to in the cache, or null: a commit hash maps to itself when its
     /// snapshot exists, a branch or tag through its refs file.</summary>
@@ -47,7 +50,10 @@ public sealed class HubCache(string root)
     public string LinkIntoSnapshot(RepoType type, string repoId, string commit, string relativePath, string etag)
     {
         var blob = BlobPath(type, repoId, etag);
-        var link = Path.Combine(SnapshotFolder(type, repoId, commit), relativePath);
+        var snapshot = SnapshotFolder(type, repoId, commit);
+        var link = Path.Combine(snapshot, ServerNames.RelativeFile(relativePath, $"snapshot of {repoId}"));
+        // Never delete or write outside the snapshot, whatever the name.
+        if (!ServerNames.IsInside(snapshot, link)) throw new HubException(HubFailure.BadResponse, $"{link} lies outside {snapshot}; refused.");
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
         var target = Path.GetRelativePath(Path.GetDirectoryName(link)!, blob);
         var existing = new FileInfo(link);

@@ -35,8 +35,15 @@ public sealed class HubClient(HubSettings settings, HttpClient? http = null)
         {
             using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
             var root = json.RootElement;
-            var commit = root.GetProperty("sha").GetString()!;
+            var what = $"{Describe(type, repoId)} (listing {url})";
+            var commit = ServerNames.Commit(root.GetProperty("sha").GetString(), what);
             var files = root.GetProperty("siblings").EnumerateArray().Select(ParseSibling).ToArray();
+            foreach (var f in files)
+            {
+                ServerNames.RelativeFile(f.Path, what);
+                ServerNames.Blob(f.BlobId, what, f.Path);
+                if (f.Sha256 is not null) ServerNames.Blob(f.Sha256, what, f.Path);
+            }
             return new RepoInfo(commit, files);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)

@@ -61,7 +61,11 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>Builds the engine for an open checkpoint; the model owns and disposes it.</summary>
-    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null) => new(checkpoint, options);
+    public static CausalLM Create(Checkpoint checkpoint, EngineOptions? options = null)
+    {
+        checkpoint.Validate();
+        return new(checkpoint, options);
+    }
 
     public KvCache NewCache(int initialCapacity = 64)
     {
@@ -85,7 +89,9 @@ public sealed class CausalLM : IDisposable
         if (cuda != null)
         {
             if (Observer != null) throw new NotSupportedException("Activation observers (calibration) run on the CPU engine; use --device cpu.");
-            return cuda.ForwardHidden(segments, cancellationToken);
+            var deviceHidden = cuda.ForwardHidden(segments, cancellationToken);
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(deviceHidden)) throw NonFinite("the final hidden states");
+            return deviceHidden;
         }
         var backend = Backend!;
         var model = this.model!;
@@ -107,14 +113,33 @@ public sealed class CausalLM : IDisposable
         var hidden = new float[step.Rows * Config.HiddenSize];
         backend.CopyToHost(x, hidden);
         backend.TrimScratch(keepBytes: 64L << 20);
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(hidden)) throw NonFinite("the final hidden states");
         return hidden;
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
     public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
     {
-        if (cuda != null) cuda.Logits(hidden, rows, logits);
-        else Backend!.Logits(hidden[..(rows * Config.HiddenSize)], rows, model!.Head, model.HeadBias, logits);
+        if (cuda != null)
+        {
+            cuda.Logits(hidden, rows, logits);
+            return;
+        }
+        // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
+        if (headChecked == 0) headChecked = model!.HeadWeights.AllFinite() ? 1 : 2;
+        if (headChecked == 2) throw NonFinite("the output head");
+        Backend!.Logits(hidden[..(rows * Config.HiddenSize)], rows, model!.Head, model.HeadBias, logits);
+    }
+
+    private int headChecked; // 0 not yet read, 1 finite, 2 not
+
+    // Non-finite activations mean wrong weights or a config the checks let through; name the first bad tensor if any.
+    private NonFiniteOutputException NonFinite(string where)
+    {
+        var culprit = Checkpoint.FirstNonFiniteTensor();
+        return new NonFiniteOutputException(culprit is null
+            ? $"{Checkpoint.Directory}: the forward pass produced NaN or infinite values in {where}, though every weight is finite (check the config's numeric fields)"
+            : $"{culprit.SourcePath}: tensor '{culprit.Name}' holds NaN or infinite values, which reached {where}");
     }
 
     /// <summary>Appends tokens to one sequence and returns the logits of its last token.</summary>

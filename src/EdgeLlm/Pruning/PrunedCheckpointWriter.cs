@@ -34,8 +34,10 @@ public static class PrunedCheckpointWriter
     {
         var c = source.Config;
         var names = c.Architecture.Pruning(c);
-        if (Path.GetFullPath(directory) == Path.GetFullPath(source.Directory))
-            throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source.");
+        var outFull = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var sourceFull = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.Directory));
+        if (outFull == sourceFull || sourceFull.StartsWith(outFull + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source (the output folder is replaced as a whole).");
         if (!c.HasUniformLayers) throw new NotSupportedException($"{source.Directory} already has per-layer shapes; prune the original model instead.");
         int groups = c.NumHeads / c.NumKvHeads, hd = c.HeadDim;
         var layerMap = new Dictionary<int, int>();
@@ -122,43 +124,49 @@ public static class PrunedCheckpointWriter
         if ((attentionBias || mlpBias) && names.HasOutputBiases) notes.Add("FLAP bias compensation added to the existing output-projection biases.");
 
         progress?.Report($"writing {tensors.Count} tensors to {directory}");
-        var files = CheckpointWriter.Save(directory, config, tensors, maxShardBytes, progress).ToList();
-        foreach (var side in SideFiles)
+        // The whole folder is written under a temporary sibling name and renamed into place (AtomicDirectory):
+        // a killed run leaves the earlier folder as it was, never new weights beside an old pruning.json.
+        return AtomicDirectory.Write(directory, staging =>
         {
-            var from = Path.Combine(source.Directory, side);
-            if (!File.Exists(from)) continue;
-            var to = Path.Combine(directory, side);
-            AtomicFile.Write(to, fs => { using var input = File.OpenRead(from); input.CopyTo(fs); });
-            files.Add(to);
-        }
-        long before = source.ParameterCount, after = tensors.Sum(t => t.ByteLength / t.DType.SizeOf());
-        var report = new JsonObject
-        {
-            ["method"] = plan.Method.Name(),
-            ["ratio"] = plan.Ratio,
-            ["source"] = source.Directory,
-            ["calibration"] = calibrationNote,
-            ["parameters_before"] = before,
-            ["parameters_after"] = after,
-            ["num_hidden_layers"] = layerMap.Count,
-            ["num_key_value_heads"] = uniform ? keptKv : null,
-            ["intermediate_size"] = uniform ? keptChannels : null,
-            ["structure"] = plan.Structure.Name(),
-            ["removed_layers"] = new JsonArray(plan.RemovedLayers.Select(i => (JsonNode)i).ToArray()),
-            ["kept_kv_heads"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptKvHeads[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
-            ["kept_channels"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptChannels[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
-            ["layer_scores"] = plan.LayerScores == null ? null : new JsonArray(plan.LayerScores.Select(s => (JsonNode)s).ToArray()),
-            ["uniform_shapes"] = uniform,
-            ["layer_shapes"] = uniform ? null : new JsonArray(shapes.Select(s => (JsonNode)new JsonObject
+            var files = CheckpointWriter.Save(staging, config, tensors, maxShardBytes, progress).ToList();
+            foreach (var side in SideFiles)
             {
-                ["num_attention_heads"] = s.NumHeads, ["num_key_value_heads"] = s.NumKvHeads, ["intermediate_size"] = s.IntermediateSize,
-            }).ToArray()),
-            ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
-        };
-        var reportPath = Path.Combine(directory, "pruning.json");
-        AtomicFile.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        files.Add(reportPath);
-        return new PruningResult(directory, before, after, layerMap.Count, keptKv, keptChannels, files, uniform ? null : shapes);
+                var from = Path.Combine(source.Directory, side);
+                if (!File.Exists(from)) continue;
+                var to = Path.Combine(staging, side);
+                AtomicFile.Write(to, fs => { using var input = File.OpenRead(from); input.CopyTo(fs); });
+                files.Add(to);
+            }
+            long before = source.ParameterCount, after = tensors.Sum(t => t.ByteLength / t.DType.SizeOf());
+            var report = new JsonObject
+            {
+                ["method"] = plan.Method.Name(),
+                ["ratio"] = plan.Ratio,
+                ["source"] = source.Directory,
+                ["calibration"] = calibrationNote,
+                ["parameters_before"] = before,
+                ["parameters_after"] = after,
+                ["num_hidden_layers"] = layerMap.Count,
+                ["num_key_value_heads"] = uniform ? keptKv : null,
+                ["intermediate_size"] = uniform ? keptChannels : null,
+                ["structure"] = plan.Structure.Name(),
+                ["removed_layers"] = new JsonArray(plan.RemovedLayers.Select(i => (JsonNode)i).ToArray()),
+                ["kept_kv_heads"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptKvHeads[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
+                ["kept_channels"] = new JsonArray(layerMap.Keys.Order().Select(i => (JsonNode)new JsonArray(plan.KeptChannels[i].Select(h => (JsonNode)h).ToArray())).ToArray()),
+                ["layer_scores"] = plan.LayerScores == null ? null : new JsonArray(plan.LayerScores.Select(s => (JsonNode)s).ToArray()),
+                ["uniform_shapes"] = uniform,
+                ["layer_shapes"] = uniform ? null : new JsonArray(shapes.Select(s => (JsonNode)new JsonObject
+                {
+                    ["num_attention_heads"] = s.NumHeads, ["num_key_value_heads"] = s.NumKvHeads, ["intermediate_size"] = s.IntermediateSize,
+                }).ToArray()),
+                ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
+            };
+            var reportPath = Path.Combine(staging, "pruning.json");
+            AtomicFile.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            files.Add(reportPath);
+            return new PruningResult(directory, before, after, layerMap.Count, keptKv, keptChannels,
+                files.Select(f => AtomicDirectory.Final(staging, directory, f)).ToList(), uniform ? null : shapes);
+        });
     }
 
     private static bool TryParseLayer(string name, string prefix, out int layer, out string rest)

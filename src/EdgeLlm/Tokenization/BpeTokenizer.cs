@@ -9,7 +9,13 @@ public sealed class BpeTokenizer : CoreBackedTokenizer
     public static BpeTokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null)
     {
         var settings = TokenizerConfigReader.Read(tokenizerConfigPath);
-        return new BpeTokenizer(HfTokenizerJson.Load(tokenizerJsonPath, settings));
+        var core = HfTokenizerJson.Load(tokenizerJsonPath, settings);
+        // A token the config asks to add but the vocabulary lacks was silently left out of every prompt.
+        if (settings.AddBosToken && settings.BosToken is { } bos && core.BosTokenId is null)
+            throw new TokenizerFormatException($"add_bos_token is true but bos_token '{bos}' is not in the vocabulary of {tokenizerJsonPath}", tokenizerConfigPath);
+        if (settings.AddEosToken && settings.EosToken is { } eos && core.EosTokenId is null)
+            throw new TokenizerFormatException($"add_eos_token is true but eos_token '{eos}' is not in the vocabulary of {tokenizerJsonPath}", tokenizerConfigPath);
+        return new BpeTokenizer(core);
     }
 
     /// <summary>Loads tokenizer.json from a folder, with tokenizer_config.json when present.</summary>

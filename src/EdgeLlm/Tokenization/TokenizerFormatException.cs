@@ -1,7 +1,7 @@
 namespace EdgeLlm.Tokenization;
 
 /// <summary>A tokenizer file is missing something, malformed, or uses a feature this library does not support.</summary>
-public sealed class TokenizerFormatException : Exception
+public sealed class TokenizerFormatException : EdgeLlmException
 {
     public TokenizerFormatException(string message, string? filePath = null, long? lineNumber = null, Exception? inner = null)
         : base(Compose(message, filePath, lineNumber), inner)

@@ -226,8 +226,8 @@ public class BadInputTests
     public void UnsupportedArchitecture()
     {
         using var dir = new TempDir();
-        var path = ConfigWith(dir, "llama-float32", c => c["architectures"] = new JsonArray("MistralForCausalLM"));
-        AssertFormatError(() => ModelConfig.Load(path), path, "architecture 'MistralForCausalLM' is not supported");
+        var path = ConfigWith(dir, "llama-float32", c => c["architectures"] = new JsonArray("GemmaForCausalLM"));
+        AssertFormatError(() => ModelConfig.Load(path), path, "architecture 'GemmaForCausalLM' is not supported");
     }
 
     [Fact]

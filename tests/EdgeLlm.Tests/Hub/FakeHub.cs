@@ -55,6 +55,9 @@ public sealed class FakeHub : IAsyncDisposable
 
     public string Url { get; }
 
+    /// <summary>Rewrites the JSON of every repo listing (a malicious Hub: traversal in "sha" or file names).</summary>
+    public Func<string, string>? ListingRewrite { get; set; }
+
     private FakeHub(WebApplication app, string url) { this.app = app; Url = url; }
 
     public static async Task<FakeHub> StartAsync()
@@ -111,7 +114,8 @@ public sealed class FakeHub : IAsyncDisposable
             ? (object)new { rfilename = p.Key, size = p.Value.Length, blobId = GitBlobId(Encoding.ASCII.GetBytes(LfsPointer(p.Value))), lfs = new { sha256 = Sha256(p.Value), size = p.Value.Length, pointerSize = LfsPointer(p.Value).Length } }
             : new { rfilename = p.Key, size = p.Value.Length, blobId = GitBlobId(p.Value) });
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new { id = parts[0], sha = commit, siblings }));
+        var listing = JsonSerializer.Serialize(new { id = parts[0], sha = commit, siblings });
+        await context.Response.WriteAsync(ListingRewrite?.Invoke(listing) ?? listing);
     }
 
     private async Task ResolveAsync(HttpContext context, string path)

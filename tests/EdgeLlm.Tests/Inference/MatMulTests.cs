@@ -34,19 +34,16 @@ public class MatMulTests : TempDirectoryTest
 
         foreach (var portable in new[] { false, true })
         {
-            var options = new MatMulOptions(Portable: portable);
-            {
-                var y = new float[m * n];
-                MatMul.Linear(x, m, w, bias, y, options);
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < n; j++)
-                    {
-                        double want = bias[j];
-                        for (int t = 0; t < k; t++) want += (double)x[i * k + t] * rounded[j * k + t];
-                        Assert.True(Math.Abs(want - y[i * n + j]) < 1e-4 * Math.Sqrt(k),
-                            $"portable={portable} y[{i},{j}] = {y[i * n + j]}, expected {want}");
-                    }
-            }
+            var y = new float[m * n];
+            MatMul.Linear(x, m, w, bias, y, new MatMulOptions(Portable: portable));
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double want = bias[j];
+                    for (int t = 0; t < k; t++) want += (double)x[i * k + t] * rounded[j * k + t];
+                    Assert.True(Math.Abs(want - y[i * n + j]) < 1e-4 * Math.Sqrt(k),
+                        $"portable={portable} y[{i},{j}] = {y[i * n + j]}, expected {want}");
+                }
         }
     }
 

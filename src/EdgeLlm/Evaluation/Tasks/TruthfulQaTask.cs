@@ -28,7 +28,7 @@ public sealed class TruthfulQaTask(string dataFile, int maxNewTokens = 256) : IE
         var request = new GenerationRequest(maxNewTokens, []);
         if (ParquetFile.IsParquet(dataFile)) return ParquetSamples(request);
         var rows = CsvFile.Read(dataFile).ToList();
-        if (rows.Count == 0) throw new DatasetFormatException(dataFile, 1, "empty file");
+        if (rows.Count < 2) throw new DatasetFormatException(dataFile, 1, "the file holds no samples");
         var header = rows[0].Fields;
         int Column(string name) => header.IndexOf(name) is var at and >= 0 ? at : throw new DatasetFormatException(dataFile, 1, $"no '{name}' column");
         int question = Column("Question"), correct = Column("Correct Answers"), incorrect = Column("Incorrect Answers");

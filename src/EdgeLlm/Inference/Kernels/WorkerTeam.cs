@@ -26,7 +26,7 @@ internal static class WorkerTeam
     public static void For(int from, int to, Action<int> body)
     {
         if (to - from <= 1 || Workers.Value == 0) { for (int i = from; i < to; i++) body(i); return; }
-        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0) { Parallel.For(from, to, body); return; }
+        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0) { ParallelFallback(from, to, body); return; }
         try
         {
             var job = new Job(from, to, body);
@@ -38,6 +38,19 @@ internal static class WorkerTeam
             job.Failure?.Throw();
         }
         finally { Volatile.Write(ref busy, 0); }
+    }
+
+    /// <summary>
+    /// The team is busy (another thread's loop, or a nested one): Parallel.For, with its failure rethrown as the team
+    /// throws it (the iteration's own exception, not an AggregateException), so callers see one behaviour.
+    /// </summary>
+    private static void ParallelFallback(int from, int to, Action<int> body)
+    {
+        try { Parallel.For(from, to, body); }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     private static int StartWorkers()

@@ -108,7 +108,8 @@ public static partial class MlcLogParser
     private static double? Number(JsonObject o, string key, string file, int line, string raw)
     {
         if (!o.TryGetPropertyValue(key, out var node) || node is null) return null;
-        if (node is JsonValue v && v.TryGetValue<double>(out var d)) return d;
+        if (node is JsonValue v && v.TryGetValue<double>(out var d))
+            return double.IsFinite(d) && d >= 0 ? d : throw new PhoneLogFormatException(file, line, raw, $"\"{key}\" is {d}, not a finite non-negative number");
         throw new PhoneLogFormatException(file, line, raw, $"\"{key}\" is not a number");
     }
 
