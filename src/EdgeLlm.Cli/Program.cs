@@ -25,6 +25,7 @@ foreach (var command in new[]
     PerplexityCommand.Create(),
     PruneCommand.Create(),
     PackCommand.Create(),
+    GpuSelfTestCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

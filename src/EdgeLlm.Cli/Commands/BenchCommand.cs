@@ -1,6 +1,7 @@
 using System.CommandLine;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Inference;
+using EdgeLlm.Inference.Backends.Cuda;
 using EdgeLlm.Profiling;
 
 namespace EdgeLlm.Cli.Commands;
@@ -15,15 +16,25 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 1, Description = "Sequences decoded together." };
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 1, Description = "Untimed runs before the measured ones." };
+        var device = CommonOptions.Device();
+        var longPrefill = new Option<int>("--long-prefill") { DefaultValueFactory = _ => 2048, Description = "CUDA: also time a prefill of this many tokens (0: skip)." };
+        var reference = new Option<string?>("--reference") { Description = "CUDA: JSON from tools/reference/transformers_tpot.py on the same weights; its TPOT is printed beside ours." };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Median TPOT, prefill and decode throughput, peak RSS, against this machine's bandwidth and GEMM limits.")
-            { model, promptTokens, newTokens, batch, repeats, warmup, store, json };
+            { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             CommonOptions.CheckStore(parse.GetValue(store));
             var progress = Output.Progress(quiet: false);
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
+            var engine = CommonOptions.Engine(parse.GetValue(device)!);
+            if (engine.Device.IsCuda)
+            {
+                if (parse.GetValue(batch) != 1) throw new ArgumentException("--device cuda benchmarks batch 1.");
+                return CudaBench(dir, engine, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(repeats),
+                    parse.GetValue(warmup), parse.GetValue(longPrefill), parse.GetValue(reference), parse.GetValue(json), progress, ct);
+            }
             var result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions
             {
                 PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
@@ -39,5 +50,32 @@ internal static class BenchCommand
             return 0;
         })));
         return command;
+    }
+    private static int CudaBench(string dir, EngineOptions engine, int prompt, int newTokens, int repeats, int warmup, int longPrefill,
+        string? reference, bool json, IProgress<string> progress, CancellationToken ct)
+    {
+        double? referenceTpot = null;
+        if (reference != null)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(reference));
+            if (doc.RootElement.TryGetProperty("tpot_ms", out var t)) referenceTpot = t.GetDouble();
+            else if (doc.RootElement.TryGetProperty("error", out var e)) progress.Report($"transformers reference did not run: {e.GetString()}");
+            else throw new FormatException($"{reference}: neither tpot_ms nor error in it");
+        }
+        progress.Report($"loading {dir} onto {engine.Device}…");
+        using var lm = CausalLM.Load(dir, engine);
+        var r = CudaBenchmark.Run(lm, new CudaBenchmarkOptions
+        {
+            PromptTokens = prompt, NewTokens = newTokens, Repeats = repeats, Warmup = warmup, LongPrefillTokens = longPrefill,
+            ReferenceTpotMs = referenceTpot,
+        }, progress, ct);
+        Output.Write(r, json, () =>
+        {
+            Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, prompt {r.PromptTokens}, new {r.NewTokens}");
+            Console.WriteLine($"  TPOT {r.TpotMs:F3} ms = {r.TpotOverFloor:F2} × floor {r.FloorMs:F3} ms (read bandwidth {r.ReadBandwidthGBps:F0} GB/s); decode step {r.DecodeMsPerToken:F3} ms, graph replay {r.GraphReplayMsPerToken:F3} ms, kernel by kernel {r.KernelLaunchMsPerToken:F3} ms");
+            Console.WriteLine($"  prefill {r.PrefillTokensPerSecond:F0} tok/s at {r.PromptTokens}, {r.LongPrefillTokensPerSecond:F0} tok/s at {r.LongPrefillTokens} = {r.LongPrefillTflops:F0} TFLOP/s ({r.LongPrefillOverGemm:P0} of cuBLAS's {r.GemmTflops:F0}); peak device memory {Output.Bytes(r.PeakDeviceBytes)} of {Output.Bytes(r.DeviceTotalBytes)}");
+            if (r.TransformersTpotMs is { } tt) Console.WriteLine($"  transformers TPOT {tt:F2} ms: {r.SpeedupOverTransformers:F2} × faster");
+        });
+        return 0;
     }
 }

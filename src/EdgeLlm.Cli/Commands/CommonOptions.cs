@@ -1,5 +1,7 @@
 using System.CommandLine;
 using EdgeLlm.Hub;
+using EdgeLlm.Inference;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Cli.Commands;
 
@@ -29,6 +31,15 @@ internal static class CommonOptions
         Console.Error.WriteLine($"recorded run {id} in {store.Path}");
         return id;
     }
+
+    /// <summary><c>--device cpu|cuda[:N]</c>: which engine runs the model.</summary>
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Where the model runs: cpu (the reference engine) or cuda[:N] (the CUDA engine on GPU N).",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public static EngineOptions Engine(string device) => new() { Device = DeviceSelection.Parse(device) };
 
     public static Argument<string> Model() => new("model") { Description = "A model folder (config.json + safetensors) or a Hugging Face repo id such as microsoft/phi-2 (downloaded once into the Hub cache)." };
 

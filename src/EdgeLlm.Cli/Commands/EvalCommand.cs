@@ -30,6 +30,7 @@ internal static class EvalCommand
         var kitCsv = new Option<string?>("--kit-csv") { Description = "Also write the starting kit's Results.csv (its columns and order) from the scores; Throughput and Memory-Usage stay empty." };
         var store = CommonOptions.Store();
         store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var slurmArray = new Option<int?>("--slurm-array") { Description = "Write an sbatch script whose array task k runs shard k/N into --out (shared storage) instead of running; then `eval merge RUN_DIR`." };
         var slurmOpts = new Option<string?>("--slurm-opts") { Description = "Extra sbatch options for --slurm-array, e.g. \"--partition=gpu --gres=gpu:1 --time=04:00:00\"." };
@@ -37,7 +38,7 @@ internal static class EvalCommand
         var devices = new Option<string?>("--devices") { Description = "0,1,... or all: one worker process per CUDA device." };
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
         {
-            model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, store, json,
+            model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, device, store, json,
             slurmArray, slurmOpts, workers, devices, EvalDistributed.Merge(),
         };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
@@ -55,6 +56,7 @@ internal static class EvalCommand
                 Shard = Shard.Parse(parse.GetValue(shard)!),
                 BatchSize = parse.GetValue(batch),
                 MaxSeqLen = parse.GetValue(maxSeq),
+                Engine = CommonOptions.Engine(parse.GetValue(device)!),
             };
             bool asJson = parse.GetValue(json);
             if (parse.GetValue(slurmArray) is not null || parse.GetValue(workers) is not null || parse.GetValue(devices) is not null)

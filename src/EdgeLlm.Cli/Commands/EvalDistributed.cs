@@ -53,9 +53,7 @@ internal static class EvalDistributed
 
     public static int RunWorkers(RunPlan plan, string runDir, int? workers, string? devices, string? store, bool asJson, CancellationToken cancel)
     {
-        IReadOnlyList<string>? deviceIds = devices is null ? null : DeviceSelection.Parse(devices, DeviceSelection.CudaDeviceCount());
-        if (deviceIds is not null)
-            Console.Error.WriteLine($"note: devices {string.Join(",", deviceIds)} go to the workers as CUDA_VISIBLE_DEVICES / EDGELLM_DEVICE; the engine of this build computes on the CPU.");
+        IReadOnlyList<string>? deviceIds = devices is null ? null : WorkerDevices.Parse(devices, WorkerDevices.CudaDeviceCount());
         var options = new WorkerPoolOptions(workers ?? deviceIds?.Count ?? 1, deviceIds);
         var progress = new PrintedProgress(p => Console.Error.WriteLine(p.Note ?? $"{p.Task}: {p.Done}/{p.Total} (worker {p.Worker})"));
         var self = Self();
@@ -104,7 +102,9 @@ internal static class EvalDistributed
             var dir = parse.GetValue(runDir)!;
             var plan = RunPlan.Load(dir);
             var prompting = ModelPrompting.Prepare(plan.Model, EvaluationProtocols.Get(plan.Protocol), plan.ChatTemplateFile);
-            using var lm = CausalLM.Load(plan.Model);
+            // The pool gives a GPU worker its device as the only visible one (CUDA_VISIBLE_DEVICES), so it is cuda:0 here.
+            var engine = Environment.GetEnvironmentVariable("EDGELLM_DEVICE") is null ? null : CommonOptions.Engine("cuda:0");
+            using var lm = CausalLM.Load(plan.Model, engine);
             ShardWorker.Serve(plan, new EngineEvaluationModel(lm, prompting.Tokenizer), prompting.Formatter,
                 new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
             return 0;

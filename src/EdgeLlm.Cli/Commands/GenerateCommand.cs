@@ -16,13 +16,14 @@ internal static class GenerateCommand
         var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 64 };
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
         var noEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the model's EOS token." };
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var command = new Command("generate", "Greedy generation with stop strings and a token limit; reports TPOT.")
-            { model, ids, prompt, tokenizer, maxNew, stop, noEos, json };
+            { model, ids, prompt, tokenizer, maxNew, stop, noEos, device, json };
         command.SetAction(parse => Output.Guard(() =>
         {
             var folder = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            using var lm = CausalLM.Load(folder);
+            using var lm = CausalLM.Load(folder, CommonOptions.Engine(parse.GetValue(device)!));
             var tok = TryLoadTokenizer(parse.GetValue(tokenizer) ?? folder, required: parse.GetValue(prompt) != null);
             int[] input = parse.GetValue(prompt) is { } text ? tok!.Encode(text, addSpecialTokens: true)
                 : parse.GetValue(ids) is { } idText ? CommonOptions.ParseIds(idText)

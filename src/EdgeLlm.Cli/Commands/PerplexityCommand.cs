@@ -18,13 +18,14 @@ internal static class PerplexityCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
         var dataset = new Option<string?>("--dataset") { Description = "Data set name for the results store (default: the --data file name without extensions)." };
         var store = CommonOptions.Store();
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, dataset, store, json };
+        var command = new Command("perplexity", "Perplexity on non-overlapping windows of the first documents (EOS between documents).") { model, data, docs, seqlen, windows, quiet, dataset, device, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
             CommonOptions.CheckStore(parse.GetValue(store));
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            using var lm = CausalLM.Load(dir);
+            using var lm = CausalLM.Load(dir, CommonOptions.Engine(parse.GetValue(device)!));
             var texts = TextDocuments.ReadC4(parse.GetValue(data)!, parse.GetValue(docs));
             var w = Perplexity.Windows(texts, Tokenizers.Load(dir), parse.GetValue(seqlen), parse.GetValue(windows), token);
             var log = Output.Progress(parse.GetValue(quiet));

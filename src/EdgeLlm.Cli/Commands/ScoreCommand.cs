@@ -9,11 +9,12 @@ internal static class ScoreCommand
     {
         var model = CommonOptions.Model();
         var ids = new Option<string>("--ids") { Description = "Comma-separated token ids.", Required = true };
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("score", "Log-probability of each token given the ones before it.") { model, ids, json };
+        var command = new Command("score", "Log-probability of each token given the ones before it.") { model, ids, device, json };
         command.SetAction(parse => Output.Guard(() =>
         {
-            using var lm = CausalLM.Load(CommonOptions.ResolveModel(parse.GetValue(model)!));
+            using var lm = CausalLM.Load(CommonOptions.ResolveModel(parse.GetValue(model)!), CommonOptions.Engine(parse.GetValue(device)!));
             var tokens = CommonOptions.ParseIds(parse.GetValue(ids)!);
             if (tokens.Length < 2) throw new ArgumentException("--ids needs at least two tokens to score.");
             var logprobs = new Scorer(lm).LogProbs(tokens);

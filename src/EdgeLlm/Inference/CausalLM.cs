@@ -1,19 +1,21 @@
 using EdgeLlm.Architectures;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Inference.Backends;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Inference;
 
 /// <summary>
 /// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
-/// the CPU one by default). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// the CPU one by default), or by the CUDA engine when <see cref="EngineOptions.Device"/> names a GPU. The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
 /// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
 /// </summary>
 public sealed class CausalLM : IDisposable
 {
-    private readonly DecoderModel model;
+    private readonly DecoderModel? model;
+    private readonly CudaEngine? cuda;
     private readonly bool ownsBackend;
 
     private CausalLM(Checkpoint checkpoint, EngineOptions? options)
@@ -21,6 +23,12 @@ public sealed class CausalLM : IDisposable
         Checkpoint = checkpoint;
         Options = options ?? new EngineOptions();
         Config = checkpoint.Config;
+        if (Options.Device.IsCuda)
+        {
+            if (Options.Backend != null) throw new ArgumentException("EngineOptions: a CUDA device runs its own engine; leave Backend unset.", nameof(options));
+            cuda = new CudaEngine(checkpoint, Options);
+            return;
+        }
         ownsBackend = Options.Backend == null;
         Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
         model = Config.Architecture.Load(checkpoint, Backend);
@@ -29,8 +37,11 @@ public sealed class CausalLM : IDisposable
     public Checkpoint Checkpoint { get; }
     public EngineOptions Options { get; }
     public ModelConfig Config { get; }
-    /// <summary>The backend that runs the forward pass.</summary>
-    public IBackend Backend { get; }
+    /// <summary>The backend that runs the forward pass; null when the CUDA engine (<see cref="Cuda"/>) runs it.</summary>
+    public IBackend? Backend { get; }
+
+    /// <summary>The CUDA engine running this model (<see cref="EngineOptions.Device"/> = cuda[:N]), else null.</summary>
+    public CudaEngine? Cuda => cuda;
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 
@@ -59,7 +70,8 @@ public sealed class CausalLM : IDisposable
     public KvCache NewCache(int initialCapacity = 64)
     {
         var widths = Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray();
-        return new KvCache(capacity => Backend.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
+        if (cuda != null) return new KvCache(cuda.CreateKvStorage, widths.Length, MaxContext, initialCapacity);
+        return new KvCache(capacity => Backend!.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
     }
 
     /// <summary>
@@ -74,12 +86,21 @@ public sealed class CausalLM : IDisposable
                 if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
             s.Cache.Reserve(s.Tokens.Length);
         }
+        if (cuda != null)
+        {
+            if (Observer != null) throw new NotSupportedException("Activation observers (calibration) run on the CPU engine; use --device cpu.");
+            var deviceHidden = cuda.ForwardHidden(segments, cancellationToken);
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(deviceHidden)) throw NonFinite("the final hidden states");
+            return deviceHidden;
+        }
+        var backend = Backend!;
+        var model = this.model!;
         var step = new ForwardStep(segments);
-        Backend.BeginStep(step);
+        backend.BeginStep(step);
         model.BeginStep(step);
-        var pass = new ForwardPass(Backend, step, Observer);
-        var x = Backend.Scratch("x", Config.HiddenSize);
-        Backend.Embed(model.Embedding, x);
+        var pass = new ForwardPass(backend, step, Observer);
+        var x = backend.Scratch("x", Config.HiddenSize);
+        backend.Embed(model.Embedding, x);
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -90,8 +111,8 @@ public sealed class CausalLM : IDisposable
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
         model.FinalNorm(x);
         var hidden = new float[step.Rows * Config.HiddenSize];
-        Backend.CopyToHost(x, hidden);
-        Backend.TrimScratch(keepBytes: 64L << 20);
+        backend.CopyToHost(x, hidden);
+        backend.TrimScratch(keepBytes: 64L << 20);
         if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(hidden)) throw NonFinite("the final hidden states");
         return hidden;
     }
@@ -99,10 +120,15 @@ public sealed class CausalLM : IDisposable
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
     public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
     {
+        if (cuda != null)
+        {
+            cuda.Logits(hidden, rows, logits);
+            return;
+        }
         // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
-        if (headChecked == 0) headChecked = model.HeadWeights.AllFinite() ? 1 : 2;
+        if (headChecked == 0) headChecked = model!.HeadWeights.AllFinite() ? 1 : 2;
         if (headChecked == 2) throw NonFinite("the output head");
-        Backend.Logits(hidden[..(rows * Config.HiddenSize)], rows, model.Head, model.HeadBias, logits);
+        Backend!.Logits(hidden[..(rows * Config.HiddenSize)], rows, model!.Head, model.HeadBias, logits);
     }
 
     private int headChecked; // 0 not yet read, 1 finite, 2 not
@@ -135,12 +161,28 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>Bytes of working buffers the engine holds now (activations scratch, not weights or caches).</summary>
-    public long WorkspaceBytes => Backend.ScratchBytes;
+    public long WorkspaceBytes => cuda?.ScratchBytes ?? Backend!.ScratchBytes;
+
+    /// <summary>
+    /// Greedy decoding run by the engine itself for one sequence (CUDA: prefill, then a captured decode graph whose
+    /// argmax stays on the device, one token copied back per step); null for the backend path.
+    /// </summary>
+    internal IGreedyDecoder? GreedyDecoder(KvCache cache) => cuda?.GreedyDecoder(cache);
 
     public void Dispose()
     {
-        if (ownsBackend) Backend.Dispose();
+        cuda?.Dispose();
+        if (ownsBackend) Backend!.Dispose();
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>An engine's own greedy loop over one cache: the prompt's next token, then one token per step.</summary>
+internal interface IGreedyDecoder
+{
+    /// <summary>Prefills <paramref name="prompt"/> and returns the greedy next token.</summary>
+    int First(int[] prompt, CancellationToken cancellationToken);
+    /// <summary>Appends <paramref name="token"/> and returns the greedy token after it.</summary>
+    int Next(int token);
 }

@@ -1,4 +1,5 @@
 using EdgeLlm.Inference.Backends;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Inference;
 
@@ -13,4 +14,10 @@ public sealed record EngineOptions
 
     /// <summary>Options of the CPU backend the model creates when <see cref="Backend"/> is null.</summary>
     public CpuBackendOptions Cpu { get; init; } = new();
+
+    /// <summary>
+    /// Where the model runs (<c>--device cpu|cuda[:N]</c>): the CPU engine (the reference, through <see cref="Backend"/>), or
+    /// the CUDA engine on GPU N (<see cref="CudaEngine"/>: weights on the device, fused kernels, a captured decode graph).
+    /// </summary>
+    public DeviceSelection Device { get; init; } = DeviceSelection.Cpu;
 }

@@ -51,6 +51,8 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
         var caches = prompts.Select(p => Model.NewCache(p.Length + options.MaxNewTokens)).ToArray();
 
         var clock = Stopwatch.StartNew();
+        if (n == 1 && Model.GreedyDecoder(caches[0]) is { } decoder)
+            return [DecodeOnBackend(decoder, prompts[0], stopTokens, options, clock, cancellationToken)];
         var pending = Enumerable.Range(0, n).Select(i => (Index: i, Tokens: prompts[i])).ToList();
         double prefill = 0;
         bool first = true;
@@ -72,6 +74,25 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
         double total = clock.Elapsed.TotalSeconds;
         return Enumerable.Range(0, n).Select(i =>
             new GenerationResult(outputs[i].ToArray(), texts[i], reasons[i]!, prefill, total - prefill)).ToList();
+    }
+
+    /// <summary>One sequence through the backend's own greedy loop (CUDA: argmax on the device, one token back per step).</summary>
+    private GenerationResult DecodeOnBackend(IGreedyDecoder decoder, int[] prompt, HashSet<int> stopTokens, GenerationOptions options,
+        Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var output = new List<int>();
+        int token = decoder.First(prompt, cancellationToken);
+        double prefill = clock.Elapsed.TotalSeconds;
+        string? text, reason;
+        while (true)
+        {
+            output.Add(token);
+            reason = Finished(output, token, stopTokens, options, out text);
+            if (reason != null) break;
+            cancellationToken.ThrowIfCancellationRequested();
+            token = decoder.Next(token);
+        }
+        return new GenerationResult(output.ToArray(), text, reason, prefill, clock.Elapsed.TotalSeconds - prefill);
     }
 
     private int[] NextTokens(float[] hidden, IReadOnlyList<int> rowsPerSegment)

@@ -1,5 +1,6 @@
 using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Inference;
 
 namespace EdgeLlm.Evaluation.Workflows;
 
@@ -18,6 +19,9 @@ public sealed record EvaluationRequest
     public Shard Shard { get; init; } = Shard.Whole;
     public int BatchSize { get; init; } = 4;
     public int MaxSeqLen { get; init; } = 2048;
+
+    /// <summary>How the engine runs the model (its device); null = the CPU engine.</summary>
+    public EngineOptions? Engine { get; init; }
 
     public IReadOnlyList<string> TaskNames => Tasks ?? Protocol.DefaultTasks;
 }

@@ -36,7 +36,7 @@ public static class EvaluationWorkflow
         RunPlan.Of(request, 1).CheckAgainst(request.RunFolder); // a folder split by --slurm-array/--workers: its shards select what its plan says
         var identity = Claim(request, prompting);
         var model = identity.Model;
-        using var lm = CausalLM.Load(request.ModelFolder);
+        using var lm = CausalLM.Load(request.ModelFolder, request.Engine);
         var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer), run, prompting.Formatter);
         var options = new RunOptions(request.Limit, request.Shard, request.BatchSize);
         var results = tasks.Select(t => runner.Run(t, options, progress, cancellationToken)).ToList();

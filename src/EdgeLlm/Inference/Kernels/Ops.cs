@@ -150,6 +150,9 @@ public sealed class RotaryEmbedding
 
     public int RotaryDim { get; }
 
+    /// <summary>The float32 inverse frequencies, one per rotary pair (the CUDA engine uploads them).</summary>
+    internal ReadOnlySpan<float> InverseFrequencies => invFreq;
+
     private void ApplyLlama3Scaling(RopeConfig s)
     {
         float factor = (float)s.Factor, low = (float)s.LowFreqFactor, high = (float)s.HighFreqFactor, old = s.OriginalMaxPositions;

@@ -141,11 +141,11 @@ public class SplitRunTests : TempDirectoryTest
     [Fact]
     public void DevicesAreParsedAgainstWhatTheDriverReports()
     {
-        Assert.Equal(["0", "1", "2"], DeviceSelection.Parse("all", 3));
-        Assert.Equal(["2", "0"], DeviceSelection.Parse("2, 0", 3));
-        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => DeviceSelection.Parse("3", 3)).Message);
-        Assert.Contains("twice", Assert.Throws<ArgumentException>(() => DeviceSelection.Parse("1,1", 3)).Message);
-        Assert.Throws<FormatException>(() => DeviceSelection.Parse("-1", 3));
-        Assert.Contains("no CUDA device", Assert.Throws<NotSupportedException>(() => DeviceSelection.Parse("0", 0)).Message);
+        Assert.Equal(["0", "1", "2"], WorkerDevices.Parse("all", 3));
+        Assert.Equal(["2", "0"], WorkerDevices.Parse("2, 0", 3));
+        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => WorkerDevices.Parse("3", 3)).Message);
+        Assert.Contains("twice", Assert.Throws<ArgumentException>(() => WorkerDevices.Parse("1,1", 3)).Message);
+        Assert.Throws<FormatException>(() => WorkerDevices.Parse("-1", 3));
+        Assert.Contains("no CUDA device", Assert.Throws<NotSupportedException>(() => WorkerDevices.Parse("0", 0)).Message);
     }
 }

@@ -71,7 +71,7 @@ public class WorkerPoolTests : TempDirectoryTest
     [SkippableFact]
     public void DevicesWithoutCudaIsOneClearError()
     {
-        Skip.If(DeviceSelection.CudaDeviceCount() > 0, "this machine has a CUDA device");
+        Skip.If(WorkerDevices.CudaDeviceCount() > 0, "this machine has a CUDA device");
         var r = CliRunner.Run(["eval", Model, .. Common, "--out", Path.Combine(Temp, "d"), "--devices", "0,1"]);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("edgellm: --devices: no CUDA device on this machine (the CUDA driver, libcuda.so.1, is missing or reports none); use --workers N for CPU workers.", r.Stderr.Trim());

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Evaluation.Distributed;
 
@@ -6,7 +6,7 @@ namespace EdgeLlm.Evaluation.Distributed;
 /// <c>--devices 0,1,3</c> or <c>--devices all</c>: the CUDA devices to give one worker each, checked
 /// against the devices the driver reports.
 /// </summary>
-public static class DeviceSelection
+public static class WorkerDevices
 {
     /// <summary>The device ids, distinct and in the order given; one clear error for anything else.</summary>
     public static IReadOnlyList<string> Parse(string text, int available)
@@ -30,17 +30,7 @@ public static class DeviceSelection
     /// <summary>How many CUDA devices the driver reports (0 without a driver). Honours CUDA_VISIBLE_DEVICES as the driver does.</summary>
     public static int CudaDeviceCount()
     {
-        if (!NativeLibrary.TryLoad("libcuda.so.1", out var cuda) && !NativeLibrary.TryLoad("nvcuda.dll", out cuda)) return 0;
-        try
-        {
-            unsafe
-            {
-                if (!NativeLibrary.TryGetExport(cuda, "cuInit", out var init) || !NativeLibrary.TryGetExport(cuda, "cuDeviceGetCount", out var getCount)) return 0;
-                if (((delegate* unmanaged<uint, int>)init)(0) != 0) return 0;
-                int count = 0;
-                return ((delegate* unmanaged<int*, int>)getCount)(&count) == 0 ? count : 0;
-            }
-        }
-        finally { NativeLibrary.Free(cuda); }
+        try { return CudaDevice.List().Count; }
+        catch (CudaUnavailableException) { return 0; }
     }
 }

@@ -1,0 +1,273 @@
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Inference.Kernels;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>
+/// The CUDA engine: the same models as the CPU engine (Llama, Qwen2, Phi, QWen) with the weights resident
+/// on one GPU in their stored dtype, a float16 KV cache on the device, and float32 activations where
+/// agreement needs them (residual stream, norms, softmax, accumulation).
+/// <list type="bullet">
+/// <item>One token (decoding): the matrix-vector kernels of kernels/linear.cu with the norm, rotary, KV write
+/// and activation fused in, flash-decoding attention, the whole step captured once per cache as a CUDA graph
+/// and replayed; greedy decoding keeps the argmax on the device.</item>
+/// <item>Many tokens (prefill, scoring): cuBLAS GEMMs over 16-bit operands with float32 accumulation, attention
+/// as two batched GEMMs around a float32 causal softmax, in chunks.</item>
+/// </list>
+/// Calls on one instance must not overlap.
+/// </summary>
+public sealed partial class CudaEngine : IDisposable
+{
+    private readonly CudaLayer[] layers;
+    private readonly ulong embedding, head, headBias, finalNorm, finalNormBias, invFreq;
+    private readonly List<(WeakReference<DeviceKvCache> Owner, DeviceKvMemory Memory)> caches = new();
+
+    internal DeviceKvMemory AllocateMemory(int capacity)
+    {
+        Sweep(collect: false);
+        try { return new DeviceKvMemory(this, capacity); }
+        catch (CudaException) { Sweep(collect: true); return new DeviceKvMemory(this, capacity); }
+    }
+
+    /// <summary>Records that <paramref name="cache"/> now holds <paramref name="grown"/> instead of <paramref name="old"/>.</summary>
+    internal void Replace(DeviceKvCache cache, DeviceKvMemory old, DeviceKvMemory grown)
+    {
+        lock (caches)
+        {
+            int at = caches.FindIndex(e => ReferenceEquals(e.Memory, old));
+            if (at >= 0) caches[at] = (caches[at].Owner, grown);
+            else caches.Add((new WeakReference<DeviceKvCache>(cache), grown));
+        }
+    }
+    private readonly KernelArgs args = new();
+    private readonly IntPtr cublas;
+    private readonly Dictionary<string, (ulong Pointer, long Bytes)> scratch = new();
+    private bool disposed;
+
+    /// <summary>The families whose tensors this engine knows (their names as the checkpoint spells them).</summary>
+    private enum Family { Llama, Qwen2, Phi, QWen }
+
+    private readonly Family family;
+
+    internal CudaEngine(Checkpoint checkpoint, EngineOptions options)
+    {
+        Checkpoint = checkpoint;
+        Options = options;
+        Config = checkpoint.Config;
+        if (Options.Device is not { IsCuda: true } selection) throw new ArgumentException("EngineOptions.Device must name a CUDA device.", nameof(options));
+        family = Config.ArchitectureName switch
+        {
+            "LlamaForCausalLM" => Family.Llama,
+            "Qwen2ForCausalLM" => Family.Qwen2,
+            "PhiForCausalLM" => Family.Phi,
+            "QWenLMHeadModel" => Family.QWen,
+            var other => throw new NotSupportedException(
+                $"{checkpoint.Directory}: the CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints; {other} runs on the CPU engine (--device cpu)."),
+        };
+        Style = family == Family.Phi ? BlockStyle.Parallel : BlockStyle.Sequential;
+        var c = Config;
+        Device = CudaDevice.Open(selection.Ordinal);
+        try
+        {
+            long planned = CudaWeights.PlannedBytes(checkpoint);
+            var (free, total) = Device.MemoryInfo();
+            if (planned + (256L << 20) > free)
+                throw new CudaException($"{checkpoint.Directory}: the weights need {planned / (double)(1L << 30):F2} GiB on the device; " +
+                    $"{Options.Device} ({Device.Name}) has {free / (double)(1L << 30):F2} of {total / (double)(1L << 30):F2} GiB free");
+            Device.LoadKernels();
+            CudaLibraries.EnsureCublas();
+            unsafe
+            {
+                IntPtr h;
+                Cublas.Check(Cublas.cublasCreate_v2(&h), "cublasCreate");
+                Cublas.Check(Cublas.cublasSetStream_v2(h, Device.Stream), "cublasSetStream");
+                cublas = h;
+            }
+            var weights = new CudaWeights(checkpoint, Device);
+            var rope = new RotaryEmbedding(c.Rope);
+            RotaryDim = rope.RotaryDim;
+            invFreq = weights.Vector(rope.InverseFrequencies.ToArray(), "rotary frequencies");
+            var embeddingView = checkpoint.Expect(EmbeddingName(c), c.VocabSize, c.HiddenSize);
+            var headView = c.TieWordEmbeddings && !checkpoint.Contains(HeadName(c)) ? embeddingView : checkpoint.Expect(HeadName(c), c.VocabSize, c.HiddenSize);
+            WeightDType = weights.CheckDType(checkpoint.Tensors.Values.Where(t => t.Rank == 2));
+            layers = new CudaLayer[c.NumLayers];
+            for (int i = 0; i < c.NumLayers; i++) layers[i] = LoadLayer(weights, i);
+            embedding = weights.Whole(embeddingView);
+            head = ReferenceEquals(headView, embeddingView) ? embedding : weights.Whole(headView);
+            headBias = family == Family.Phi ? weights.Vector(checkpoint.Expect("lm_head.bias", c.VocabSize).ToFloatArray(), "lm_head.bias") : 0;
+            (finalNorm, finalNormBias) = family switch
+            {
+                Family.Phi => (weights.Vector(Vec("model.final_layernorm.weight", c.HiddenSize), "final norm"),
+                    weights.Vector(Vec("model.final_layernorm.bias", c.HiddenSize), "final norm bias")),
+                Family.QWen => (weights.Vector(Vec("transformer.ln_f.weight", c.HiddenSize), "final norm"), 0UL),
+                _ => (weights.Vector(Vec("model.norm.weight", c.HiddenSize), "final norm"), 0UL),
+            };
+            weights.ReleaseStaging();
+            DeviceWeightBytes = weights.DeviceWeightBytes;
+            KvWidths = Enumerable.Range(0, c.NumLayers).Select(l => c.Layer(l).NumKvHeads * c.HeadDim).ToArray();
+            MaxHeads = Enumerable.Range(0, c.NumLayers).Max(l => c.Layer(l).NumHeads);
+            Device.Synchronize();
+        }
+        catch
+        {
+            Device.Dispose();
+            throw;
+        }
+    }
+
+    public Checkpoint Checkpoint { get; }
+    public EngineOptions Options { get; }
+    public ModelConfig Config { get; }
+    public int VocabSize => Config.VocabSize;
+    public int MaxContext => Config.MaxPositions;
+    internal CudaDevice Device { get; }
+    internal BlockStyle Style { get; }
+    internal int RotaryDim { get; }
+    internal int[] KvWidths { get; }
+    /// <summary>Bytes of the engine's device scratch buffers (prefill activations, logits), not weights or caches.</summary>
+    public long ScratchBytes => scratch.Values.Sum(v => v.Bytes);
+    internal int MaxHeads { get; }
+    /// <summary>The checkpoint's matrix dtype, kept on the device.</summary>
+    public DType WeightDType { get; }
+    /// <summary>Bytes of weight matrices on the device (the decode floor's numerator streams nearly all of them).</summary>
+    public long DeviceWeightBytes { get; }
+    public string DeviceName => $"{Options.Device} ({Device.Name}, {Device.Architecture}, {Device.Multiprocessors} SMs)";
+    public long PeakDeviceBytes => Device.PeakAllocatedBytes;
+    public long DeviceBytes => Device.AllocatedBytes;
+    public (long Free, long Total) DeviceMemory => Device.MemoryInfo();
+    public string KernelCache => Device.KernelCacheNote;
+    /// <summary>Replay the decode step as a captured CUDA graph (default) rather than launching its kernels one by one.</summary>
+    public bool UseGraphs { get; set; } = true;
+
+    private static string EmbeddingName(ModelConfig c) => c.ArchitectureName == "QWenLMHeadModel" ? "transformer.wte.weight" : "model.embed_tokens.weight";
+    private static string HeadName(ModelConfig c) => "lm_head.weight";
+
+    private float[] Vec(string name, int length) => Checkpoint.Expect(name, length).ToFloatArray();
+
+    private CudaLayer LoadLayer(CudaWeights w, int i)
+    {
+        var c = Config;
+        var shape = c.Layer(i);
+        int d = c.HiddenSize, hd = c.HeadDim, heads = shape.NumHeads, kvh = shape.NumKvHeads, f = shape.IntermediateSize;
+        int q = heads * hd, kv = kvh * hd, rot = RotaryDim;
+        TensorView M(string name, int rows, int cols) => Checkpoint.Expect(name, rows, cols);
+        float[] V(string name, int n) => Vec(name, n);
+        float[] Concat(params float[][] parts) => parts.SelectMany(p => p).ToArray();
+        switch (family)
+        {
+            case Family.QWen:
+            {
+                string p = $"transformer.h.{i}.";
+                var cAttn = M(p + "attn.c_attn.weight", 3 * q, d);
+                var cBias = V(p + "attn.c_attn.bias", 3 * q);
+                var fused = w.Matrix(p + "attn.c_attn", d, CudaWeights.RotaryRows(cAttn, 0, heads, hd, rot)
+                    .Concat(CudaWeights.RotaryRows(cAttn, q, heads, hd, rot)).Concat(CudaWeights.Rows(cAttn, 2 * q, q)).ToList());
+                var bias = Concat(CudaWeights.RotaryVector(cBias, 0, heads, hd, rot), CudaWeights.RotaryVector(cBias, q, heads, hd, rot), cBias[(2 * q)..]);
+                // QWen's MLP is c_proj(w1(x) · silu(w2(x))): w2 is the gate, w1 the up projection.
+                var gateUp = w.Matrix(p + "mlp.w2|w1", d, CudaWeights.Interleaved(M(p + "mlp.w2.weight", f, d), M(p + "mlp.w1.weight", f, d)).ToList());
+                return new CudaLayer(heads, heads, f, fused, 3 * q, w.Vector(bias, p + "c_attn.bias"),
+                    w.Whole(M(p + "attn.c_proj.weight", d, q)), 0, gateUp, 0, w.Whole(M(p + "mlp.c_proj.weight", d, f)), 0,
+                    w.Vector(V(p + "ln_1.weight", d), "ln_1"), 0, w.Vector(V(p + "ln_2.weight", d), "ln_2"));
+            }
+            case Family.Phi:
+            {
+                string p = $"model.layers.{i}.";
+                var qw = M(p + "self_attn.q_proj.weight", q, d);
+                var kw = M(p + "self_attn.k_proj.weight", kv, d);
+                var vw = M(p + "self_attn.v_proj.weight", kv, d);
+                var fc1 = M(p + "mlp.fc1.weight", f, d);
+                var fused = w.Matrix(p + "q|k|v|fc1", d, CudaWeights.RotaryRows(qw, 0, heads, hd, rot)
+                    .Concat(CudaWeights.RotaryRows(kw, 0, kvh, hd, rot)).Concat(CudaWeights.Rows(vw, 0, kv)).Concat(CudaWeights.Rows(fc1, 0, f)).ToList());
+                var bias = Concat(CudaWeights.RotaryVector(V(p + "self_attn.q_proj.bias", q), 0, heads, hd, rot),
+                    CudaWeights.RotaryVector(V(p + "self_attn.k_proj.bias", kv), 0, kvh, hd, rot),
+                    V(p + "self_attn.v_proj.bias", kv), V(p + "mlp.fc1.bias", f));
+                return new CudaLayer(heads, kvh, f, fused, q + 2 * kv + f, w.Vector(bias, p + "fused bias"),
+                    w.Whole(M(p + "self_attn.dense.weight", d, q)), w.Vector(V(p + "self_attn.dense.bias", d), "dense.bias"),
+                    0, 0, w.Whole(M(p + "mlp.fc2.weight", d, f)), w.Vector(V(p + "mlp.fc2.bias", d), "fc2.bias"),
+                    w.Vector(V(p + "input_layernorm.weight", d), "input_layernorm"), w.Vector(V(p + "input_layernorm.bias", d), "input_layernorm.bias"), 0);
+            }
+            default:
+            {
+                string p = $"model.layers.{i}.";
+                var qw = M(p + "self_attn.q_proj.weight", q, d);
+                var kw = M(p + "self_attn.k_proj.weight", kv, d);
+                var vw = M(p + "self_attn.v_proj.weight", kv, d);
+                var fused = w.Matrix(p + "q|k|v", d, CudaWeights.RotaryRows(qw, 0, heads, hd, rot)
+                    .Concat(CudaWeights.RotaryRows(kw, 0, kvh, hd, rot)).Concat(CudaWeights.Rows(vw, 0, kv)).ToList());
+                ulong fusedBias = c.AttentionBias
+                    ? w.Vector(Concat(CudaWeights.RotaryVector(V(p + "self_attn.q_proj.bias", q), 0, heads, hd, rot),
+                        CudaWeights.RotaryVector(V(p + "self_attn.k_proj.bias", kv), 0, kvh, hd, rot), V(p + "self_attn.v_proj.bias", kv)), "qkv bias")
+                    : 0;
+                ulong outBias = family == Family.Llama && c.AttentionBias ? w.Vector(V(p + "self_attn.o_proj.bias", d), "o_proj.bias") : 0;
+                var gateUp = w.Matrix(p + "gate|up", d, CudaWeights.Interleaved(M(p + "mlp.gate_proj.weight", f, d), M(p + "mlp.up_proj.weight", f, d)).ToList());
+                ulong gateUpBias = c.MlpBias ? w.Vector(CudaWeights.InterleavedVector(V(p + "mlp.gate_proj.bias", f), V(p + "mlp.up_proj.bias", f)), "gate|up bias") : 0;
+                ulong downBias = c.MlpBias ? w.Vector(V(p + "mlp.down_proj.bias", d), "down_proj.bias") : 0;
+                return new CudaLayer(heads, kvh, f, fused, q + 2 * kv, fusedBias,
+                    w.Whole(M(p + "self_attn.o_proj.weight", d, q)), outBias, gateUp, gateUpBias,
+                    w.Whole(M(p + "mlp.down_proj.weight", d, f)), downBias,
+                    w.Vector(V(p + "input_layernorm.weight", d), "input_layernorm"), 0, w.Vector(V(p + "post_attention_layernorm.weight", d), "post_attention_layernorm"));
+            }
+        }
+    }
+
+    /// <summary>Device storage for a new <see cref="KvCache"/> (what <see cref="CausalLM.NewCache"/> asks for).</summary>
+    internal IKvStorage CreateKvStorage(int capacity)
+    {
+        Device.MakeCurrent();
+        return AllocateCache(Math.Clamp(capacity, 1, MaxContext));
+    }
+
+    /// <summary>Device storage for a cache; frees first the memory of caches nobody holds any more.</summary>
+    internal DeviceKvCache AllocateCache(int capacity)
+    {
+        Sweep(collect: false);
+        DeviceKvCache cache;
+        try { cache = new DeviceKvCache(this, capacity); }
+        catch (CudaException)
+        {
+            Sweep(collect: true);
+            cache = new DeviceKvCache(this, capacity);
+        }
+        lock (caches) caches.Add((new WeakReference<DeviceKvCache>(cache), cache.Memory));
+        return cache;
+    }
+
+    private void Sweep(bool collect)
+    {
+        if (collect) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        lock (caches)
+            for (int i = caches.Count - 1; i >= 0; i--)
+                if (!caches[i].Owner.TryGetTarget(out _)) { caches[i].Memory.Release(); caches.RemoveAt(i); }
+    }
+
+    /// <summary>The cache's device storage, with room for <paramref name="needed"/> positions (grown as the CPU cache grows).</summary>
+    private DeviceKvCache Storage(KvCache cache, int needed)
+    {
+        if (cache.Storage is not DeviceKvCache device)
+            throw new InvalidOperationException("This KV cache belongs to another engine; the CUDA engine needs a cache from its own model's NewCache.");
+        if (needed > device.Capacity) cache.Reserve(needed - cache.Length);
+        return device;
+    }
+
+    /// <summary>A scratch buffer of at least <paramref name="bytes"/>, kept by name across calls.</summary>
+    private ulong Scratch(string name, long bytes)
+    {
+        if (scratch.TryGetValue(name, out var s) && s.Bytes >= bytes) return s.Pointer;
+        if (s.Pointer != 0) { Device.Synchronize(); Device.Free(s.Pointer); }
+        long size = Math.Max(bytes, 256);
+        ulong p = Device.Alloc(size, name);
+        scratch[name] = (p, size);
+        return p;
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        Device.MakeCurrent();
+        lock (caches) foreach (var (_, memory) in caches) memory.Release();
+        if (cublas != IntPtr.Zero) Cublas.cublasDestroy_v2(cublas);
+        args.Dispose();
+        Device.Dispose();
+    }
+}

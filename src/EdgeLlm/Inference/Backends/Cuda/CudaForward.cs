@@ -1,0 +1,414 @@
+using System.Runtime.InteropServices;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>The matrix-vector kernel's arguments; the same layout as <c>struct GemvArgs</c> in kernels/linear.cu.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct GemvArgs
+{
+    public ulong W, X, NormW, NormB, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut;
+    public int N, K, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
+    public float Eps;
+}
+
+public sealed partial class CudaEngine
+{
+    private const int GemvRowsPerBlock = 2, GemvThreads = 256;
+    private const int NormNone = 0, NormRms = 1, NormLayer = 2;
+    private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
+    private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
+
+    /// <summary>Fixed buffers of the one-token step (a captured graph holds their addresses).</summary>
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
+    {
+        public ulong Token => State;
+        public ulong Position => State + 4;
+    }
+
+    private DecodeBuffers? decode;
+
+    private DecodeBuffers Decode
+    {
+        get
+        {
+            if (decode != null) return decode;
+            var c = Config;
+            int q = MaxHeads * c.HeadDim, f = Enumerable.Range(0, c.NumLayers).Max(l => c.Layer(l).IntermediateSize);
+            return decode = new DecodeBuffers(
+                Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
+                Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
+                Device.Alloc(c.VocabSize * 4L, "decode logits"), Device.Alloc(16, "decode token/position"));
+        }
+    }
+
+    private string Suffix => WeightDType switch { DType.F16 => "f16", DType.BF16 => "bf16", _ => "f32" };
+    private int CublasType => WeightDType switch { DType.F16 => Cublas.R16F, DType.BF16 => Cublas.R16BF, _ => Cublas.R32F };
+    private int ElementSize => WeightDType.SizeOf();
+    private int NormMode => Style == BlockStyle.Parallel ? NormLayer : NormRms;
+    private float Eps => (float)Config.NormEps;
+
+    private static int Blocks(long work, int threads = 256) => (int)Math.Clamp((work + threads - 1) / threads, 1, 65535);
+
+    private void Gemv(GemvArgs a, string label)
+    {
+        a.Vec = a.K * ElementSize % 16 == 0 ? 1 : 0;
+        a.Eps = Eps;
+        Launch("gemv_" + Suffix, (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+    }
+
+    // ---------------------------------------------------------------- one token
+
+    /// <summary>Embedding → every block → final norm, for the token and position held in device memory.</summary>
+    private void EnqueueBody(DeviceKvCache cache)
+    {
+        var c = Config;
+        var b = Decode;
+        int hd = c.HeadDim, dim = c.HiddenSize;
+        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
+        for (int l = 0; l < layers.Length; l++)
+        {
+            var w = layers[l];
+            int nq = w.QRows(hd), nkv = w.KvWidth(hd);
+            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
+            Gemv(new GemvArgs
+            {
+                W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
+                KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
+                N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
+                RotDim = RotaryDim, Act = Style == BlockStyle.Parallel ? ActGelu : ActNone, KvWidth = nkv,
+            }, Style == BlockStyle.Parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            Launch("attn_decode_partial", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
+                .Ptr(cache.LayerValues(l)).Ptr(b.Position).Ptr(cache.Partials).Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv)
+                .Int(cache.Splits).Float(1f / MathF.Sqrt(hd)), "attention (splits)");
+            Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
+                .Int(hd).Int(cache.Splits), "attention (combine)");
+            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
+            if (Style == BlockStyle.Sequential)
+            {
+                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
+                Gemv(new GemvArgs
+                {
+                    W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
+                    N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
+                }, "gemv gate|up (silu)");
+            }
+            Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
+        }
+        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
+    }
+
+    /// <summary>Head over the final hidden state, then argmax: the next token and position, in device memory.</summary>
+    private void EnqueueHead()
+    {
+        var b = Decode;
+        Gemv(new GemvArgs { W = head, X = b.Hidden, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore }, "gemv head");
+        Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
+    }
+
+    /// <summary>RMSNorm or LayerNorm of the one decode row, a block of 1024 threads.</summary>
+    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode) =>
+        Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps), "norm");
+
+    /// <summary>When set (the benchmark's profile), every launch of the decode step waits for the device and adds its time here by role.</summary>
+    private Dictionary<string, (double Ms, int Count)>? profile;
+
+    private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs a, string label)
+    {
+        if (profile == null) { Device.Launch(kernel, gridX, gridY, block, sharedBytes, a); return; }
+        Device.Synchronize();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Device.Launch(kernel, gridX, gridY, block, sharedBytes, a);
+        Device.Synchronize();
+        var (ms, count) = profile.GetValueOrDefault(label);
+        profile[label] = (ms + clock.Elapsed.TotalMilliseconds, count + 1);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> decode steps kernel by kernel, each launch timed alone (launch + run + sync):
+    /// where a step's time goes, per role, in ms per step. Host-timed, so each entry includes ~10 µs per launch.
+    /// </summary>
+    internal IReadOnlyDictionary<string, double> ProfileDecode(KvCache cache, int[] prompt, int steps)
+    {
+        var decoder = new CudaGreedyDecoder(this, cache);
+        int token = decoder.First(prompt, CancellationToken.None);
+        var device = Storage(cache, cache.Length + steps);
+        SetTokenAndPosition(token, cache.Length);
+        profile = new();
+        try
+        {
+            for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
+            Device.Synchronize();
+            cache.Advance(steps);
+            return profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
+        }
+        finally { profile = null; }
+    }
+
+    private void SetTokenAndPosition(int token, int position)
+    {
+        Span<int> state = [token, position];
+        Device.UploadAsync<int>(Decode.State, state);
+    }
+
+    /// <summary>One decode step for <paramref name="cache"/> (graph replay, or the same kernels launched one by one).</summary>
+    private void RunStep(DeviceKvCache cache, bool withHead)
+    {
+        _ = Decode; // allocated before any capture: no allocation may happen while a stream is being captured
+        if (!UseGraphs)
+        {
+            EnqueueBody(cache);
+            if (withHead) EnqueueHead();
+            return;
+        }
+        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache); EnqueueHead(); })).Launch();
+        else (cache.BodyGraph ??= Device.Capture(() => EnqueueBody(cache))).Launch();
+    }
+
+    // ---------------------------------------------------------------- many tokens
+
+    /// <summary>Rows of one prefill chunk: at most 2048, and S = heads × rows × keys within 2^28 floats.</summary>
+    private int ChunkRows(int remaining, int keys) =>
+        Math.Max(1, Math.Min(Math.Min(remaining, 2048), (int)Math.Min(int.MaxValue, (1L << 28) / ((long)MaxHeads * Math.Max(keys, 1)))));
+
+    /// <summary>
+    /// The dtype the prefill path hands its GEMMs: the weights' own (float16, float32), or float32 for bfloat16
+    /// weights, whose GEMMs split it into two bfloat16 parts (see <see cref="Linear"/>).
+    /// </summary>
+    private string ActSuffix => WeightDType == DType.BF16 ? "f32" : Suffix;
+    private int ActSize => WeightDType == DType.BF16 ? 4 : ElementSize;
+
+    /// <summary>
+    /// Y [rows, n] (float32) = X [rows, k] · Wᵀ, added into Y when <paramref name="accumulate"/>; X in <see cref="ActSuffix"/>.
+    /// For bfloat16 weights X (float32) is split into hi + lo bfloat16 parts and multiplied twice: a single bfloat16
+    /// rounding of the activations (8 bits) moved logits by 0.2 on the fixtures and changed a greedy token.
+    /// </summary>
+    private unsafe void Linear(ulong w, int n, int k, ulong x, int rows, ulong y, bool accumulate)
+    {
+        float alpha = 1f, beta = accumulate ? 1f : 0f, one = 1f;
+        int t = CublasType;
+        if (WeightDType != DType.BF16)
+        {
+            Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, x, t, k, &beta, y, Cublas.R32F, n,
+                Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+            return;
+        }
+        long count = (long)rows * k;
+        ulong hi = Scratch("p.split.hi", count * 2), lo = Scratch("p.split.lo", count * 2);
+        Device.Launch("split_bf16", Blocks(count), 1, 256, 0, args.Reset().Ptr(x).Ptr(hi).Ptr(lo).Long(count));
+        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, hi, t, k, &beta, y, Cublas.R32F, n,
+            Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, &alpha, w, t, k, lo, t, k, &one, y, Cublas.R32F, n,
+            Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+    }
+
+    private void AddBias(ulong x, ulong bias, int rows, int n)
+    {
+        if (bias == 0) return;
+        Device.Launch("add_bias_rows", Blocks((long)rows * n), 1, 256, 0, args.Reset().Ptr(x).Ptr(bias).Int(rows).Int(n));
+    }
+
+    private void NormRows(ulong x, ulong w, ulong b, ulong output, int rows, string suffix) =>
+        Device.Launch("norm_rows_" + suffix, rows, 1, 256, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(NormMode).Float(Eps));
+
+    /// <summary>Runs <paramref name="tokens"/> at positions start… through every block; leaves the final-normed hidden rows in "hidden".</summary>
+    private unsafe ulong PrefillChunk(DeviceKvCache cache, ReadOnlySpan<int> tokens, int start)
+    {
+        var c = Config;
+        int rows = tokens.Length, dim = c.HiddenSize, hd = c.HeadDim, keys = start + rows, es = ActSize;
+        int maxF = layers.Max(l => l.Intermediate), maxQ = MaxHeads * hd;
+        int maxFused = layers.Max(l => Math.Max(l.FusedRows, Style == BlockStyle.Sequential ? 2 * l.Intermediate : 0));
+        ulong ids = Scratch("p.tokens", rows * 4L);
+        Device.UploadAsync(ids, tokens);
+        ulong x = Scratch("p.x", (long)rows * dim * 4);
+        ulong xn = Scratch("p.xn", (long)rows * Math.Max(dim, maxQ) * es);
+        ulong y = Scratch("p.y", (long)rows * maxFused * 4);
+        ulong ff = Scratch("p.ff", (long)rows * maxF * es);
+        ulong qh = Scratch("p.qheads", (long)rows * maxQ * 2);
+        ulong s = Scratch("p.scores", (long)MaxHeads * rows * keys * 4);
+        ulong p = Scratch("p.probs", (long)MaxHeads * rows * keys * 2);
+        ulong o = Scratch("p.out", (long)rows * maxQ * 4);
+        ulong hidden = Scratch("p.hidden", (long)rows * dim * 4);
+        Device.Launch("embed_" + Suffix, rows, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(ids).Ptr(x).Int(dim));
+        for (int l = 0; l < layers.Length; l++)
+        {
+            var w = layers[l];
+            int nq = w.QRows(hd), nkv = w.KvWidth(hd), groups = w.Heads / w.KvHeads, m = groups * rows;
+            NormRows(x, w.Norm1, w.Norm1Bias, xn, rows, ActSuffix);
+            Linear(w.Fused, w.FusedRows, dim, xn, rows, y, accumulate: false);
+            Device.Launch("fused_rows_" + ActSuffix, Blocks((long)rows * w.FusedRows / 2), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.FusedBias)
+                .Int(rows).Int(w.FusedRows).Int(nq).Int(nkv).Int(hd).Int(RotaryDim).Ptr(invFreq).Int(start).Ptr(qh)
+                .Ptr(cache.LayerKeys(l)).Ptr(cache.LayerValues(l)).Int(nkv).Ptr(ff).Int(Style == BlockStyle.Parallel ? ActGelu : ActNone));
+            // S[kvh] (row-major [groups·rows, keys]) = scale · Q[kvh] · K[kvh]ᵀ, batched over key/value heads.
+            float scale = 1f / MathF.Sqrt(hd), zero = 0f, one = 1f;
+            Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpT, Cublas.OpN, keys, m, hd, &scale,
+                cache.LayerKeys(l), Cublas.R16F, nkv, hd, qh, Cublas.R16F, hd, (long)m * hd, &zero,
+                s, Cublas.R32F, keys, (long)m * keys, w.KvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (scores)");
+            Device.Launch("attn_softmax_rows", w.KvHeads * m, 1, 256, 0, args.Reset().Ptr(s).Ptr(p).Int(rows).Int(keys).Int(start));
+            Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpN, Cublas.OpN, hd, m, keys, &one,
+                cache.LayerValues(l), Cublas.R16F, nkv, hd, p, Cublas.R16F, keys, (long)m * keys, &zero,
+                o, Cublas.R32F, hd, (long)m * hd, w.KvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (values)");
+            Device.Launch("attn_gather_" + ActSuffix, Blocks((long)rows * nq), 1, 256, 0, args.Reset().Ptr(o).Ptr(xn).Int(w.Heads).Int(rows).Int(hd));
+            Linear(w.Out, dim, nq, xn, rows, x, accumulate: true);
+            AddBias(x, w.OutBias, rows, dim);
+            if (Style == BlockStyle.Sequential)
+            {
+                NormRows(x, w.Norm2, 0, xn, rows, ActSuffix);
+                Linear(w.GateUp, 2 * w.Intermediate, dim, xn, rows, y, accumulate: false);
+                Device.Launch("fused_rows_" + ActSuffix, Blocks((long)rows * w.Intermediate), 1, 256, 0, args.Reset().Ptr(y).Ptr(w.GateUpBias)
+                    .Int(rows).Int(2 * w.Intermediate).Int(0).Int(0).Int(hd).Int(RotaryDim).Ptr(invFreq).Int(start).Ptr(qh)
+                    .Ptr(cache.LayerKeys(l)).Ptr(cache.LayerValues(l)).Int(nkv).Ptr(ff).Int(ActSilu));
+            }
+            Linear(w.Down, dim, w.Intermediate, ff, rows, x, accumulate: true);
+            AddBias(x, w.DownBias, rows, dim);
+        }
+        NormRows(x, finalNorm, finalNormBias, hidden, rows, "f32");
+        return hidden;
+    }
+
+    /// <summary>Appends tokens to the device cache: prefill chunks for several, the decode step for one. Returns the last chunk's hidden rows (device).</summary>
+    private ulong Append(KvCache cache, ReadOnlySpan<int> tokens, Span<float> hiddenOut, CancellationToken cancellationToken)
+    {
+        var device = Storage(cache, cache.Length + tokens.Length);
+        int dim = Config.HiddenSize;
+        if (tokens.Length == 1)
+        {
+            SetTokenAndPosition(tokens[0], cache.Length);
+            RunStep(device, withHead: false);
+            if (!hiddenOut.IsEmpty) Device.Download(hiddenOut[..dim], Decode.Hidden);
+            cache.Advance(1);
+            return Decode.Hidden;
+        }
+        ulong hidden = 0;
+        for (int done = 0; done < tokens.Length;)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int rows = ChunkRows(tokens.Length - done, cache.Length + tokens.Length);
+            hidden = PrefillChunk(device, tokens.Slice(done, rows), cache.Length);
+            if (!hiddenOut.IsEmpty) Device.Download(hiddenOut.Slice(done * dim, rows * dim), hidden);
+            cache.Advance(rows);
+            done += rows;
+            if (done < tokens.Length) hidden = 0;
+            else hidden += (ulong)((rows - 1) * dim * 4);
+        }
+        return hidden;
+    }
+
+    internal float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    {
+        Device.MakeCurrent();
+        int dim = Config.HiddenSize;
+        foreach (var s in segments)
+            foreach (var t in s.Tokens)
+                if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
+        var result = new float[segments.Sum(s => s.Tokens.Length) * dim];
+        int row = 0;
+        foreach (var s in segments)
+        {
+            if (s.Tokens.Length == 0) continue;
+            Append(s.Cache, s.Tokens, result.AsSpan(row * dim, s.Tokens.Length * dim), cancellationToken);
+            row += s.Tokens.Length;
+        }
+        return result;
+    }
+
+    internal void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
+    {
+        Device.MakeCurrent();
+        int dim = Config.HiddenSize, vocab = VocabSize;
+        ulong h = Scratch("l.hidden", (long)rows * dim * 4);
+        ulong output = Scratch("l.logits", (long)rows * vocab * 4);
+        Device.UploadAsync(h, hidden[..(rows * dim)]);
+        HeadRows(h, rows, output);
+        Device.Download(logits[..(rows * vocab)], output);
+    }
+
+    /// <summary>logits [rows, vocab] = head · hidden rows (float32 on the device).</summary>
+    private void HeadRows(ulong hidden, int rows, ulong output)
+    {
+        int dim = Config.HiddenSize, vocab = VocabSize;
+        if (rows == 1)
+        {
+            Gemv(new GemvArgs { W = head, X = hidden, Bias = headBias, Y = output, N = vocab, K = dim, Mode = ModeStore }, "gemv head");
+            return;
+        }
+        ulong input = hidden;
+        if (WeightDType == DType.F16)
+        {
+            input = Scratch("l.hidden16", (long)rows * dim * 2);
+            Device.Launch("convert_f16", Blocks((long)rows * dim), 1, 256, 0, args.Reset().Ptr(hidden).Ptr(input).Long((long)rows * dim));
+        }
+        Linear(head, vocab, dim, input, rows, output, accumulate: false);
+        AddBias(output, headBias, rows, vocab);
+    }
+
+    internal IGreedyDecoder GreedyDecoder(KvCache cache) => new CudaGreedyDecoder(this, cache);
+
+    /// <summary>Prefills <paramref name="tokens"/> into the cache and waits for the device (timing prefill).</summary>
+    internal void Prefill(KvCache cache, int[] tokens, CancellationToken cancellationToken)
+    {
+        Device.MakeCurrent();
+        Append(cache, tokens, Span<float>.Empty, cancellationToken);
+        Device.Synchronize();
+    }
+
+    /// <summary>
+    /// Prefills, then runs <paramref name="steps"/> greedy steps back to back with no host round trip (each step's
+    /// argmax feeds the next in device memory); returns ms per step.
+    /// </summary>
+    internal double DecodeBackToBack(KvCache cache, int[] prompt, int steps)
+    {
+        var decoder = new CudaGreedyDecoder(this, cache);
+        int token = decoder.First(prompt, CancellationToken.None);
+        var device = Storage(cache, cache.Length + steps);
+        SetTokenAndPosition(token, cache.Length);
+        Device.Synchronize();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) RunStep(device, withHead: true);
+        Device.Synchronize();
+        double ms = clock.Elapsed.TotalMilliseconds / steps;
+        cache.Advance(steps);
+        return ms;
+    }
+
+    /// <summary>C = A·B for n×n float16 matrices through cuBLAS (the card's dense GEMM rate).</summary>
+    internal unsafe void Gemm16(ulong a, ulong b, ulong c, int n)
+    {
+        float alpha = 1f, beta = 0f;
+        Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpN, Cublas.OpN, n, n, n, &alpha, a, Cublas.R16F, n, b, Cublas.R16F, n, &beta,
+            c, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+    }
+
+    /// <summary>Greedy decoding on the device: prefill, then one graph replay per token; only the token comes back.</summary>
+    private sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGreedyDecoder
+    {
+        public int First(int[] prompt, CancellationToken cancellationToken)
+        {
+            if (prompt.Length == 0) throw new ArgumentException("The prompt needs at least one token.", nameof(prompt));
+            model.Device.MakeCurrent();
+            var b = model.Decode;
+            ulong last = model.Append(cache, prompt, Span<float>.Empty, cancellationToken);
+            if (last != b.Hidden) model.Device.CopyAsync(b.Hidden, last, model.Config.HiddenSize * 4L);
+            model.SetTokenAndPosition(0, cache.Length - 1); // argmax_advance moves the position on to cache.Length
+            model.EnqueueHead();
+            return ReadToken();
+        }
+
+        public int Next(int token)
+        {
+            model.Device.MakeCurrent();
+            var device = model.Storage(cache, cache.Length + 1);
+            model.SetTokenAndPosition(token, cache.Length);
+            model.RunStep(device, withHead: true);
+            cache.Advance(1);
+            return ReadToken();
+        }
+
+        private int ReadToken()
+        {
+            Span<int> token = stackalloc int[1];
+            model.Device.Download(token, model.Decode.Token);
+            return token[0];
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using EdgeLlm.Calibration;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>One comparison: what was measured, against what limit.</summary>
+public sealed record SelfTestCheck(string Fixture, string Name, double Value, double Limit, bool Passed, string Detail = "");
+
+/// <summary>
+/// Checks the CUDA engine against reference outputs on the device it runs on: each hf-tiny fixture's
+/// <c>expected.safetensors</c> (transformers, float32) and the CPU engine on the same weights, and the
+/// trained fixture's perplexity windows. The GPU tests and <c>edgellm gpu-selftest</c> both run these.
+/// </summary>
+/// <remarks>
+/// Limits. Everything runs on the weights as stored, with float32 accumulation; the rounding that remains
+/// is in the activations the device keeps in 16 bits: the float16 KV cache and attention operands
+/// (relative 2^-11 on each key, value, query and probability) everywhere, and in prefill the GEMM inputs,
+/// rounded to float16 for float16 weights (2^-11) and split into two bfloat16 parts for bfloat16 weights
+/// (about 2^-16). Over three layers that moves logits of magnitude ~10 by a few hundredths: the limits are
+/// 0.02 (float32 weights), 0.05 (float16) and 0.1 (bfloat16) absolute on logits, half of that on
+/// log-likelihoods, the same for one-token decoding (float32 activations, but it reads the prefilled cache).
+/// Greedy tokens must be identical unless transformers' own top two logits are within 1e-3.
+/// </remarks>
+public static class CudaSelfTest
+{
+    public static double LogitLimit(DType dtype) => dtype switch { DType.F32 => 0.02, DType.F16 => 0.05, _ => 0.1 };
+
+    /// <summary>Runs every check for an hf-tiny fixture folder (config, weights, expected.safetensors).</summary>
+    public static IReadOnlyList<SelfTestCheck> Fixture(string folder, DeviceSelection device)
+    {
+        string name = Path.GetFileName(folder.TrimEnd('/'));
+        var checks = new List<SelfTestCheck>();
+        using var expected = SafeTensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
+        using var gpu = CausalLM.Load(folder, new EngineOptions { Device = device });
+        var engine = gpu.Cuda!;
+        using var cpu = CausalLM.Load(folder);
+        double limit = LogitLimit(engine.WeightDType);
+        int vocab = gpu.VocabSize;
+
+        foreach (var n in new[] { 1, 7, 33, 130 })
+        {
+            var ids = Ids(expected, $"ids_len{n}");
+            var logits = gpu.ForwardAll(gpu.NewCache(n), ids);
+            var reference = expected[$"logits_len{n}"].ToFloatArray();
+            var cpuLogits = cpu.ForwardAll(cpu.NewCache(n), ids);
+            checks.Add(Check(name, $"full forward len {n} vs transformers", MaxAbsDiff(logits, reference), limit));
+            checks.Add(Check(name, $"full forward len {n} vs CPU engine", MaxAbsDiff(logits, cpuLogits), limit));
+        }
+
+        // Decoding one token at a time (the matrix-vector path) against the CPU engine's full forward.
+        {
+            var ids = Ids(expected, "ids_len33");
+            var full = cpu.ForwardAll(cpu.NewCache(33), ids);
+            var cache = gpu.NewCache(4); // grows while decoding
+            gpu.Forward(cache, ids.AsSpan(0, 10));
+            double worst = 0;
+            for (int t = 10; t < ids.Length; t++)
+                worst = Math.Max(worst, MaxAbsDiff(gpu.Forward(cache, ids.AsSpan(t, 1)), full.AsSpan(t * vocab, vocab)));
+            checks.Add(Check(name, "incremental decode vs CPU full forward", worst, limit));
+        }
+
+        {
+            var lp = new Scorer(gpu).LogProbs(Ids(expected, "ids_len33"));
+            checks.Add(Check(name, "log-likelihoods len 33 vs transformers", MaxAbsDiff(lp, expected["loglik_len33"].ToFloatArray()), limit / 2));
+        }
+
+        var prompt = Ids(expected, "greedy_prompt");
+        var want = Ids(expected, "greedy_out");
+        var refLogits = expected["greedy_logits"].ToFloatArray();
+        var options = new GenerationOptions { MaxNewTokens = want.Length, StopAtEos = false };
+        var graph = new Generator(gpu).Greedy(prompt, options);
+        checks.Add(GreedyCheck(name, "greedy tokens (graph) vs transformers", graph.Tokens, want, refLogits, vocab));
+        engine.UseGraphs = false;
+        var direct = new Generator(gpu).Greedy(prompt, options);
+        engine.UseGraphs = true;
+        int differing = graph.Tokens.Zip(direct.Tokens).Count(p => p.First != p.Second) + Math.Abs(graph.Tokens.Length - direct.Tokens.Length);
+        checks.Add(new SelfTestCheck(name, "graph replay == kernel-by-kernel launch (tokens differing)", differing, 0, differing == 0));
+        var cpuGreedy = new Generator(cpu).Greedy(prompt, options);
+        checks.Add(GreedyCheck(name, "greedy tokens (graph) vs CPU engine", graph.Tokens, cpuGreedy.Tokens, refLogits, vocab));
+        return checks;
+    }
+
+    /// <summary>The trained fixture: perplexity windows against transformers' window NLLs and the CPU engine.</summary>
+    public static IReadOnlyList<SelfTestCheck> Perplexity(string folder, DeviceSelection device, int windows = 16)
+    {
+        string name = Path.GetFileName(folder.TrimEnd('/'));
+        using var expected = SafeTensorsFile.Open(Path.Combine(folder, "expected-perplexity.safetensors"));
+        var all = expected["val_windows"].ToInt64Array();
+        int length = (int)expected["val_windows"].Shape[1];
+        var ids = Enumerable.Range(0, windows).Select(w => all.Skip(w * length).Take(length).Select(v => (int)v).ToArray()).ToList();
+        var refNll = expected["val_window_nll"].ToFloatArray().Take(windows).Select(v => (double)v).ToArray();
+        double refPpl = Math.Exp(refNll.Average());
+        using var gpu = CausalLM.Load(folder, new EngineOptions { Device = device });
+        using var cpu = CausalLM.Load(folder);
+        var g = Calibration.Perplexity.Evaluate(gpu, ids);
+        var c = Calibration.Perplexity.Evaluate(cpu, ids);
+        return
+        [
+            Check(name, $"perplexity of {windows} windows vs CPU engine (relative)", Math.Abs(g.Perplexity / c.Perplexity - 1), 0.002,
+                $"cuda {g.Perplexity:F4}, cpu {c.Perplexity:F4}, transformers {refPpl:F4}"),
+            Check(name, $"perplexity of {windows} windows vs transformers (relative)", Math.Abs(g.Perplexity / refPpl - 1), 0.002,
+                $"cuda {g.Perplexity:F4}, transformers {refPpl:F4}"),
+        ];
+    }
+
+    /// <summary>A clear error, not a failed allocation, when asked for a device that is not there.</summary>
+    public static SelfTestCheck MissingDevice(string folder)
+    {
+        int count = CudaDevice.List().Count;
+        try
+        {
+            using var m = CausalLM.Load(folder, new EngineOptions { Device = new DeviceSelection(true, count + 6) });
+            return new SelfTestCheck("-", $"--device cuda:{count + 6} refused", 0, 1, false, "loaded a model on a device that does not exist");
+        }
+        catch (CudaUnavailableException e)
+        {
+            bool ok = e.Message.Contains("cuda:0", StringComparison.Ordinal);
+            return new SelfTestCheck("-", $"--device cuda:{count + 6} refused, naming the devices seen", 1, 1, ok, e.Message);
+        }
+    }
+
+    private static SelfTestCheck GreedyCheck(string fixture, string what, int[] got, int[] want, float[] refLogits, int vocab)
+    {
+        int vocabRows = refLogits.Length / vocab;
+        for (int t = 0; t < Math.Min(got.Length, want.Length); t++)
+        {
+            if (got[t] == want[t]) continue;
+            if (t < vocabRows)
+            {
+                var top = refLogits.AsSpan(t * vocab, vocab).ToArray().OrderDescending().Take(2).ToArray();
+                if (top[0] - top[1] < 1e-3f)
+                    return new SelfTestCheck(fixture, what, t, want.Length, true, $"diverged at step {t} on a reference tie ({top[0] - top[1]:G3})");
+            }
+            return new SelfTestCheck(fixture, what, t, want.Length, false, $"step {t}: got {got[t]}, expected {want[t]}");
+        }
+        bool same = got.Length == want.Length;
+        return new SelfTestCheck(fixture, what, got.Length, want.Length, same, same ? "identical" : $"{got.Length} tokens for {want.Length}");
+    }
+
+    private static SelfTestCheck Check(string fixture, string what, double value, double limit, string detail = "") =>
+        new(fixture, what, value, limit, value <= limit && !double.IsNaN(value), detail);
+
+    private static int[] Ids(SafeTensorsFile f, string name) => f[name].ToInt64Array().Select(v => (int)v).ToArray();
+
+    private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = Math.Abs(a[i] - b[i]);
+            if (double.IsNaN(d)) return double.NaN;
+            max = Math.Max(max, d);
+        }
+        return max;
+    }
+}

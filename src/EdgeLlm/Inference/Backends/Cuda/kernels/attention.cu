@@ -1,0 +1,158 @@
+// Attention over the float16 KV cache, laid out per layer as [position][kv_head · head_dim].
+//
+// Decode (one new token): flash-decoding. The cache is cut into splits of ATT_SPLIT positions; block
+// (head, split) runs an online softmax over its split (each of its 4 warps takes every 4th position,
+// a warp reduces one q·k dot product with shuffles) and leaves the split's running max, sum and
+// unnormalised output; attn_decode_combine rescales and adds the splits. Both kernels read the length
+// from device memory and the grid covers the cache's whole capacity (blocks past the length leave an
+// empty split), so one captured graph serves every step. Grouped-query attention: head h reads key/value
+// head h / (heads / kv_heads).
+//
+// Prefill (many rows) runs as cuBLAS GEMMs S = Q·Kᵀ and O = P·V per key/value head (the engine's
+// CudaAttention), with attn_softmax_rows between them: a causal softmax in float32 writing P in float16.
+
+#define ATT_SPLIT 128
+#define ATT_WARPS 4
+#define ATT_MAX_DIMS 8  // head_dim <= 256
+#define ATT_KEYS 4      // positions a warp has in flight at once
+
+extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
+attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
+                    int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale)
+{
+    __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
+    __shared__ float sm_acc[ATT_WARPS][ATT_MAX_DIMS * 32];
+    const int h = blockIdx.x, s = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int len = *pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
+    const int kvh = h / (heads / kv_heads);
+    float qv[ATT_MAX_DIMS], acc[ATT_MAX_DIMS];
+#pragma unroll
+    for (int i = 0; i < ATT_MAX_DIMS; i++)
+    {
+        int d = lane + 32 * i;
+        qv[i] = d < head_dim ? q[h * head_dim + d] * scale : 0.f;
+        acc[i] = 0.f;
+    }
+    float m = NEG_INF, l = 0.f;
+    // Each warp takes ATT_KEYS consecutive positions at a time and issues all their key loads before the
+    // first reduction, then all value loads: one position at a time left each warp waiting on memory.
+    for (int j0 = start + warp * ATT_KEYS; j0 < end; j0 += ATT_WARPS * ATT_KEYS)
+    {
+        float kv[ATT_KEYS][ATT_MAX_DIMS];
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            const u16* kr = kc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(kr[d]) : 0.f; }
+        }
+        float dots[ATT_KEYS];
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            float dot = 0.f;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) dot = fmaf(qv[i], kv[u][i], dot);
+            dots[u] = dot;
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++) dots[u] = j0 + u < end ? warp_sum(dots[u]) : NEG_INF;
+        float mn = m;
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++) mn = fmaxf(mn, dots[u]);
+        float corr = expf(m - mn);
+        l *= corr;
+#pragma unroll
+        for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] *= corr;
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            const u16* vr = vc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(vr[d]) : 0.f; }
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_KEYS; u++)
+        {
+            float p = j0 + u < end ? expf(dots[u] - mn) : 0.f;
+            l += p;
+#pragma unroll
+            for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] = fmaf(p, kv[u][i], acc[i]);
+        }
+        m = mn;
+    }
+    if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+#pragma unroll
+    for (int i = 0; i < ATT_MAX_DIMS; i++) sm_acc[warp][lane + 32 * i] = acc[i];
+    __syncthreads();
+    float M = NEG_INF;
+    for (int w = 0; w < ATT_WARPS; w++) M = fmaxf(M, sm_m[w]);
+    float* out = part + ((size_t)h * splits + s) * (head_dim + 2);
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    {
+        float o = 0.f;
+        for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) o += sm_acc[w][d] * expf(sm_m[w] - M);
+        out[d] = o;
+    }
+    if (threadIdx.x == 0)
+    {
+        float L = 0.f;
+        for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) L += sm_l[w] * expf(sm_m[w] - M);
+        out[head_dim] = M;
+        out[head_dim + 1] = L;
+    }
+}
+
+extern "C" __global__ void attn_decode_combine(const float* part, const int* pos, float* out, int head_dim, int splits)
+{
+    const int h = blockIdx.x, len = *pos + 1, used = min(splits, (len + ATT_SPLIT - 1) / ATT_SPLIT);
+    const float* p = part + (size_t)h * splits * (head_dim + 2);
+    float M = NEG_INF;
+    for (int s = 0; s < used; s++) M = fmaxf(M, p[s * (head_dim + 2) + head_dim]);
+    float L = 0.f;
+    for (int s = 0; s < used; s++) L += p[s * (head_dim + 2) + head_dim + 1] * expf(p[s * (head_dim + 2) + head_dim] - M);
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    {
+        float o = 0.f;
+        for (int s = 0; s < used; s++) o += p[s * (head_dim + 2) + d] * expf(p[s * (head_dim + 2) + head_dim] - M);
+        out[h * head_dim + d] = o / L;
+    }
+}
+
+// Causal softmax of S = scale·Q·Kᵀ for a prefill chunk. S and P are [kv_heads][groups·rows][keys]: row r of
+// a key/value head is query head group r / rows, chunk row t = r % rows, at position start + t, which sees
+// keys 0 … start + t. One block per row; float32 throughout, P stored in float16 (zeros past the diagonal).
+extern "C" __global__ void attn_softmax_rows(const float* S, u16* P, int rows, int keys, int start)
+{
+    __shared__ float red[32];
+    const size_t row = blockIdx.x;
+    const int t = (int)(row % rows), visible = min(keys, start + t + 1);
+    const float* s = S + row * keys;
+    u16* p = P + row * keys;
+    float m = NEG_INF;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) m = fmaxf(m, s[j]);
+    m = block_max(m, red);
+    float sum = 0.f;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) sum += expf(s[j] - m);
+    sum = block_sum(sum, red);
+    float inv = 1.f / sum;
+    for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = f2h(j < visible ? expf(s[j] - m) * inv : 0.f);
+}
+
+// O [heads][rows][head_dim] (float32, head-major from the P·V GEMM) -> [rows][heads·head_dim] in dtype DT,
+// the input of the output projection's GEMM.
+template <int DT>
+__device__ __forceinline__ void attn_gather(const float* O, void* out, int heads, int rows, int head_dim)
+{
+    long long total = (long long)heads * rows * head_dim;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int d = (int)(i % head_dim);
+        long long rest = i / head_dim;
+        int h = (int)(rest % heads), t = (int)(rest / heads);
+        store_one<DT>(out, i, O[((long long)h * rows + t) * head_dim + d]);
+    }
+}
+extern "C" __global__ void attn_gather_f16(const float* O, void* out, int heads, int rows, int head_dim) { attn_gather<0>(O, out, heads, rows, head_dim); }
+extern "C" __global__ void attn_gather_bf16(const float* O, void* out, int heads, int rows, int head_dim) { attn_gather<1>(O, out, heads, rows, head_dim); }
+extern "C" __global__ void attn_gather_f32(const float* O, void* out, int heads, int rows, int head_dim) { attn_gather<2>(O, out, heads, rows, head_dim); }
