@@ -36,8 +36,12 @@ internal static class EvalCommand
             var runner = new EvaluationRunner(new EngineEvaluationModel(lm, Tokenizers.Load(tokenizerFile)), runDir);
             var options = new RunOptions(parse.GetValue(limit), Shard.Parse(parse.GetValue(shard)!), parse.GetValue(batch));
             bool asJson = parse.GetValue(json);
-            var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
-            var results = selected.Select(t => runner.Run(t, options, progress, cancel)).ToList();
+            List<TaskRunResult> results;
+            using (var printer = ProgressPrinter.Start())
+            {
+                var progress = printer.For<EvaluationProgress>(p => (p.Task, p.Done, p.Total), "samples");
+                results = selected.Select(t => runner.Run(t, options, progress, cancel)).ToList();
+            }
             var summary = new
             {
                 Model = dir, Shard = options.Shard!.ToString(), options.Limit,

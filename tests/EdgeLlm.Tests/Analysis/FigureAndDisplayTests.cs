@@ -89,6 +89,10 @@ public sealed class FigureAndDisplayTests
             Assert.Equal(table.ToHtml(), table.ToDisplayString("text/html"));
             Assert.Equal(table.ToText(), table.ToDisplayString("text/plain"));
 
+            var frame = table.ToDataFrame();
+            Assert.Equal(frame.ToHtml(), frame.ToDisplayString("text/html"));
+            Assert.Equal(frame.ToText(), frame.ToDisplayString("text/plain"));
+
             // An interface registration reaches the implementation the kernel actually sees.
             var tokenizer = EdgeLlm.Tokenization.Tokenizers.Load(Path.Combine(EdgeLlm.Tests.Support.SharedData.RepoRoot, "data", "demo-model"));
             var card = tokenizer.ToDisplayString("text/html");

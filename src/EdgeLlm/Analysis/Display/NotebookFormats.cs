@@ -29,7 +29,7 @@ public static class NotebookFormats
     [
         typeof(CausalLM), typeof(ITokenizer), typeof(BenchmarkResult), typeof(TokenizerBenchmarkResult), typeof(MemoryPrediction),
         typeof(DeviceFit), typeof(PruningPlan), typeof(PruningResult), typeof(PerplexityResult), typeof(TaskSummary), typeof(TaskRunResult),
-        typeof(ResultTable), typeof(DisplayCard), typeof(PlotlyFigure),
+        typeof(ResultTable), typeof(Microsoft.Data.Analysis.DataFrame), typeof(DisplayCard), typeof(PlotlyFigure),
     ];
 
     /// <summary>The outputs a value of the type gets, richest first.</summary>

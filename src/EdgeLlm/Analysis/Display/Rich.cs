@@ -19,6 +19,7 @@ public static class Rich
     {
         null => "<i>null</i>",
         ResultTable t => t.ToHtml(),
+        Microsoft.Data.Analysis.DataFrame d => d.ToHtml(),
         PlotlyFigure f => FigureImage.Html(f),
         DisplayCard c => c.ToHtml(),
         _ when Card(value) is { } card => card.ToHtml(),
@@ -29,6 +30,7 @@ public static class Rich
     {
         null => "null",
         ResultTable t => t.ToText(),
+        Microsoft.Data.Analysis.DataFrame d => d.ToText(),
         PlotlyFigure f => f.ToString(),
         DisplayCard c => c.ToText(),
         _ when Card(value) is { } card => card.ToText(),
@@ -36,7 +38,7 @@ public static class Rich
     };
 
     /// <summary>Whether <see cref="Html"/> has a rich form for the value (otherwise it is plain text in a &lt;pre&gt;).</summary>
-    public static bool HasRichForm(object? value) => value is ResultTable or PlotlyFigure or DisplayCard || (value is not null && Card(value) is not null);
+    public static bool HasRichForm(object? value) => value is ResultTable or Microsoft.Data.Analysis.DataFrame or PlotlyFigure or DisplayCard || (value is not null && Card(value) is not null);
 
     /// <summary>A card for library objects: model summary, benchmark result, and any EdgeLlm record whose name ends in Report or Result.</summary>
     public static DisplayCard? Card(object value) => value switch
