@@ -37,8 +37,6 @@ public static class Rich
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>Whether <see cref="Html"/> has a rich form for the value (otherwise it is plain text in a &lt;pre&gt;).</summary>
-    public static bool HasRichForm(object? value) => value is ResultTable or Microsoft.Data.Analysis.DataFrame or PlotlyFigure or DisplayCard || (value is not null && Card(value) is not null);
 
     /// <summary>A card for library objects: model summary, benchmark result, and any EdgeLlm record whose name ends in Report or Result.</summary>
     public static DisplayCard? Card(object value) => value switch
