@@ -38,6 +38,9 @@ def problems(source, executed):
     first = code[0].source if code else ""
     if '#r "nuget: EdgeLlm' not in first:
         found.append("the first code cell does not reference the EdgeLlm package")
+    loaded = "".join(text(o.get("data", {}).get("text/plain", "")) for o in (code[0].outputs if code else []))
+    if "edgellm/0.1.0/interactive-extensions/dotnet/extension.dib" not in loaded:
+        found.append("the kernel did not load EdgeLlm's extension.dib (an EdgeLlm 0.1.0 without it was restored?)")
     figures = 0
     for i, cell in enumerate(code, 1):
         where = f"code cell {i}"

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--pack" ]; then
   rm -rf artifacts/feed
   dotnet pack src/EdgeLlm -c Release -o artifacts/feed --nologo -v quiet || exit 1
-  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/edgellm/0.1.0"
 fi
 [ -f artifacts/feed/EdgeLlm.0.1.0.nupkg ] || { echo "notebooks: artifacts/feed/EdgeLlm.0.1.0.nupkg is missing (run scripts/nuget-smoke.sh or pass --pack)" >&2; exit 1; }
 out=artifacts/notebooks
@@ -20,6 +19,9 @@ times="$out/times.tsv"
 for nb in notebooks/*.ipynb; do
   name="$(basename "$nb" .ipynb)"
   start=$(date +%s)
+  # Restore the package just packed for each kernel: NuGet never re-reads a cached version, and the user-wide cache
+  # may meanwhile hold another build of 0.1.0 (another checkout's nuget-smoke; check_notebooks.py catches that).
+  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/edgellm/0.1.0"
   jupyter nbconvert --to notebook --execute --allow-errors "$nb" --output-dir "$out" --output "$name.ipynb" \
     --ExecutePreprocessor.kernel_name=.net-fsharp --ExecutePreprocessor.timeout=900 >"$out/$name.log" 2>&1 \
     || echo "jupyter nbconvert exited $?" >>"$out/$name.log"
