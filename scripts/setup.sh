@@ -31,3 +31,30 @@ command -v npm >/dev/null 2>&1 || { echo "setup: npm is required for plotly.js (
 (cd tools/plotly && npm install --no-audit --no-fund --silent)
 # Chat templates: @huggingface/jinja (transformers.js's Jinja renderer) is the reference the renderer's tests run under node.
 (cd tools/jinja && npm install --no-audit --no-fund --silent)
+# Notebooks: Jupyter (Debian's packages) executes them in the .NET Interactive kernel, a dotnet tool kept inside the
+# checkout (tools/dotnet-interactive); its kernelspecs go to tools/jupyter (scripts/notebooks.sh points JUPYTER_PATH
+# there), so nothing is written to ~. The kernel listens on every interface unless --http-local-only is in argv.
+/usr/bin/python3 -c "import nbconvert, nbclient, jupyter_client, ipykernel" >/dev/null 2>&1 || {
+  pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${pkgs[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${pkgs[@]}"; fi
+}
+interactive_version=1.0.712001
+if ! tools/dotnet-interactive/dotnet-interactive --version 2>/dev/null | grep -q "^${interactive_version}"; then
+  rm -rf tools/dotnet-interactive
+  dotnet tool install Microsoft.dotnet-interactive --version "$interactive_version" --tool-path tools/dotnet-interactive >/dev/null
+fi
+rm -rf tools/jupyter && mkdir -p tools/jupyter/kernels
+DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1 tools/dotnet-interactive/dotnet-interactive jupyter install --path tools/jupyter/kernels >/dev/null
+rm -rf tools/jupyter/kernels/.net-powershell
+/usr/bin/python3 - "$PWD/tools/dotnet-interactive/dotnet-interactive" tools/jupyter/kernels/.net-*/kernel.json <<'PY'
+import json, sys
+tool = sys.argv[1]
+for path in sys.argv[2:]:
+    spec = json.load(open(path))
+    argv = spec["argv"]
+    assert argv[:3] == ["dotnet", "interactive", "jupyter"], f"{path}: unexpected argv {argv}"
+    spec["argv"] = [tool] + argv[2:] + ["--http-local-only"]   # the tool in this checkout, not a global `dotnet interactive`
+    spec.setdefault("env", {})["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1"
+    json.dump(spec, open(path, "w"), indent=1)
+PY

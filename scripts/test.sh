@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test (they read ../shared beside the checkout), then prints one summary line.
+# Builds and runs every test (they read ../shared beside the checkout), the NuGet smoke script and every notebook
+# (executed copies and HTML exports stay in artifacts/notebooks), then prints one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results="$(mktemp -d)"
@@ -9,10 +10,16 @@ status=$?
 smoke=passed
 if ! bash scripts/nuget-smoke.sh; then smoke=failed; status=1; fi
 echo "nuget-smoke: $smoke"
-python3 - "$results" "$smoke" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
+# Every notebook in the real .NET Interactive kernel, from the package nuget-smoke just packed: one test each.
+notebooks_log="$results/notebooks.log"
+if ! bash scripts/notebooks.sh | tee "$notebooks_log"; then status=1; fi
+python3 - "$results" "$smoke" "$notebooks_log" <<'PY'
+import glob, re, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 if sys.argv[2] == "passed": passed += 1
+else: failed += 1
+m = re.search(r"^notebooks: (\d+) passed, (\d+) failed$", open(sys.argv[3]).read(), re.M)
+if m: passed += int(m.group(1)); failed += int(m.group(2))
 else: failed += 1
 for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     c = ET.parse(path).getroot().find(".//{*}Counters")

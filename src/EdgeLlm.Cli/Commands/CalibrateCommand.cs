@@ -23,11 +23,12 @@ internal static class CalibrateCommand
             var modelDir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             using var lm = CausalLM.Load(modelDir);
             var windows = new CalibrationData(parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed)).Sample(modelDir, token);
-            var log = Output.Progress(parse.GetValue(quiet));
             var started = System.Diagnostics.Stopwatch.StartNew();
             var pass = System.Diagnostics.Stopwatch.StartNew();
-            var stats = Calibrator.Run(lm, windows, parse.GetValue(output), parse.GetValue(saveEvery),
-                new Progress<CalibrationProgress>(p => log.Report($"calibration {p.SamplesDone}/{p.SamplesTotal}")), token);
+            CalibrationStatistics stats;
+            using (var printer = ProgressPrinter.Start(parse.GetValue(quiet)))
+                stats = Calibrator.Run(lm, windows, parse.GetValue(output), parse.GetValue(saveEvery),
+                    printer.For<CalibrationProgress>(p => ("calibration", p.SamplesDone, p.SamplesTotal), "samples"), token);
             double passSeconds = pass.Elapsed.TotalSeconds;
             var influence = Enumerable.Range(0, stats.NumLayers).Select(stats.BlockInfluence).ToArray();
             Output.Write(new { Statistics = parse.GetValue(output), stats.SamplesDone, stats.Fingerprint, BlockInfluence = influence, Seconds = started.Elapsed.TotalSeconds,

@@ -72,8 +72,9 @@ internal static class EvalCommand
                 });
                 return 0;
             }
-            var progress = new Progress<EvaluationProgress>(p => Console.Error.WriteLine($"{p.Task}: {p.Done}/{p.Total} ({p.SamplesPerSecond:F2} samples/s)"));
-            var outcome = EvaluationWorkflow.Run(request, progress, cancel);
+            EvaluationOutcome outcome;
+            using (var printer = ProgressPrinter.Start())
+                outcome = EvaluationWorkflow.Run(request, printer.For<EvaluationProgress>(p => (p.Task, p.Done, p.Total), "samples"), cancel);
             var runDir = outcome.Run;
             if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, null, null));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(

@@ -28,8 +28,9 @@ internal static class PerplexityCommand
             using var lm = CausalLM.Load(dir, CommonOptions.Engine(parse.GetValue(device)!));
             var texts = TextDocuments.ReadC4(parse.GetValue(data)!, parse.GetValue(docs));
             var w = Perplexity.Windows(texts, Tokenizers.Load(dir), parse.GetValue(seqlen), parse.GetValue(windows), token);
-            var log = Output.Progress(parse.GetValue(quiet));
-            var result = Perplexity.Evaluate(lm, w, new Progress<CalibrationProgress>(p => log.Report($"windows {p.SamplesDone}/{p.SamplesTotal}")), token);
+            PerplexityResult result;
+            using (var printer = ProgressPrinter.Start(parse.GetValue(quiet)))
+                result = Perplexity.Evaluate(lm, w, printer.For<CalibrationProgress>(p => ("perplexity", p.SamplesDone, p.SamplesTotal), "windows"), token);
             var name = parse.GetValue(dataset) ?? StoreAdapters.DatasetName(parse.GetValue(data)!);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(new RunRecord(StoreAdapters.Identify(dir))
                 { Machine = MachineInfo.Current(), Perplexities = [StoreAdapters.Perplexity(name, result)] }));

@@ -5,6 +5,7 @@ using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Display;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Analysis.Tables;
+using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeLlm.Tests.Analysis;
 
@@ -70,25 +71,42 @@ public sealed class FigureAndDisplayTests
         Assert.Contains("t&lt;/script&gt;x", html);
     }
 
-    [Theory]
-    [InlineData(typeof(ResultTable))]
-    [InlineData(typeof(PlotlyFigure))]
-    [InlineData(typeof(DisplayCard))]
-    public void Types_carry_the_formatter_source_dotnet_interactive_discovers_by_convention(Type type)
+    [Fact]
+    public void Dotnet_interactive_formatter_shows_edgellm_values_through_NotebookFormats()
     {
-        // What Microsoft.DotNet.Interactive.Formatting does for convention-based sources: match the attribute by
-        // type name, read FormatterSourceType, Activator.CreateInstance it, call CreateTypeFormatters(), and use
-        // each object's MimeType / Type properties and public Format(object, TextWriter) method.
-        var attribute = type.GetCustomAttributes(true).Single(a => a.GetType().Name == "TypeFormatterSourceAttribute");
-        var sourceType = (Type)attribute.GetType().GetProperty("FormatterSourceType")!.GetValue(attribute)!;
-        var source = Activator.CreateInstance(sourceType)!;
-        var formatters = ((System.Collections.IEnumerable)sourceType.GetMethod("CreateTypeFormatters")!.Invoke(source, null)!).Cast<object>()
-            .Where(f => ((Type)f.GetType().GetProperty("Type")!.GetValue(f)!).IsAssignableFrom(type)).ToList();
-        Assert.Equal(["text/html", "text/plain"], formatters.Select(f => (string)f.GetType().GetProperty("MimeType")!.GetValue(f)!));
-        var format = formatters[0].GetType().GetMethod("Format", [typeof(object), typeof(TextWriter)])!;
-        Assert.Equal(typeof(bool), format.ReturnType);
-        var writer = new StringWriter();
-        Assert.False((bool)format.Invoke(formatters[0], ["not mine", writer])!);
+        // What the package's extension.dib does in the kernel, here against the Microsoft.DotNet.Interactive.Formatting package.
+        NotebookFormats.RegisterWith((type, mimeType, render) => Formatter.Register(type, (value, context) =>
+        {
+            var text = render(value);
+            if (text is null) return false;
+            context.Writer.Write(text);
+            return true;
+        }, mimeType), Formatter.SetPreferredMimeTypesFor);
+        try
+        {
+            var table = new ResultTable([new("method", ColumnType.String), new("ppl", ColumnType.Double)], [["l1", 12.5], ["flap", 9.25]]);
+            Assert.Equal(["text/html", "text/plain"], Formatter.GetPreferredMimeTypesFor(typeof(ResultTable)));
+            Assert.Equal(table.ToHtml(), table.ToDisplayString("text/html"));
+            Assert.Equal(table.ToText(), table.ToDisplayString("text/plain"));
+
+            var frame = table.ToDataFrame();
+            Assert.Equal(frame.ToHtml(), frame.ToDisplayString("text/html"));
+            Assert.Equal(frame.ToText(), frame.ToDisplayString("text/plain"));
+
+            // An interface registration reaches the implementation the kernel actually sees.
+            var tokenizer = EdgeLlm.Tokenization.Tokenizers.Load(Path.Combine(EdgeLlm.Tests.Support.SharedData.RepoRoot, "data", "demo-model"));
+            var card = tokenizer.ToDisplayString("text/html");
+            Assert.StartsWith("<div class=\"edgellm-card\"><b>Tokenizer ", card);
+            Assert.Contains($"<td>{tokenizer.VocabSize}</td>", card);
+            Assert.True(card.Length < 2_000, $"{card.Length} characters");
+
+            var figure = new PlotlyFigure("t").AddTrace(new JsonObject { ["type"] = "bar", ["x"] = new JsonArray("a"), ["y"] = new JsonArray(1) });
+            Assert.Equal(["image/png", NotebookFormats.PlotlyMimeType, "text/plain"], Formatter.GetPreferredMimeTypesFor(typeof(PlotlyFigure)));
+            Assert.Equal(figure.ToJson(), figure.ToDisplayString(NotebookFormats.PlotlyMimeType));
+            var png = Convert.FromBase64String(figure.ToDisplayString("image/png"));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        }
+        finally { Formatter.ResetToDefault(); }
     }
 
     [Fact]

@@ -1,13 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using EdgeLlm.Analysis.Store;
 
 namespace EdgeLlm.Tests.Analysis;
 
 /// <summary>
 /// A writer process killed with SIGKILL in the middle of a transaction: the store must be sound afterwards and hold
-/// only complete runs. The writer is a real child process (an F# cell run by <c>edgellm notebook run</c>) that adds
-/// runs in a loop; the samples of each run are produced lazily, so the child can report, from inside the
+/// only complete runs. The writer is a real child process (an F# script run by <c>dotnet fsi</c>, referencing the
+/// EdgeLlm.dll beside the tests) that adds runs in a loop; the samples of each run are produced lazily, so the child can report, from inside the
 /// transaction, that half of them are written (4 MB, more than SQLite's default 2 MB page cache, so uncommitted pages
 /// spill into the WAL file) and then wait there to be killed.
 /// </summary>
@@ -20,11 +19,10 @@ public sealed class StoreCrashTests : IDisposable
     [Fact]
     public void Killing_a_writer_mid_transaction_leaves_a_sound_store_with_complete_runs()
     {
-        string db = Path.Combine(dir, "results.db"), progress = Path.Combine(dir, "progress.txt"), notebook = Path.Combine(dir, "writer.ipynb");
-        File.WriteAllText(notebook, WriterNotebook(db, progress));
+        string db = Path.Combine(dir, "results.db"), progress = Path.Combine(dir, "progress.txt"), script = Path.Combine(dir, "writer.fsx");
+        File.WriteAllText(script, WriterScript(db, progress));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "EdgeLlm.Cli.dll"), "notebook", "run", notebook, "--out", Path.Combine(dir, "out.ipynb") })
-            psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "fsi", script }) psi.ArgumentList.Add(a);
         using var writer = Process.Start(psi)!;
         var output = writer.StandardOutput.ReadToEndAsync();
         var errors = writer.StandardError.ReadToEndAsync();
@@ -33,10 +31,12 @@ public sealed class StoreCrashTests : IDisposable
         while (!(File.Exists(progress) && File.ReadAllText(progress).Contains("inside 3")))
         {
             if (writer.HasExited) Assert.Fail($"the writer exited early ({writer.ExitCode}): {output.Result}{errors.Result}");
-            if (clock.Elapsed > TimeSpan.FromMinutes(2)) { writer.Kill(); Assert.Fail("the writer did not reach run 3 within 2 minutes"); }
+            if (clock.Elapsed > TimeSpan.FromMinutes(2)) { writer.Kill(entireProcessTree: true); Assert.Fail("the writer did not reach run 3 within 2 minutes"); }
             Thread.Sleep(20);
         }
-        writer.Kill(); // SIGKILL on Unix: no finally blocks, no rollback by the process itself
+        // SIGKILL on Unix: no finally blocks, no rollback by the process itself. `dotnet fsi` runs the script in a child
+        // process, so the whole tree goes.
+        writer.Kill(entireProcessTree: true);
         writer.WaitForExit();
         Assert.Equal(137, writer.ExitCode);
 
@@ -56,9 +56,8 @@ public sealed class StoreCrashTests : IDisposable
         Assert.Equal(3, store.Runs().RowCount);
     }
 
-    private static string WriterNotebook(string db, string progress)
-    {
-        var code = $$"""
+    private static string WriterScript(string db, string progress) => $$"""
+            #r @"{{Path.Combine(AppContext.BaseDirectory, "EdgeLlm.dll")}}"
             open System.Collections.Generic
             open EdgeLlm.Analysis.Store
             let store = ResultsStore.Open @"{{db}}"
@@ -84,13 +83,6 @@ public sealed class StoreCrashTests : IDisposable
                 store.AddRun record |> ignore
                 progress.WriteLine(sprintf "done %d" run)
             """;
-        var cell = new JsonObject
-        {
-            ["cell_type"] = "code", ["id"] = "writer", ["metadata"] = new JsonObject(), ["execution_count"] = null,
-            ["outputs"] = new JsonArray(), ["source"] = code,
-        };
-        return new JsonObject { ["nbformat"] = 4, ["nbformat_minor"] = 5, ["metadata"] = new JsonObject(), ["cells"] = new JsonArray(cell) }.ToJsonString();
-    }
 
     public void Dispose() { try { Directory.Delete(dir, true); } catch (IOException) { } }
 }

@@ -10,7 +10,6 @@ namespace EdgeLlm.Analysis.Charts;
 /// needs no Plotly package: save it as JSON, as self-contained offline HTML (plotly.js embedded or beside the file),
 /// or as PNG/SVG through headless Chromium (<see cref="FigureRenderer"/>).
 /// </summary>
-[EdgeLlm.Analysis.Display.TypeFormatterSource(typeof(EdgeLlm.Analysis.Display.EdgeLlmFormatterSource))]
 public sealed class PlotlyFigure
 {
     public List<JsonObject> Data { get; } = [];
@@ -108,27 +107,6 @@ public sealed class PlotlyFigure
         var beside = Path.Combine(dir, "plotly.min.js");
         if (!File.Exists(beside)) AtomicFile.WriteAllText(beside, PlotlyJs.Source());
         AtomicFile.WriteAllText(path, ToHtml("plotly.min.js"));
-    }
-
-    /// <summary>An HTML fragment for a notebook output cell: plotly.js from a CDN-free inline copy once per page.</summary>
-    /// <remarks>With <paramref name="pngBase64"/>, the div first holds that image, which the script replaces by the
-    /// interactive figure: viewers that drop scripts (GitHub's notebook view) still show the picture.</remarks>
-    public string ToNotebookHtml(string? pngBase64 = null)
-    {
-        var id = "edgellm-" + Guid.NewGuid().ToString("N")[..12];
-        var fallback = pngBase64 is null ? "" : $"<img src=\"data:image/png;base64,{pngBase64}\" alt=\"{WebUtility.HtmlEncode(Title ?? "figure")}\"/>";
-        return $$"""
-            <div id="{{id}}" style="width:100%;height:460px">{{fallback}}</div>
-            <script type="text/javascript">
-            (function () {
-              var draw = function () { document.getElementById("{{id}}").innerHTML = ""; Plotly.newPlot("{{id}}", {{EmbeddedJson()}}); };
-              if (window.Plotly) { draw(); return; }
-              var s = document.createElement("script");
-              s.text = {{JsonSerializer.Serialize(PlotlyJs.Source())}};
-              document.head.appendChild(s); draw();
-            })();
-            </script>
-            """;
     }
 
     public override string ToString() =>

@@ -8,7 +8,6 @@ namespace EdgeLlm.Analysis.Display;
 /// A titled list of named values, displayed as an HTML card in notebooks and as aligned lines in terminals.
 /// <see cref="Rich.Card"/> builds one from any library object (benchmark result, model, pruning report, evaluation result).
 /// </summary>
-[TypeFormatterSource(typeof(EdgeLlmFormatterSource))]
 public sealed record DisplayCard(string Title, IReadOnlyList<KeyValuePair<string, string>> Fields)
 {
     public string ToHtml()

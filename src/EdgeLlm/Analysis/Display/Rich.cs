@@ -3,13 +3,15 @@ using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Inference;
 using EdgeLlm.Profiling;
+using EdgeLlm.Pruning;
+using EdgeLlm.Tokenization;
 
 namespace EdgeLlm.Analysis.Display;
 
 /// <summary>
-/// Rich display of EdgeLlm's types: <see cref="Html"/> for notebooks, <see cref="Text"/> for terminals. Used by the
-/// .NET Interactive convention formatters and by <c>edgellm notebook run</c>. Types from other parts of the library
-/// (benchmark results, models, pruning reports, evaluation results) display through <see cref="Card"/>.
+/// Rich display of EdgeLlm's types: <see cref="Html"/> for notebooks, <see cref="Text"/> for terminals. .NET
+/// Interactive shows them through <see cref="NotebookFormats"/>. Types from other parts of the library (models,
+/// tokenizers, benchmark results, memory predictions, pruning plans, evaluation results) display through <see cref="Card"/>.
 /// </summary>
 public static class Rich
 {
@@ -17,7 +19,8 @@ public static class Rich
     {
         null => "<i>null</i>",
         ResultTable t => t.ToHtml(),
-        PlotlyFigure f => f.ToNotebookHtml(),
+        Microsoft.Data.Analysis.DataFrame d => d.ToHtml(),
+        PlotlyFigure f => FigureImage.Html(f),
         DisplayCard c => c.ToHtml(),
         _ when Card(value) is { } card => card.ToHtml(),
         _ => "<pre>" + System.Net.WebUtility.HtmlEncode(Text(value)) + "</pre>",
@@ -27,20 +30,23 @@ public static class Rich
     {
         null => "null",
         ResultTable t => t.ToText(),
+        Microsoft.Data.Analysis.DataFrame d => d.ToText(),
         PlotlyFigure f => f.ToString(),
         DisplayCard c => c.ToText(),
         _ when Card(value) is { } card => card.ToText(),
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>Whether <see cref="Html"/> has a rich form for the value (otherwise it is plain text in a &lt;pre&gt;).</summary>
-    public static bool HasRichForm(object? value) => value is ResultTable or PlotlyFigure or DisplayCard || (value is not null && Card(value) is not null);
 
     /// <summary>A card for library objects: model summary, benchmark result, and any EdgeLlm record whose name ends in Report or Result.</summary>
     public static DisplayCard? Card(object value) => value switch
     {
         CausalLM m => ModelSummary(m),
+        ITokenizer t => TokenizerCard(t),
         BenchmarkResult b => BenchmarkCard(b),
+        MemoryPrediction p => MemoryCard(p),
+        PruningPlan p => PlanCard(p),
+        DeviceFit f => DisplayCard.FromProperties($"Fit on {f.Device}", f),
         _ when value.GetType().Namespace?.StartsWith("EdgeLlm") == true
                && (value.GetType().Name.EndsWith("Report") || value.GetType().Name.EndsWith("Result") || value.GetType().Name.EndsWith("Measurement") || value.GetType().Name.EndsWith("Summary"))
             => DisplayCard.FromProperties(Words(value.GetType().Name), value),
@@ -69,6 +75,40 @@ public static class Rich
         new("peak RSS", Bytes(b.PeakRssBytes)), new("KV cache", Bytes(b.KvCacheBytes)),
         new("shape", $"batch {b.BatchSize}, prompt {b.PromptTokens}, new {b.NewTokens}, {b.Repeats} repeats"),
     ]);
+
+    public static DisplayCard TokenizerCard(ITokenizer t)
+    {
+        var special = t.SpecialTokens;
+        string Token(int? id) => id is { } i ? $"{t.TokenToString(i)} ({i})" : "none";
+        return new DisplayCard($"Tokenizer {t.GetType().Name}",
+        [
+            new("vocabulary", t.VocabSize.ToString(CultureInfo.InvariantCulture)),
+            new("BOS", Token(t.BosTokenId) + (t.AddBosToken ? ", prepended" : "")), new("EOS", Token(t.EosTokenId)),
+            new("special tokens", special.Count <= 6 ? string.Join(" ", special) : $"{string.Join(" ", special.Take(6))} ... ({special.Count})"),
+        ]);
+    }
+
+    public static DisplayCard MemoryCard(MemoryPrediction p) => new($"Memory prediction ({p.Runtime}, context {p.Context}, batch {p.Batch})",
+    [
+        new("total", Bytes(p.TotalBytes)), new("weights", $"{Bytes(p.WeightBytes)} ({p.WeightDType}, {Count(p.Parameters)} parameters)"),
+        new("KV cache", $"{Bytes(p.KvCacheBytes)} ({p.KvDType})"),
+        new("activations", $"{Bytes(p.ActivationBytes)} ({p.ActivationDType}, {p.ActivationRows} rows)"), new("runtime overhead", Bytes(p.OverheadBytes)),
+    ]);
+
+    /// <summary>A plan as widths, not index lists: kept KV heads and MLP channels per layer, summarised.</summary>
+    public static DisplayCard PlanCard(PruningPlan p)
+    {
+        static string Widths(int[][] kept) => kept.Length == 0 ? "none"
+            : kept.Select(k => k.Length).Distinct().Count() == 1 ? $"{kept[0].Length} in each of {kept.Length} layers"
+            : $"{kept.Min(k => k.Length)}–{kept.Max(k => k.Length)} per layer ({kept.Length} layers)";
+        return new DisplayCard($"Pruning plan {p.Method.Name()} at {p.Ratio.ToString("0.###", CultureInfo.InvariantCulture)}",
+        [
+            new("structure", p.Structure.Name()), new("kept KV heads", Widths(p.KeptKvHeads)), new("kept MLP channels", Widths(p.KeptChannels)),
+            new("removed layers", p.RemovedLayers.Length == 0 ? "none" : string.Join(", ", p.RemovedLayers)),
+            new("bias compensation", p.AttentionBiasCompensation is null && p.MlpBiasCompensation is null ? "no" : "yes (FLAP)"),
+            new("notes", p.Notes.Count.ToString(CultureInfo.InvariantCulture)),
+        ]);
+    }
 
     internal static string Scalar(object v, string name) => v switch
     {

@@ -8,7 +8,6 @@ namespace EdgeLlm.Analysis.Tables;
 /// queries return, what charts are drawn from, and what notebooks display. Rows iterate as <see cref="ResultRow"/>.
 /// From F#: <c>table.Filter(fun r -> r.GetDouble "ratio" > 0.2).GroupBy("method").Aggregate(Agg.Mean "score")</c>.
 /// </summary>
-[EdgeLlm.Analysis.Display.TypeFormatterSource(typeof(EdgeLlm.Analysis.Display.EdgeLlmFormatterSource))]
 public sealed partial class ResultTable : IEnumerable<ResultRow>
 {
     private readonly Dictionary<string, int> index;
