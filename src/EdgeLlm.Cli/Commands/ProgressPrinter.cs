@@ -18,6 +18,8 @@ internal sealed class ProgressPrinter : IDisposable
     {
         public readonly string Label = label, Unit = unit;
         public long Done, Total;
+        /// <summary>Done at the label's first report: the rate counts only what finished after it (a first batch, or samples resumed from disk, took no measured time).</summary>
+        public long FirstDone = -1;
         public readonly Stopwatch Clock = Stopwatch.StartNew();
         public TimeSpan? LastPrinted;
         public ProgressTask? Bar;
@@ -70,6 +72,7 @@ internal sealed class ProgressPrinter : IDisposable
         lock (gate)
         {
             if (!items.TryGetValue(label, out var item)) items[label] = item = new Item(label, unit);
+            if (item.FirstDone < 0) item.FirstDone = done;
             item.Done = done; item.Total = total;
             if (plain is not null)
             {
@@ -77,7 +80,7 @@ internal sealed class ProgressPrinter : IDisposable
                 bool finished = total > 0 && done >= total;
                 if (!finished && item.LastPrinted is { } last && now - last < PlainInterval) return;
                 item.LastPrinted = now;
-                plain.WriteLine(PlainLine(label, done, total, now.TotalSeconds, unit));
+                plain.WriteLine(PlainLine(label, done, total, now.TotalSeconds, unit, item.FirstDone));
             }
             else Update(item);
         }
@@ -92,11 +95,11 @@ internal sealed class ProgressPrinter : IDisposable
         units[item.Bar.Id] = item.Unit;
     }
 
-    /// <summary>"label: done/total unit (p%), r unit/s, ETA t" — the rate since the first report of the label.</summary>
-    public static string PlainLine(string label, long done, long total, double seconds, string unit = "items")
+    /// <summary>"label: done/total unit (p%), r unit/s, ETA t" — r = (done − doneAtStart) / seconds, seconds since the label's first report.</summary>
+    public static string PlainLine(string label, long done, long total, double seconds, string unit = "items", long doneAtStart = 0)
     {
         var inv = CultureInfo.InvariantCulture;
-        double rate = seconds > 0 ? done / seconds : 0;
+        double rate = seconds > 0 ? (done - doneAtStart) / seconds : 0;
         string Amount(double v) => unit == "bytes" ? Output.Bytes((long)v) : v.ToString("0.##", inv);
         var line = total > 0
             ? $"{label}: {Amount(done)}/{Amount(total)}{(unit == "bytes" ? "" : " " + unit)} ({(100.0 * done / total).ToString("0", inv)}%)"

@@ -13,6 +13,9 @@ public sealed class ProgressPrinterTests
         Assert.Equal("gsm8k: 3/1000 items (0%), 0.05 items/s, ETA 5.5 h", ProgressPrinter.PlainLine("gsm8k", 3, 1000, 60.0));
         Assert.Equal("downloading f: 1.0 MiB/4.0 MiB (25%), 512.0 KiB/s, ETA 6 s", ProgressPrinter.PlainLine("downloading f", 1 << 20, 4 << 20, 2.0, "bytes"));
         Assert.Equal("x: 5 items", ProgressPrinter.PlainLine("x", 5, 0, 0));
+        // 4 samples were done at the first report (a first batch, or resumed from disk): only the 12 since then count.
+        Assert.Equal("csqa: 16/40 samples (40%), 3 samples/s, ETA 8 s", ProgressPrinter.PlainLine("csqa", 16, 40, 4.0, "samples", doneAtStart: 4));
+        Assert.Equal("csqa: 4/40 samples (10%)", ProgressPrinter.PlainLine("csqa", 4, 40, 0.001, "samples", doneAtStart: 4));
     }
 
     [Fact]
