@@ -154,6 +154,31 @@ add("gsm8k", [f"gsm8k/{i}" for i in range(N)], prompts(cfg, [], jsonl(os.path.jo
 cfg = load_config("truthfulqa/truthfulqa_gen.py")["truthfulqa_datasets"][0]
 add("truthfulqa", [f"truthfulqa/{i}" for i in range(N)], prompts(cfg, [], truthfulqa_rows(), N), cfg)
 
+
+# The hold-out tasks: the first 2 samples of 3 subjects each, read as MMLUDataset / CEvalDataset read their CSVs.
+def csv_rows(path, header):
+    with open(path, encoding="utf-8") as f:
+        reader = csv.reader(f)
+        names = next(reader) if header else ["input", "A", "B", "C", "D", "target"]
+        return [dict(zip(names, row)) for row in reader]
+
+
+HOLDOUT_N = 2
+mmlu_dir = os.path.join(datasets_dir, "mmlu", "data")
+for cfg in load_config("mmlu/mmlu_gen.py")["mmlu_datasets"]:
+    if cfg["name"] in ("abstract_algebra", "high_school_european_history", "world_religions"):
+        name = cfg["name"]
+        dev = csv_rows(os.path.join(mmlu_dir, "dev", f"{name}_dev.csv"), False)
+        test = csv_rows(os.path.join(mmlu_dir, "test", f"{name}_test.csv"), False)
+        add("mmlu", [f"mmlu/{name}/{i}" for i in range(HOLDOUT_N)], prompts(cfg, dev, test, HOLDOUT_N), cfg)
+ceval_dir = os.path.join(datasets_dir, "ceval")
+for cfg in load_config("ceval/ceval_gen.py")["ceval_datasets"]:
+    if cfg["name"] in ("accountant", "high_school_physics", "modern_chinese_history"):
+        name, split = cfg["name"], cfg["reader_cfg"]["test_split"]
+        dev = csv_rows(os.path.join(ceval_dir, "dev", f"{name}_dev.csv"), True)
+        val = csv_rows(os.path.join(ceval_dir, split, f"{name}_{split}.csv"), True)
+        add("ceval", [f"ceval/{name}/{i}" for i in range(HOLDOUT_N)], prompts(cfg, dev, val, HOLDOUT_N), cfg)
+
 # transformers' apply_chat_template environment (tokenization_utils_base._compile_jinja_template).
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
