@@ -48,4 +48,22 @@ public class OpenCompassChatPromptTests
                 Assert.Equal(expected.GetProperty("text").GetProperty(model).GetString(), formatter.Format(sample).Text);
         }
     }
+
+    // MMLU and C-Eval also carry the text OpenCompass's LMTemplateParser (no meta template, --hf-type base) makes.
+    [Fact]
+    public void HoldoutTasksBasePromptsMatchOpenCompassLmTemplateParser()
+    {
+        var withBase = Reference.GetProperty("samples").EnumerateArray().Where(s => s.TryGetProperty("base_prompt", out _)).ToList();
+        Assert.Equal(12, withBase.Count);
+        var loaded = new Dictionary<string, Dictionary<string, EvalSample>>();
+        foreach (var expected in withBase)
+        {
+            var task = expected.GetProperty("task").GetString()!;
+            if (!loaded.TryGetValue(task, out var samples))
+                loaded[task] = samples = TaskCatalog.Create(task, SharedData.Path("datasets"), EvaluationProtocols.KitBase2024).LoadSamples().ToDictionary(s => s.Id);
+            var sample = samples[expected.GetProperty("id").GetString()!];
+            Assert.Equal(expected.GetProperty("base_prompt").GetString(), sample.Prompt);
+            Assert.Equal(256, sample.Request.MaxNewTokens);
+        }
+    }
 }
