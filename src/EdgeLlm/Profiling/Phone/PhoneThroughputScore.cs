@@ -40,4 +40,13 @@ public sealed record PhoneThroughputScore(double Score, double MeanPrefillTokens
         var scores = ByRun(records);
         return records.Select(r => r with { ThroughputScore = scores.TryGetValue(r.RunId, out var s) ? s.Score : null }).ToList();
     }
+
+    /// <summary>The score of run <paramref name="runId"/> in a phone-measurement JSON-lines file (what <c>phone import</c> appends to).</summary>
+    public static PhoneThroughputScore ForRun(string jsonlPath, string runId)
+    {
+        if (!File.Exists(jsonlPath)) throw new FileNotFoundException($"{jsonlPath}: no such phone-measurement file.", jsonlPath);
+        var records = PhoneMeasurementStore.Read(jsonlPath).Where(r => r.RunId == runId).ToList();
+        if (records.Count == 0) throw new ArgumentException($"{jsonlPath}: no phone measurements with run id '{runId}'");
+        return Compute(records);
+    }
 }
