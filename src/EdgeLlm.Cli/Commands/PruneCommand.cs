@@ -37,6 +37,7 @@ internal static class PruneCommand
             { model, method, ratio, budgetParams, budgetBytes, fits, context, runtime, output, stats, data, samples, seqlen, seed, structure, noBias, writeCheck, quiet, store, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
+            CommonOptions.CheckStore(parse.GetValue(store));
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var log = Output.Progress(parse.GetValue(quiet));
             var request = new PruneRequest

@@ -38,7 +38,7 @@ public static class PrunedCheckpointWriter
         var sourceFull = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.Directory));
         if (outFull == sourceFull || sourceFull.StartsWith(outFull + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException($"{directory}: the pruned model must go to another folder than its source (the output folder is replaced as a whole).");
-        if (!c.HasUniformLayers) throw new NotSupportedException($"{source.Directory} already has per-layer shapes; prune the original model instead.");
+        PruningGuards.RequireUniformSource(source);
         int groups = c.NumHeads / c.NumKvHeads, hd = c.HeadDim;
         var layerMap = new Dictionary<int, int>();
         for (int i = 0, next = 0; i < c.NumLayers; i++) if (!plan.RemovedLayers.Contains(i)) layerMap[i] = next++;
@@ -53,8 +53,7 @@ public static class PrunedCheckpointWriter
 
         bool attentionBias = plan.AttentionBiasCompensation?.Any(b => b != null) == true;
         bool mlpBias = plan.MlpBiasCompensation?.Any(b => b != null) == true;
-        if ((attentionBias || mlpBias) && !names.CanStoreOutputBiases)
-            throw new NotSupportedException($"FLAP bias compensation cannot be stored for {c.ArchitectureName} (its stock loader has no bias on {names.Out} and {names.MlpDown}); prune without bias compensation (--no-bias-compensation).");
+        if (attentionBias || mlpBias) PruningGuards.RequireStorableBiases(c, names);
         // Llama: transformers' attention_bias adds biases to q, k, v and o; mlp_bias to gate, up and down. Zero biases fill the ones FLAP does not need.
         bool addAttentionBiases = attentionBias && names.BiasSwitches && !names.HasOutputBiases && !c.AttentionBias;
         bool addMlpBiases = mlpBias && names.BiasSwitches && !names.HasOutputBiases && !c.MlpBias;

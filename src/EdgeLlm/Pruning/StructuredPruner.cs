@@ -19,12 +19,10 @@ public static class StructuredPruner
         var c = checkpoint.Config;
         var names = c.Architecture.Pruning(c);
         if (!(ratio >= 0 && ratio < 1)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The pruning ratio must be in [0, 1).");
-        if (!c.HasUniformLayers) throw new NotSupportedException($"{checkpoint.Directory} already has per-layer shapes; prune the original model instead.");
+        PruningGuards.RequireUniformSource(checkpoint);
         if (structure == PruningStructure.Global && method != PruningMethod.Flap)
             throw new ArgumentException($"The global (per-layer) structure is FLAP's allocation; {method.Name()} prunes uniformly.");
-        if (method == PruningMethod.Flap && biasCompensation && !names.CanStoreOutputBiases)
-            throw new NotSupportedException($"FLAP bias compensation cannot be stored for {c.ArchitectureName}: its stock loader has no bias on the " +
-                $"attention output ({names.Out}) and MLP output ({names.MlpDown}) projections. Prune with --no-bias-compensation (biasCompensation: false).");
+        if (method == PruningMethod.Flap && biasCompensation) PruningGuards.RequireStorableBiases(c, names);
         if (method.NeedsCalibration())
         {
             if (statistics == null) throw new ArgumentException($"{method.Name()} needs calibration statistics (run 'edgellm calibrate' or pass --data).");

@@ -107,6 +107,16 @@ public class OneLineErrorTests : TempDirectoryTest
         Assert.False(File.Exists(Path.Combine(run, "csqa.jsonl"))); // refused before any sample ran
     }
 
+    [Fact]
+    public void PruneRefusesABadResultsStoreBeforeWriting()
+    {
+        var store = Path.Combine(Temp, "results.db");
+        File.WriteAllBytes(store, Enumerable.Range(0, 8192).Select(i => (byte)(i * 7)).ToArray());
+        var output = Path.Combine(Temp, "pruned");
+        AssertOneLine(CliRunner.Run("prune", Trained, "--method", "l1", "--ratio", "0.2", "--out", output, "--store", store), store);
+        Assert.False(Directory.Exists(output)); // refused before anything was pruned or written
+    }
+
     [Theory]
     [InlineData("2.0")]
     [InlineData("-0.5")]
