@@ -27,7 +27,10 @@ internal static class EvalCommand
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
-        var kitCsv = new Option<string?>("--kit-csv") { Description = "Also write the starting kit's Results.csv (its columns and order) from the scores; Throughput and Memory-Usage stay empty." };
+        var kitCsv = new Option<string?>("--kit-csv") { Description = "Also write the starting kit's Results.csv (its columns and order) from the scores; Throughput from --phone-run, Memory-Usage from --memory-gb (empty without them)." };
+        var phoneRun = new Option<string?>("--phone-run") { Description = "With --kit-csv: the phone run (its run id in --phone-jsonl) whose throughput score (mean of MLC prefill and decode tok/s) fills Throughput." };
+        var phoneJsonl = new Option<string>("--phone-jsonl") { DefaultValueFactory = _ => EdgeLlm.Profiling.Phone.PhoneMeasurementStore.DefaultPath, Description = "Phone measurements written by `phone import`." };
+        var memoryGb = new Option<double?>("--memory-gb") { Description = "With --kit-csv: the measured peak inference memory in GB for Memory-Usage." };
         var store = CommonOptions.Store();
         store.Description += " The run is keyed by the run folder and shard: rerunning replaces it with the folder's current records.";
         var device = CommonOptions.Device();
@@ -38,7 +41,7 @@ internal static class EvalCommand
         var devices = new Option<string?>("--devices") { Description = "0,1,... or all: one worker process per CUDA device." };
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
         {
-            model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, device, store, json,
+            model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, phoneRun, phoneJsonl, memoryGb, device, store, json,
             slurmArray, slurmOpts, workers, devices, EvalDistributed.Merge(),
         };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
@@ -72,11 +75,13 @@ internal static class EvalCommand
                 });
                 return 0;
             }
+            double? throughputScore = parse.GetValue(phoneRun) is { } pr ? EdgeLlm.Profiling.Phone.PhoneThroughputScore.ForRun(parse.GetValue(phoneJsonl)!, pr).Score : null;
+            if (parse.GetValue(memoryGb) is double mem && !(double.IsFinite(mem) && mem > 0)) throw new ArgumentException($"--memory-gb must be a positive number of GB, got {mem}");
             EvaluationOutcome outcome;
             using (var printer = ProgressPrinter.Start())
                 outcome = EvaluationWorkflow.Run(request, printer.For<EvaluationProgress>(p => (p.Task, p.Done, p.Total), "samples"), cancel);
             var runDir = outcome.Run;
-            if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, null, null));
+            if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, throughputScore, parse.GetValue(memoryGb)));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
                 StoreAdapters.Identify(request.ModelFolder) with
                 {

@@ -55,13 +55,17 @@ internal static class PhoneCommand
         {
             var now = DateTimeOffset.UtcNow;
             // Parse every file before writing anything: one bad file leaves the store untouched.
-            var records = parse.GetValue(files)!.SelectMany(f => PhoneLogImporter.Import(f, parse.GetValue(model)!, parse.GetValue(device)!, parse.GetValue(run), now)).ToList();
+            var records = PhoneThroughputScore.Attach(parse.GetValue(files)!.SelectMany(f => PhoneLogImporter.Import(f, parse.GetValue(model)!, parse.GetValue(device)!, parse.GetValue(run), now)).ToList());
+            var scores = PhoneThroughputScore.ByRun(records);
             var path = parse.GetValue(jsonl)!;
             var runIds = Save(records, path, parse.GetValue(store), parse.GetValue(method)!, parse.GetValue(ratio));
-            Output.Write(new { Jsonl = Path.GetFullPath(path), Imported = records.Count, RunIds = runIds, Records = records }, parse.GetValue(json), () =>
+            Output.Write(new { Jsonl = Path.GetFullPath(path), Imported = records.Count, RunIds = runIds, ThroughputDefinition = PhoneThroughputScore.Definition, ThroughputScores = scores, Records = records }, parse.GetValue(json), () =>
             {
                 foreach (var r in records)
                     Console.WriteLine($"{Path.GetFileName(r.SourceFile)}:{r.SourceLine} prefill {r.PrefillTokensPerSecond?.ToString("F1") ?? "—"} tok/s, decode {r.DecodeTokensPerSecond?.ToString("F1") ?? "—"} tok/s, TPOT {r.TpotMs?.ToString("F1") ?? "—"} ms ({r.TpotBasis})");
+                foreach (var (id, s) in scores)
+                    Console.WriteLine($"run {id}: throughput score {s.Score:F2} (prefill {s.MeanPrefillTokensPerSecond:F2}, decode {s.MeanDecodeTokensPerSecond:F2} tok/s; {s.PromptLengths} prompt length(s), {s.Measurements} measurement(s)) — {PhoneThroughputScore.Definition}");
+                if (scores.Count == 0) Console.WriteLine("no throughput score: no measurement has both a prefill and a decode rate");
                 Console.WriteLine($"appended {records.Count} record(s) to {path}");
             });
             return 0;

@@ -87,5 +87,16 @@ public sealed class ResultsStoreTests : IDisposable
         Assert.Equal("40.25", cells[7]);
     }
 
+    [Fact]
+    public void Submission_leaves_the_average_empty_when_truthfulqa_mixes_scales()
+    {
+        using var store = ResultsStore.Open(Db);
+        var run = Run("wanda", 0.25);
+        long id = store.AddRun(run with { Scores = [.. run.Scores, new TaskScore("truthfulqa", "bleu_acc", 0.28, 3)] });
+        var lines = File.ReadAllLines(Submission.Write(store, id, Path.Combine(dir, "submission")).ResultsCsv);
+        Assert.Equal("model,method,ratio,parameters,bbh,gsm8k,truthfulqa,average,tpot_ms,throughput_tokens_per_s,memory_gb", lines[0]);
+        Assert.Equal("", lines[1].Split(',')[7]);
+    }
+
     public void Dispose() { try { Directory.Delete(dir, true); } catch (IOException) { } }
 }

@@ -30,4 +30,24 @@ public class KitResultsCsvTests
         Assert.EndsWith("\n0.0,100.0,,,,,,1234567.0,16.0\n", KitResultsCsv.Format(new KitResults(0, 100, null, null, null, null, null, 1234567, 16)));
         Assert.Throws<ArgumentException>(() => KitResultsCsv.Format(new KitResults(double.NaN, null, null, null, null, null, null, null, null)));
     }
+
+    [Fact]
+    public void ThroughputAndMemoryComeFromThePhoneMeasurement()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgellm-kitcsv-");
+        try
+        {
+            var jsonl = Path.Combine(dir.FullName, "phone.jsonl");
+            var log = Path.Combine(EdgeLlm.Tests.Support.SharedData.RepoRoot, "tests", "EdgeLlm.Tests", "Profiling", "Logs", "mlc-usage.jsonl");
+            EdgeLlm.Profiling.Phone.PhoneMeasurementStore.Append(jsonl, EdgeLlm.Profiling.Phone.PhoneLogImporter.Import(log, "m", "d", "run-a", DateTimeOffset.UnixEpoch));
+            // mlc-usage.jsonl: prefill 50 tok/s, decode 10 tok/s -> (50 + 10) / 2 = 30.
+            double throughput = EdgeLlm.Profiling.Phone.PhoneThroughputScore.ForRun(jsonl, "run-a").Score;
+            var summary = new EvaluationSummary("m", "f", "edge-llm-2024", "chat", "tokenizer_config.json", [], "1/1", null,
+                new Dictionary<string, TaskScores> { ["gsm8k"] = Task(50.5), ["truthfulqa"] = Task(0.25) });
+            var lines = KitResultsCsv.Format(KitResultsCsv.FromSummary(summary, throughput, 7.25)).Split('\n');
+            Assert.Equal(KitHeader, lines[0]);
+            Assert.Equal(",,50.5,,,,0.25,30.0,7.25", lines[1]);
+        }
+        finally { dir.Delete(true); }
+    }
 }

@@ -32,4 +32,26 @@ public class RankingTests
         Assert.Equal(["a", "b", "c"], ranked.Select(r => r.Name));
         Assert.Equal(18, a.ThroughputPoints);
     }
+
+    [Fact]
+    public void OverTheMemoryLimitIsDisqualifiedAndTiesShareTheBetterPlace()
+    {
+        var ranked = ChallengeRanking.Rank(
+        [
+            new Submission("a", new Dictionary<string, double> { ["gsm8k"] = 70, ["truthfulqa"] = 0.30 }, 20) { PeakMemoryGb = 9.5 },
+            new Submission("b", new Dictionary<string, double> { ["gsm8k"] = 60, ["truthfulqa"] = 0.30 }, 25) { PeakMemoryGb = 11.99 },
+            new Submission("c", new Dictionary<string, double> { ["gsm8k"] = 90, ["truthfulqa"] = 0.50 }, 40) { PeakMemoryGb = 12.0 },
+            new Submission("d", new Dictionary<string, double> { ["gsm8k"] = 50, ["truthfulqa"] = 0.20 }, 20),
+        ]);
+        // c is not under 12 GB: out, so places are among a, b, d only.
+        // gsm8k: a 10, b 9, d 8. truthfulqa (0-1 scale, ranked on its own): a, b tie 10, d 8. throughput: b 20, a = d tie 18.
+        var byName = ranked.ToDictionary(r => r.Name);
+        Assert.Equal((10, 10, 18, 38), (byName["a"].TaskPoints["gsm8k"], byName["a"].TaskPoints["truthfulqa"], byName["a"].ThroughputPoints, byName["a"].Total));
+        Assert.Equal(9 + 10 + 20, byName["b"].Total);
+        Assert.Equal(8 + 8 + 18, byName["d"].Total);
+        Assert.Equal(0, byName["c"].Total);
+        Assert.Contains("12 GB", byName["c"].Disqualified);
+        Assert.All(ranked.Where(r => r.Name != "c"), r => Assert.Null(r.Disqualified));
+        Assert.Equal(["b", "a", "d", "c"], ranked.Select(r => r.Name));
+    }
 }

@@ -14,6 +14,16 @@ public class DeviceProfileTests
     }
 
     [Fact]
+    public void ThroughputPhoneIsShipped()
+    {
+        var p = DeviceProfile.Resolve("huawei-mate-60-pro-plus");
+        Assert.Equal(16L * 1024 * 1024 * 1024, p.DramBytes);
+        Assert.Equal(9L * 1024 * 1024 * 1024, p.UsableBytes); // the kit's "~9 GB usable"
+        Assert.Equal(51.2, p.BandwidthGBps); // LPDDR5-6400 · 8 B (an assumption, stated in notes)
+        Assert.Contains("starting-kit", p.Notes, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void ProfileFileIsReadAndCheckedWithItsNameInErrors()
     {
         var dir = Directory.CreateTempSubdirectory().FullName;

@@ -11,12 +11,17 @@ public sealed record SubmissionResult(string Directory, string ResultsCsv, strin
 /// The challenge submission built from one run of a results store (Edge-Device LLM Competition style):
 /// <c>results.csv</c> has one row with the columns model, method, ratio, parameters, one column per task score
 /// (named after the task, in the order CommonsenseQA, BIG-Bench-Hard, GSM8K, HumanEval, CHID, TruthfulQA, then any
-/// other task alphabetically), average, tpot_ms, throughput_tokens_per_s, memory_gb; <c>submission.json</c> adds the
+/// other task alphabetically), average (empty when the run mixes TruthfulQA, whose bleu_acc is 0–1, with tasks scored
+/// 0–100: an average across scales means nothing; the challenge itself never averages across tasks, it ranks within each), tpot_ms, throughput_tokens_per_s, memory_gb; <c>submission.json</c> adds the
 /// parameter count and the model files (name, bytes) when the model folder is given.
 /// </summary>
 public static class Submission
 {
     public static readonly string[] TaskOrder = ["commonsenseqa", "csqa", "bbh", "gsm8k", "humaneval", "chid", "truthfulqa"];
+
+    /// <summary>True when TruthfulQA (0–1 under edge-llm-2024) sits beside a task scored 0–100.</summary>
+    public static bool MixesScales(IReadOnlyCollection<string> tasks) =>
+        tasks.Any(t => t.Equals("truthfulqa", StringComparison.OrdinalIgnoreCase)) && tasks.Any(t => !t.Equals("truthfulqa", StringComparison.OrdinalIgnoreCase));
 
     public static SubmissionResult Write(ResultsStore store, long runId, string outDir, string? modelDirectory = null)
     {
@@ -38,7 +43,7 @@ public static class Submission
         var values = new List<object?> { info["model"], info["method"], info["ratio"], info["parameters"] };
         var taskValues = tasks.Select(t => scores.Filter(r => r.GetString("task") == t).Rows[0].GetDouble("score")).ToList();
         values.AddRange(taskValues.Cast<object?>());
-        values.Add(taskValues.Average());
+        values.Add(MixesScales(tasks) ? null : taskValues.Average());
         values.Add(throughput.RowCount == 0 ? null : throughput.Doubles("tpot_ms").Average());
         values.Add(throughput.RowCount == 0 ? null : throughput.Doubles("decode_tokens_per_second").Average());
         values.Add(memory.RowCount == 0 ? null : memory.Doubles("bytes").Max() / 1e9);

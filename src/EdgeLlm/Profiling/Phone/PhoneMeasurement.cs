@@ -22,6 +22,11 @@ public sealed record PhoneMeasurement
     public int? PromptTokens { get; init; }
     public int? CompletionTokens { get; init; }
     public double? EndToEndSeconds { get; init; }
+    /// <summary>
+    /// The challenge's throughput score of the run this record belongs to (<see cref="PhoneThroughputScore.Definition"/>),
+    /// the same on every record of the run; null when the run has no measurement with both rates.
+    /// </summary>
+    public double? ThroughputScore { get; init; }
     /// <summary>When the phone logged it, as written in the log (logcat has no year), if the log says.</summary>
     public string? LoggedAt { get; init; }
     public required DateTimeOffset ImportedAt { get; init; }
