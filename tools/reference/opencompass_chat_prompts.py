@@ -72,6 +72,26 @@ def template_of(cfg):
     return PromptTemplate(**{k: v for k, v in cfg.items() if k != "type"}) if cfg else None
 
 
+# HuggingFaceBaseModel (--hf-type base) has no meta template: LMTemplateParser(None) joins the rounds.
+LMTemplateParser = load_file(os.path.join(oc, "models", "base.py"), "opencompass_models_base_real").LMTemplateParser
+
+
+def base_prompts(dataset_cfg, train, test, count):
+    """The same prompts as a base model's input text (the kit-2024-base protocol)."""
+    infer = dataset_cfg["infer_cfg"]
+    retriever_cfg = dict(infer["retriever"])
+    retriever_type = retriever_cfg.pop("type")
+    retriever = retriever_type(Dataset(dataset_cfg["reader_cfg"], train, test[:count]), **retriever_cfg)
+    ice_template, prompt_template = template_of(infer.get("ice_template")), template_of(infer.get("prompt_template"))
+    result = []
+    for idx, ice_idx in enumerate(retriever.retrieve()):
+        ice = retriever.generate_ice(ice_idx, ice_template=ice_template)
+        prompt = retriever.generate_prompt_for_generate_task(idx, ice, gen_field_replace_token="", ice_template=ice_template,
+                                                             prompt_template=prompt_template)
+        result.append(LMTemplateParser(None).parse_template(prompt, mode="gen"))
+    return result
+
+
 def prompts(dataset_cfg, train, test, count):
     """GenInferencer's prompt list for the first `count` test rows, as chat messages (HuggingFacewithChatTemplate)."""
     infer = dataset_cfg["infer_cfg"]
@@ -129,10 +149,12 @@ samples = []  # (task, id, messages)
 CLI_MAX_OUT_LEN = 1024  # the kit's --max-out-len; openicl_infer.py's _set_default_value fills it only where a config has none
 
 
-def add(task, ids, messages, cfg):
+def add(task, ids, messages, cfg, base_texts=None):
     max_out_len = cfg["infer_cfg"]["inferencer"].get("max_out_len", CLI_MAX_OUT_LEN)
-    for sample_id, m in zip(ids, messages):
+    for i, (sample_id, m) in enumerate(zip(ids, messages)):
         samples.append({"task": task, "id": sample_id, "max_out_len": max_out_len, "messages": m})
+        if base_texts is not None:  # the hold-out tasks also carry their --hf-type base text
+            samples[-1]["base_prompt"] = base_texts[i]
 
 
 N = 3
@@ -153,6 +175,33 @@ cfg = load_config("gsm8k/gsm8k_gen.py")["gsm8k_datasets"][0]
 add("gsm8k", [f"gsm8k/{i}" for i in range(N)], prompts(cfg, [], jsonl(os.path.join(datasets_dir, "gsm8k", "test.jsonl")), N), cfg)
 cfg = load_config("truthfulqa/truthfulqa_gen.py")["truthfulqa_datasets"][0]
 add("truthfulqa", [f"truthfulqa/{i}" for i in range(N)], prompts(cfg, [], truthfulqa_rows(), N), cfg)
+
+
+# The hold-out tasks: the first 2 samples of 3 subjects each, read as MMLUDataset / CEvalDataset read their CSVs.
+def csv_rows(path, header):
+    with open(path, encoding="utf-8") as f:
+        reader = csv.reader(f)
+        names = next(reader) if header else ["input", "A", "B", "C", "D", "target"]
+        return [dict(zip(names, row)) for row in reader]
+
+
+HOLDOUT_N = 2
+mmlu_dir = os.path.join(datasets_dir, "mmlu", "data")
+for cfg in load_config("mmlu/mmlu_gen.py")["mmlu_datasets"]:
+    if cfg["name"] in ("abstract_algebra", "high_school_european_history", "world_religions"):
+        name = cfg["name"]
+        dev = csv_rows(os.path.join(mmlu_dir, "dev", f"{name}_dev.csv"), False)
+        test = csv_rows(os.path.join(mmlu_dir, "test", f"{name}_test.csv"), False)
+        add("mmlu", [f"mmlu/{name}/{i}" for i in range(HOLDOUT_N)], prompts(cfg, dev, test, HOLDOUT_N), cfg,
+            base_prompts(cfg, dev, test, HOLDOUT_N))
+ceval_dir = os.path.join(datasets_dir, "ceval")
+for cfg in load_config("ceval/ceval_gen.py")["ceval_datasets"]:
+    if cfg["name"] in ("accountant", "high_school_physics", "modern_chinese_history"):
+        name, split = cfg["name"], cfg["reader_cfg"]["test_split"]
+        dev = csv_rows(os.path.join(ceval_dir, "dev", f"{name}_dev.csv"), True)
+        val = csv_rows(os.path.join(ceval_dir, split, f"{name}_{split}.csv"), True)
+        add("ceval", [f"ceval/{name}/{i}" for i in range(HOLDOUT_N)], prompts(cfg, dev, val, HOLDOUT_N), cfg,
+            base_prompts(cfg, dev, val, HOLDOUT_N))
 
 # transformers' apply_chat_template environment (tokenization_utils_base._compile_jinja_template).
 import jinja2

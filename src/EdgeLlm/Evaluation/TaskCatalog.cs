@@ -10,7 +10,10 @@ namespace EdgeLlm.Evaluation;
 /// </summary>
 public static class TaskCatalog
 {
-    public static IReadOnlyList<string> Names { get; } = ["csqa", "bbh", "gsm8k", "longbench", "humaneval", "truthfulqa", "chid"];
+    public static IReadOnlyList<string> Names { get; } = ["csqa", "bbh", "gsm8k", "longbench", "humaneval", "truthfulqa", "chid", "mmlu", "ceval"];
+
+    // --max-out-len's default in OpenCompass 0.3.1's CLI, which --hf-type base runs used (no config of theirs sets one for MMLU/C-Eval).
+    private const int BaseCliMaxOutLen = 256;
 
     /// <summary>The tasks as <paramref name="protocol"/> runs them (its dataset configs and max_out_len rules).</summary>
     /// <remarks>maxInputTokens: OpenCompass's max_seq_len for LongBench truncation.</remarks>
@@ -24,6 +27,8 @@ public static class TaskCatalog
             "csqa" => new CommonsenseQaCotTask(PublishedOrParquet(Path.Combine(datasets, "commonsenseqa"), "dev_rand_split.jsonl", "data", "validation-"), cli),
             "chid" => new ChidTask(Path.Combine(datasets, "chid"), cli),
             "truthfulqa" => new TruthfulQaTask(PublishedOrParquet(Path.Combine(datasets, "truthfulqa"), "TruthfulQA.csv", "generation", "validation-"), cli, scoreAsFraction: true),
+            "mmlu" => new MmluTask(Path.Combine(datasets, "mmlu", "data"), cli),
+            "ceval" => new CevalTask(Path.Combine(datasets, "ceval"), cli),
             _ => Create(name, datasets, maxInputTokens),
         };
     }
@@ -39,6 +44,8 @@ public static class TaskCatalog
         ("humaneval", _) => "humaneval_gen_8e312c",
         ("truthfulqa", _) => "truthfulqa_gen_5ddc62 (metrics=bleu)",
         ("chid", _) => "FewCLUE_chid_gen_0a29a2",
+        ("mmlu", _) => "mmlu_gen_4d595a",
+        ("ceval", _) => "ceval_gen_5f30c7 (val split)",
         _ => throw new ArgumentException($"Unknown task '{name}'; known: {string.Join(", ", Names)}."),
     };
 
@@ -53,6 +60,8 @@ public static class TaskCatalog
         "humaneval" => new HumanEvalTask(Path.Combine(datasets, "humaneval", "HumanEval.jsonl.gz")),
         "truthfulqa" => new TruthfulQaTask(PublishedOrParquet(Path.Combine(datasets, "truthfulqa"), "TruthfulQA.csv", "generation", "validation-")),
         "chid" => new ChidTask(Path.Combine(datasets, "chid")),
+        "mmlu" => new MmluTask(Path.Combine(datasets, "mmlu", "data"), BaseCliMaxOutLen),
+        "ceval" => new CevalTask(Path.Combine(datasets, "ceval"), BaseCliMaxOutLen),
         _ => throw new ArgumentException($"Unknown task '{name}'; known: {string.Join(", ", Names)}."),
     };
 
