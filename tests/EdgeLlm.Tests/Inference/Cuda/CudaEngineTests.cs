@@ -11,17 +11,8 @@ namespace EdgeLlm.Tests.Inference.Cuda;
 /// </summary>
 public class CudaEngineTests
 {
-    public static TheoryData<string> Fixtures()
-    {
-        var data = new TheoryData<string>();
-        foreach (var arch in new[] { "llama", "phi", "qwen2" })
-            foreach (var dtype in new[] { "float32", "bfloat16", "float16" })
-                data.Add($"{arch}-{dtype}");
-        return data;
-    }
-
     [CudaTheory]
-    [MemberData(nameof(Fixtures))]
+    [MemberData(nameof(ReferenceOutputsTests.Fixtures), MemberType = typeof(ReferenceOutputsTests))]
     public void FixtureAgreesWithTransformersAndTheCpuEngine(string fixture)
     {
         var checks = CudaSelfTest.Fixture(SharedData.Path("fixtures", "hf-tiny", fixture), new DeviceSelection(true, 0));
