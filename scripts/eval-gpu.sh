@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine (no .NET there): full `edgellm eval` runs of one or more models under one or more
+# protocols, from the self-contained build of scripts/publish-gpu.sh, and packs the run folders so they come back
+# through the device tool's $OUT (a few files only). Back here, `./edgellm eval MODEL --out RUN ...` on an unpacked
+# run folder resumes it: finished samples are kept, so tasks left out there (HumanEval needs bubblewrap) run here.
+#
+#   bash scripts/eval-gpu.sh --publish edgellm.tar.xz --data datasets.tar.xz \
+#        --model demo=data/demo-model [--model trained=DIR]... [--protocols "edge-llm-2024 kit-2024-base"] \
+#        [--chat-template FILE.jinja] [--skip humaneval] [-- EXTRA EVAL ARGS]
+#
+# Writes $OUT/evals.json (one entry per run: model, protocol, wall seconds, exit status, the summary) and
+# $OUT/runs.tar.xz (every run folder), and $OUT/eval-log.txt.
+set -uo pipefail
+publish="" data="" template="" skip="" protocols="edge-llm-2024 kit-2024-base"
+models=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --publish) publish="$2"; shift 2 ;;
+    --data) data="$2"; shift 2 ;;
+    --model) models+=("$2"); shift 2 ;;
+    --protocols) protocols="$2"; shift 2 ;;
+    --chat-template) template="$2"; shift 2 ;;
+    --skip) skip="$2"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "eval-gpu.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+extra=("$@")
+[ -n "$publish" ] && [ -n "$data" ] && [ ${#models[@]} -gt 0 ] || { echo "eval-gpu.sh: --publish, --data and --model are required" >&2; exit 2; }
+out="${OUT:-$PWD/gpu-out}"
+work=/tmp/edgellm-eval
+mkdir -p "$out" "$work/runs"
+log="$out/eval-log.txt"
+bin="$work/edgellm/EdgeLlm.Cli"
+[ -x "$bin" ] || tar -xJf "$publish" -C "$work" || { echo "eval-gpu.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
+if [ -d "$data" ]; then datasets="$data"; else mkdir -p "$work/data" && tar -xJf "$data" -C "$work/data" && datasets="$work/data/datasets"; fi
+export EDGELLM_CUDA_CACHE="$work/kernel-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1
+results="$work/evals.jsonl"
+: > "$results"
+for entry in "${models[@]}"; do
+  label="${entry%%=*}" model="${entry#*=}"
+  for protocol in $protocols; do
+    run="$work/runs/$label-$protocol"
+    args=(eval "$model" --protocol "$protocol" --data "$datasets" --out "$run" --json)
+    # The protocol's own task list, less the skipped ones.
+    tasks=$("$bin" eval "$model" --protocol "$protocol" --data "$datasets" --out "$work/probe-$label-$protocol" --prompts-only --limit 1 --json 2>/dev/null \
+      | python3 -c 'import json,sys; print(",".join(p["task"] for p in json.load(sys.stdin)["prompts"] if p["samples"] > 0))' 2>/dev/null)
+    # (tasks with no data here, such as LongBench, are left out too)
+    if [ -n "$tasks" ]; then
+      tasks=$(python3 -c 'import sys; s=set(sys.argv[2].split(",")); print(",".join(t for t in sys.argv[1].split(",") if t not in s))' "$tasks" "$skip")
+      args+=(--tasks "$tasks")
+    fi
+    if [ "$protocol" = edge-llm-2024 ] && [ -n "$template" ]; then args+=(--chat-template "$template"); fi
+    echo "== $label $protocol: ${args[*]} ${extra[*]}" | tee -a "$log"
+    start=$(date +%s.%N)
+    "$bin" "${args[@]}" "${extra[@]}" > "$work/summary.json" 2>> "$log"
+    status=$?
+    end=$(date +%s.%N)
+    python3 - "$label" "$protocol" "$start" "$end" "$status" "$work/summary.json" >> "$results" <<'PY'
+import json, sys
+label, protocol, start, end, status, path = sys.argv[1:]
+try: summary = json.load(open(path))
+except Exception: summary = None
+print(json.dumps({"model": label, "protocol": protocol, "wall_s": round(float(end) - float(start), 1),
+                  "exit": int(status), "summary": summary}))
+PY
+    tail -n 1 "$results" | tee -a "$log" | cut -c1-300
+  done
+done
+python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])], indent=1))' "$results" > "$out/evals.json"
+tar -C "$work/runs" -cf - . | xz -6 -T0 > "$out/runs.tar.xz"
+ls -l "$out"
