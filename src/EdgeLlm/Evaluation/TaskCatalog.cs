@@ -56,7 +56,7 @@ public static class TaskCatalog
         "csqa" => new CommonsenseQaTask(PublishedOrParquet(Path.Combine(datasets, "commonsenseqa"), "dev_rand_split.jsonl", "data", "validation-")),
         "bbh" => new BbhTask(Path.Combine(datasets, "bbh", "bbh"), Path.Combine(datasets, "bbh", "cot-prompts")),
         "gsm8k" => new Gsm8kTask(PublishedOrParquet(Path.Combine(datasets, "gsm8k"), "test.jsonl", "main", "test-")),
-        "longbench" => new LongBenchTask(Path.Combine(datasets, "longbench", "data"), maxInputTokens),
+        "longbench" => LongBenchTask.Open(Path.Combine(datasets, "longbench", "data"), maxInputTokens),
         "humaneval" => new HumanEvalTask(Path.Combine(datasets, "humaneval", "HumanEval.jsonl.gz")),
         "truthfulqa" => new TruthfulQaTask(PublishedOrParquet(Path.Combine(datasets, "truthfulqa"), "TruthfulQA.csv", "generation", "validation-")),
         "chid" => new ChidTask(Path.Combine(datasets, "chid")),

@@ -97,4 +97,16 @@ public class DatasetTests : IDisposable
         var summary = task.Summarize([task.Score(trec, 0, "Human"), task.Score(zh, 1, "北京")]);
         Assert.Equal(50.0, summary.Score, 12); // mean of subsets: (0 + 100) / 2
     }
+
+    [Fact]
+    public void LongBenchWithoutAnySubsetFileIsAnErrorNamingTheFolder()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(temp, "no-longbench")).FullName;
+        var error = Assert.Throws<FileNotFoundException>(() => TaskCatalog.Create("longbench", empty));
+        Assert.Contains(Path.Combine(empty, "longbench", "data"), error.Message);
+        Assert.Contains("leave longbench out of --tasks", error.Message);
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(empty, "longbench", "data")).FullName, "trec.jsonl"),
+            "{\"input\": \"q\", \"context\": \"c\", \"answers\": [\"a\"], \"_id\": \"x\"}\n");
+        Assert.Single(TaskCatalog.Create("longbench", empty).LoadSamples()); // one subset present is enough
+    }
 }

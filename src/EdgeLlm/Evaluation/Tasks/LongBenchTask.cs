@@ -19,6 +19,20 @@ public sealed class LongBenchTask(string dataFolder, int maxInputTokens = 2048, 
     private IEnumerable<LongBenchSubset> Selected =>
         LongBenchSubsets.All.Where(s => subsets == null || subsets.Contains(s.Name));
 
+    /// <summary>
+    /// The task over <paramref name="dataFolder"/>, which must hold at least one selected subset's file: with none, every
+    /// LongBench score would be an average over nothing, so a missing folder is an error before any other task runs.
+    /// </summary>
+    public static LongBenchTask Open(string dataFolder, int maxInputTokens = 2048, IReadOnlyList<string>? subsets = null)
+    {
+        var task = new LongBenchTask(dataFolder, maxInputTokens, subsets);
+        var expected = task.Selected.Select(s => Path.Combine(dataFolder, s.Name + ".jsonl")).ToList();
+        if (!expected.Any(File.Exists))
+            throw new FileNotFoundException($"{dataFolder}: no LongBench data (none of its {expected.Count} subset files, such as " +
+                $"{Path.GetFileName(expected[0])}, is there); put LongBench's data/*.jsonl there or leave longbench out of --tasks", expected[0]);
+        return task;
+    }
+
     public IReadOnlyList<EvalSample> LoadSamples()
     {
         var samples = new List<EvalSample>();
