@@ -5,13 +5,15 @@
 # run folder resumes it: finished samples are kept, so tasks left out there (HumanEval needs bubblewrap) run here.
 #
 #   bash scripts/eval-gpu.sh --publish edgellm.tar.xz --data datasets.tar.xz \
-#        --model demo=data/demo-model [--model trained=DIR]... [--protocols "edge-llm-2024 kit-2024-base"] \
-#        [--chat-template FILE.jinja] [--skip humaneval] [-- EXTRA EVAL ARGS]
+#        --model demo=data/demo-model [--model trained=DIR]... \
+#        [--protocols "edge-llm-2024 kit-2024-base:csqa,bbh,gsm8k"] [--chat-template FILE.jinja] [-- EXTRA EVAL ARGS]
+#
+# Each --protocols entry is PROTOCOL (its own task list) or PROTOCOL:TASK,TASK,...
 #
 # Writes $OUT/evals.json (one entry per run: model, protocol, wall seconds, exit status, the summary) and
 # $OUT/runs.tar.xz (every run folder), and $OUT/eval-log.txt.
 set -uo pipefail
-publish="" data="" template="" skip="" protocols="edge-llm-2024 kit-2024-base"
+publish="" data="" template="" protocols="edge-llm-2024 kit-2024-base"
 models=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,7 +22,6 @@ while [ $# -gt 0 ]; do
     --model) models+=("$2"); shift 2 ;;
     --protocols) protocols="$2"; shift 2 ;;
     --chat-template) template="$2"; shift 2 ;;
-    --skip) skip="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "eval-gpu.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -39,17 +40,11 @@ results="$work/evals.jsonl"
 : > "$results"
 for entry in "${models[@]}"; do
   label="${entry%%=*}" model="${entry#*=}"
-  for protocol in $protocols; do
+  for spec in $protocols; do
+    protocol="${spec%%:*}" tasks="${spec#*:}"
     run="$work/runs/$label-$protocol"
     args=(eval "$model" --protocol "$protocol" --data "$datasets" --out "$run" --json)
-    # The protocol's own task list, less the skipped ones.
-    tasks=$("$bin" eval "$model" --protocol "$protocol" --data "$datasets" --out "$work/probe-$label-$protocol" --prompts-only --limit 1 --json 2>/dev/null \
-      | python3 -c 'import json,sys; print(",".join(p["task"] for p in json.load(sys.stdin)["prompts"] if p["samples"] > 0))' 2>/dev/null)
-    # (tasks with no data here, such as LongBench, are left out too)
-    if [ -n "$tasks" ]; then
-      tasks=$(python3 -c 'import sys; s=set(sys.argv[2].split(",")); print(",".join(t for t in sys.argv[1].split(",") if t not in s))' "$tasks" "$skip")
-      args+=(--tasks "$tasks")
-    fi
+    if [ "$tasks" != "$protocol" ]; then args+=(--tasks "$tasks"); fi
     if [ "$protocol" = edge-llm-2024 ] && [ -n "$template" ]; then args+=(--chat-template "$template"); fi
     echo "== $label $protocol: ${args[*]} ${extra[*]}" | tee -a "$log"
     start=$(date +%s.%N)
