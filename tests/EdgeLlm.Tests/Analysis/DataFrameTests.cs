@@ -43,7 +43,7 @@ public sealed class DataFrameTests
         var byVariant = Scores().Aggregate(["method", "ratio"], Agg.Mean("score"), Agg.StdDev("score", "sd"));
         Assert.Equal(4, byVariant.Rows.Count);
         Assert.Equal(Math.Sqrt(((0.40 - 0.35) * (0.40 - 0.35) + (0.30 - 0.35) * (0.30 - 0.35)) / 1), byVariant.Rows[0].GetDouble("sd"), 12);
-        Assert.Equal(0.20, byVariant.Filter(r => r.GetString("method") == "wanda" && r.GetDouble("ratio") == 0.5).Rows.Single().GetDouble("score"), 12);
+        Assert.Equal(0.20, byVariant.Filter(r => r["method"] as string == "wanda" && r.GetDouble("ratio") == 0.5).Rows.Single().GetDouble("score"), 12);
     }
 
     [Fact]
