@@ -10,7 +10,7 @@ namespace EdgeLlm.Analysis.Tables;
 /// columns (any cell may be null). These extensions add what the package lacks for that work and keep it readable from
 /// F#: typed cell getters on a row, a row-predicate filter, computed columns, grouping on several keys with null-skipping
 /// aggregates (<see cref="Aggregate"/>), joins on several keys, pivots, aligned text, compact HTML, and a typed CSV round
-/// trip. From F#: <c>frame.Filter(fun r -> r.GetDouble "ratio" > 0.2).Aggregate([| "method" |], Agg.Mean "score")</c>.
+/// trip. From F#: <c>frame.Filter(fun r -> r.GetDouble "ratio" > 0.2).Aggregate([| "method" |], Agg.Mean("score"))</c>.
 /// </summary>
 public static partial class DataFrames
 {
