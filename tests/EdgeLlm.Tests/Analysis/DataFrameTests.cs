@@ -161,6 +161,7 @@ public sealed class DataFrameTests
             foreach (var s in starts.Skip(1)) Assert.Equal(' ', line[s - 1]);
         Assert.EndsWith("2779683840", lines[2][..(starts[2] - 2)]);       // right-aligned, not cut
         Assert.Contains("1.235E+08", lines[2]);
+        Assert.Contains("  1232000", new DataFrame(new DoubleDataFrameColumn("mean_parameters", [1_232_000.0])).ToText()); // whole numbers in full
         Assert.Equal("(2 rows × 3 columns)", frame.ToText().Split('\n')[^1]);
     }
 

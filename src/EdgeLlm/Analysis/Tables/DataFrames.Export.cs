@@ -158,6 +158,7 @@ public static partial class DataFrames
     private static string Cell(object? v) => v switch
     {
         null => "null",
+        double d when d == Math.Round(d) && Math.Abs(d) < 1e15 => d.ToString("0", CultureInfo.InvariantCulture), // a mean of counts
         double d => d.ToString(Math.Abs(d) >= 1e6 || (d != 0 && Math.Abs(d) < 1e-3) ? "G4" : "0.####", CultureInfo.InvariantCulture),
         float f => ((double)f).ToString("0.####", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
