@@ -35,11 +35,13 @@ internal static class BenchCommand
                 return CudaBench(dir, engine, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(repeats),
                     parse.GetValue(warmup), parse.GetValue(longPrefill), parse.GetValue(reference), parse.GetValue(json), progress, ct);
             }
-            var result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions
-            {
-                PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
-                BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
-            }, progress: progress, cancellationToken: ct);
+            BenchmarkResult result;
+            using (var printer = ProgressPrinter.Start())
+                result = ThroughputBenchmark.Measure(dir, new BenchmarkOptions
+                {
+                    PromptTokens = parse.GetValue(promptTokens), NewTokens = parse.GetValue(newTokens),
+                    BatchSize = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Warmup = parse.GetValue(warmup),
+                }, progress: printer.Stages(), cancellationToken: ct);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(dir), result)));
             Output.Write(result, parse.GetValue(json), () =>
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Evaluation;
 using EdgeLlm.Evaluation.Distributed;
 using EdgeLlm.Evaluation.Protocols;
@@ -92,8 +93,7 @@ internal static class EvalCommand
             Output.Write(outcome.Summary, asJson, () =>
             {
                 Console.WriteLine($"protocol {outcome.Summary.Protocol} ({outcome.Summary.PromptStyle}{(outcome.Summary.ChatTemplate is { } t ? ", chat template " + t : "")})");
-                foreach (var r in outcome.Results)
-                    Console.WriteLine($"{r.Summary.Task,-11} {r.Summary.Score,8:F2}  ({r.Summary.Samples} samples, {r.SamplesPerSecond:F2} samples/s)");
+                Console.WriteLine(outcome.ToDataFrame().Select("task", "score", "samples", "new_samples", "samples_per_second").ToText(maxRows: int.MaxValue));
             });
             return 0;
         })));

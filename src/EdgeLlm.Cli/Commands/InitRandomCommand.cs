@@ -18,9 +18,10 @@ internal static class InitRandomCommand
         command.SetAction(parse => Output.Guard(() =>
         {
             var outDir = parse.GetValue(output)!;
-            var files = RandomCheckpoint.Create(ModelPresets.Config(parse.GetValue(like)!), outDir,
-                DTypes.ParseFloatName(parse.GetValue(dtype)!), parse.GetValue(layers), parse.GetValue(seed),
-                Output.Progress(parse.GetValue(json)));
+            IReadOnlyList<string> files;
+            using (var printer = ProgressPrinter.Start(quiet: parse.GetValue(json)))
+                files = RandomCheckpoint.Create(ModelPresets.Config(parse.GetValue(like)!), outDir,
+                    DTypes.ParseFloatName(parse.GetValue(dtype)!), parse.GetValue(layers), parse.GetValue(seed), printer.Stages());
             using var checkpoint = Checkpoint.Open(outDir);
             var summary = new { Out = Path.GetFullPath(outDir), Files = files.Select(Path.GetFileName).ToArray(), checkpoint.ParameterCount, checkpoint.WeightBytes };
             Output.Write(summary, parse.GetValue(json), () =>

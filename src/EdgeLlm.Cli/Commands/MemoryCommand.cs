@@ -68,8 +68,9 @@ internal static class MemoryCommand
     /// <summary>Each case runs in a child process, so one case's freed memory never counts in the next's peak.</summary>
     private static int Measure(string like, int[] layerCounts, int[] contexts, string? store, bool asJson, CancellationToken ct)
     {
-        var progress = Output.Progress(quiet: false);
-        var rows = MemoryWorkflow.Validate(like, layerCounts, contexts, RunProbe, progress, ct);
+        IReadOnlyList<MemoryProbeResult> rows;
+        using (var printer = ProgressPrinter.Start())
+            rows = MemoryWorkflow.Validate(like, layerCounts, contexts, RunProbe, printer.Stages(), ct);
         // One run per random checkpoint (model "<like>-<n>l"), each context's measured peak beside the prediction.
         CommonOptions.Record(store, db => rows.GroupBy(r => r.Layers).Select(g => db.AddRun(new RunRecord(
             new RunInfo($"{like}-{g.Key}l", "dense", 0) { Notes = $"random {like} checkpoint with {g.Key} layers" })

@@ -19,8 +19,10 @@ internal static class PackCommand
         {
             var files = parse.GetValue(data)!;
             var docs = files.SelectMany(f => TextDocuments.Read(f)).ToList();
-            var packed = PackedTokens.Pack(docs, Tokenizers.Load(parse.GetValue(tokenizer)!), parse.GetValue(seqlen), parse.GetValue(output)!,
-                files.Select(Path.GetFileName).ToList()!, cancellationToken: ct);
+            PackedTokens packed;
+            using (var printer = ProgressPrinter.Start())
+                packed = PackedTokens.Pack(docs, Tokenizers.Load(parse.GetValue(tokenizer)!), parse.GetValue(seqlen), parse.GetValue(output)!,
+                    files.Select(Path.GetFileName).ToList()!, printer.Stages(), ct);
             Output.Write(packed, parse.GetValue(json), () =>
                 Console.WriteLine($"{docs.Count} documents → {packed.Sequences} sequences of {packed.SequenceLength} tokens ({packed.DroppedTokens} tail tokens dropped) in {packed.Directory}"));
             return 0;

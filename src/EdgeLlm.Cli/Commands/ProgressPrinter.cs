@@ -66,6 +66,9 @@ internal sealed class ProgressPrinter : IDisposable
     public IProgress<T> For<T>(Func<T, (string Label, long Done, long Total)> read, string unit = "items") =>
         new Callback<T>(value => { var (label, done, total) = read(value); Report(label, done, total, unit); });
 
+    /// <summary>The library's stage progress (<see cref="StageProgress"/>): one bar or line per stage, in its unit.</summary>
+    public IProgress<StageProgress> Stages() => new Callback<StageProgress>(p => Report(p.Stage, p.Done, p.Total, p.Unit));
+
     public void Report(string label, long done, long total, string unit = "items")
     {
         if (quiet) return;

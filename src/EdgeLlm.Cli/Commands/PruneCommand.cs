@@ -39,7 +39,6 @@ internal static class PruneCommand
         {
             CommonOptions.CheckStore(parse.GetValue(store));
             string dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            var log = Output.Progress(parse.GetValue(quiet));
             var request = new PruneRequest
             {
                 Model = dir, Output = parse.GetValue(output)!, Method = PruningMethods.Parse(parse.GetValue(method)!),
@@ -50,7 +49,9 @@ internal static class PruneCommand
                     ? new CalibrationData(dataPath, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed)) : null,
                 CheckTokens = parse.GetValue(writeCheck) is { } ids ? CommonOptions.ParseIds(ids) : null,
             };
-            var outcome = PruneWorkflow.Run(request, new Progress<PruneProgress>(p => log.Report(p.Message)), token);
+            PruneOutcome outcome;
+            using (var printer = ProgressPrinter.Start(parse.GetValue(quiet)))
+                outcome = PruneWorkflow.Run(request, printer.Stages(), token);
             CommonOptions.Record(parse.GetValue(store), db => db.AddRun(outcome.Run));
             var (result, m, r, shape, checkFile) = (outcome.Result, request.Method, outcome.Ratio, request.Structure, outcome.CheckFile);
             Output.Write(new { result.Directory, Method = m.Name(), Ratio = r, Structure = shape.Name(), result.ParametersBefore, result.ParametersAfter,

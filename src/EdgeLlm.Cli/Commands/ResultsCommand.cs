@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 
 namespace EdgeLlm.Cli.Commands;
 
@@ -58,7 +59,7 @@ internal static class ResultsCommand
             };
             var path = parse.GetValue(output)!.FullName;
             if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) t.SaveJson(path); else t.SaveCsv(path);
-            Console.WriteLine($"wrote {t.RowCount} rows to {path}");
+            Console.WriteLine($"wrote {t.Rows.Count} rows to {path}");
             return 0;
         }));
         return c;

@@ -17,8 +17,10 @@ public sealed record PackedTokens(string Directory, int SequenceLength, int Sequ
     public const string TokenFile = "tokens.bin";
     public const string IndexFile = "index.json";
 
+    /// <summary>Packs the documents into <paramref name="directory"/>; <paramref name="progress"/> gets stage "tokenizing"
+    /// (documents) every 256 documents and at the last.</summary>
     public static PackedTokens Pack(IReadOnlyList<string> documents, ITokenizer tokenizer, int sequenceLength, string directory,
-        IReadOnlyList<string>? sources = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<string>? sources = null, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (sequenceLength < 2) throw new ArgumentOutOfRangeException(nameof(sequenceLength), "Sequences need at least two tokens.");
         int eos = tokenizer.EosTokenId ?? throw new ArgumentException("The tokenizer has no EOS token to separate documents.");
@@ -28,7 +30,7 @@ public sealed record PackedTokens(string Directory, int SequenceLength, int Sequ
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var id in tokenizer.Encode(documents[d])) stream.Add((uint)id);
             stream.Add((uint)eos);
-            if (d % 256 == 255) progress?.Report(d + 1);
+            if (d % 256 == 255 || d == documents.Count - 1) progress?.Report(new StageProgress("tokenizing", d + 1, documents.Count, "documents"));
         }
         int sequences = stream.Count / sequenceLength;
         if (sequences == 0)

@@ -13,18 +13,20 @@ public static class CheckpointWriter
     /// <summary>The shard size transformers' <c>save_pretrained</c> uses by default.</summary>
     public const long DefaultMaxShardBytes = 5_000_000_000;
 
+    /// <summary>Writes the folder; <paramref name="progress"/> gets stage "writing" in bytes of tensor data after each tensor.</summary>
     public static IReadOnlyList<string> Save(string directory, JsonObject config, IReadOnlyList<TensorData> tensors,
-        long maxShardBytes = DefaultMaxShardBytes, IProgress<string>? progress = null)
+        long maxShardBytes = DefaultMaxShardBytes, IProgress<StageProgress>? progress = null)
     {
         Directory.CreateDirectory(directory);
+        long total = tensors.Sum(t => t.ByteLength), done = 0;
+        Action<long>? wrote = progress is null ? null : bytes => progress.Report(new StageProgress("writing", done += bytes, total, "bytes"));
         var shards = Split(tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(), maxShardBytes);
         var written = new List<string>();
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
         if (shards.Count == 1)
         {
             var path = Path.Combine(directory, Checkpoint.SingleFile);
-            progress?.Report(path);
-            SafeTensorsWriter.Write(path, shards[0], metadata);
+            SafeTensorsWriter.Write(path, shards[0], metadata, wrote);
             written.Add(path);
             DeleteIfPresent(Path.Combine(directory, Checkpoint.IndexFile));
         }
@@ -35,8 +37,7 @@ public static class CheckpointWriter
             {
                 var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
                 var path = Path.Combine(directory, name);
-                progress?.Report(path);
-                SafeTensorsWriter.Write(path, shards[i], metadata);
+                SafeTensorsWriter.Write(path, shards[i], metadata, wrote);
                 written.Add(path);
                 foreach (var t in shards[i]) weightMap[t.Name] = name;
             }
@@ -62,7 +63,7 @@ public static class CheckpointWriter
 
     /// <summary>Copies a checkpoint, optionally converting float tensors to <paramref name="dtype"/>.</summary>
     public static IReadOnlyList<string> SaveAs(Checkpoint source, string directory, DType? dtype = null,
-        long maxShardBytes = DefaultMaxShardBytes, IProgress<string>? progress = null)
+        long maxShardBytes = DefaultMaxShardBytes, IProgress<StageProgress>? progress = null)
     {
         var config = (JsonObject)source.Config.Raw.DeepClone();
         if (dtype is { } d)

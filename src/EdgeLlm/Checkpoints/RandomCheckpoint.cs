@@ -9,7 +9,7 @@ namespace EdgeLlm.Checkpoints;
 public static class RandomCheckpoint
 {
     public static IReadOnlyList<string> Create(JsonObject config, string directory, DType dtype, int? layers = null,
-        ulong seed = 0, IProgress<string>? progress = null)
+        ulong seed = 0, IProgress<StageProgress>? progress = null)
     {
         config = (JsonObject)config.DeepClone();
         if (layers is { } n) config["num_hidden_layers"] = n;

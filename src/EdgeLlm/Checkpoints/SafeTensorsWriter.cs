@@ -6,7 +6,12 @@ namespace EdgeLlm.Checkpoints;
 /// <summary>Writes <c>.safetensors</c> files to a temporary name and moves them into place when complete.</summary>
 public static class SafeTensorsWriter
 {
-    public static void Write(string path, IReadOnlyList<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyList<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors, metadata, null);
+
+    /// <summary>As <see cref="Write(string, IReadOnlyList{TensorData}, IReadOnlyDictionary{string, string}?)"/>, calling
+    /// <paramref name="wrote"/> with each tensor's bytes once they are written.</summary>
+    internal static void Write(string path, IReadOnlyList<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata, Action<long>? wrote)
     {
         var header = BuildHeader(tensors, metadata);
         AtomicFile.Write(path, stream =>
@@ -21,6 +26,7 @@ public static class SafeTensorsWriter
                 t.WriteTo(stream);
                 if (stream.Position - before != t.ByteLength)
                     throw new InvalidOperationException($"Tensor '{t.Name}' wrote {stream.Position - before} bytes, expected {t.ByteLength}.");
+                wrote?.Invoke(t.ByteLength);
             }
         });
     }

@@ -17,10 +17,18 @@ public sealed record MachineLimits(double ReadBandwidthGBps, double Fp32GemmGflo
     }
 
     /// <summary>Measures read bandwidth (summing a buffer far larger than the caches on every core) and the
-    /// FP32 GEMM throughput of EdgeLlm's own kernel; each the median of <paramref name="repeats"/> runs.</summary>
-    public static MachineLimits Measure(int repeats = 5, long bufferBytes = 1L << 30, CancellationToken cancellationToken = default) =>
-        new(ReadBandwidthProbe.Measure(repeats, bufferBytes, cancellationToken), GemmGflops(repeats, 512, 2048, 2048, cancellationToken),
-            Environment.ProcessorCount, "512x2048x2048");
+    /// FP32 GEMM throughput of EdgeLlm's own kernel; each the median of <paramref name="repeats"/> runs.
+    /// <paramref name="progress"/> gets stage "machine limits", one step per probe.</summary>
+    public static MachineLimits Measure(int repeats = 5, long bufferBytes = 1L << 30, CancellationToken cancellationToken = default,
+        IProgress<StageProgress>? progress = null)
+    {
+        progress?.Report(new StageProgress("machine limits", 0, 2, "probes"));
+        double bandwidth = ReadBandwidthProbe.Measure(repeats, bufferBytes, cancellationToken);
+        progress?.Report(new StageProgress("machine limits", 1, 2, "probes"));
+        double gemm = GemmGflops(repeats, 512, 2048, 2048, cancellationToken);
+        progress?.Report(new StageProgress("machine limits", 2, 2, "probes"));
+        return new(bandwidth, gemm, Environment.ProcessorCount, "512x2048x2048");
+    }
 
     public static double GemmGflops(int repeats, int m, int n, int k, CancellationToken cancellationToken = default)
     {

@@ -55,7 +55,7 @@ public static class MemoryWorkflow
     /// never counts in the next's peak (the CLI starts itself with <c>memory --probe</c>).
     /// </summary>
     public static IReadOnlyList<MemoryProbeResult> Validate(string like, IReadOnlyList<int> layerCounts, IReadOnlyList<int> contexts,
-        Func<string, int, MemoryProbeResult> probe, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        Func<string, int, MemoryProbeResult> probe, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var rows = new List<MemoryProbeResult>();
         var root = Path.Combine(Path.GetTempPath(), $"edgellm-memory-{Environment.ProcessId}-{Guid.NewGuid():N}");
@@ -64,13 +64,12 @@ public static class MemoryWorkflow
             foreach (var n in layerCounts)
             {
                 var dir = Path.Combine(root, $"{like}-{n}l");
-                progress?.Report($"writing random {like} with {n} layers…");
                 RandomCheckpoint.Create(ModelPresets.Config(like), dir, DType.F16, n);
                 foreach (var context in contexts)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    progress?.Report($"  measuring context {context}…");
                     rows.Add(probe(dir, context));
+                    progress?.Report(new StageProgress("memory probes", rows.Count, layerCounts.Count * contexts.Count, "probes"));
                 }
             }
         }

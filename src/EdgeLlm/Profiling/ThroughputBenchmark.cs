@@ -88,19 +88,20 @@ public static class ThroughputBenchmark
 {
     /// <summary>
     /// What <c>edgellm bench</c> runs: loads the model folder, measures this machine's read bandwidth and FP32 GEMM
-    /// rate, then benchmarks generation against them.
+    /// rate, then benchmarks generation against them. <paramref name="progress"/> gets the stages "machine limits"
+    /// (probes), then those of <see cref="Run"/>.
     /// </summary>
     public static BenchmarkResult Measure(string modelDirectory, BenchmarkOptions options, EngineOptions? engine = null,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var model = CausalLM.Load(modelDirectory, engine);
-        progress?.Report("measuring this machine's read bandwidth and FP32 GEMM throughput…");
-        var limits = MachineLimits.Measure(cancellationToken: cancellationToken);
+        var limits = MachineLimits.Measure(cancellationToken: cancellationToken, progress: progress);
         return Run(model, options, limits, progress, cancellationToken);
     }
 
+    /// <summary>Benchmarks a loaded model; <paramref name="progress"/> gets the stages "warm-up" and "runs" (generations).</summary>
     public static BenchmarkResult Run(CausalLM model, BenchmarkOptions options, MachineLimits limits,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var config = model.Config;
         var rng = new Random(options.Seed);
@@ -113,7 +114,7 @@ public static class ThroughputBenchmark
         {
             cancellationToken.ThrowIfCancellationRequested();
             generator.GreedyBatch(prompts, generation, cancellationToken);
-            progress?.Report($"warm-up {r + 1}/{options.Warmup}");
+            progress?.Report(new StageProgress("warm-up", r + 1, options.Warmup, "runs"));
         }
         var probes = new List<double>();
         void Probe()
@@ -136,7 +137,7 @@ public static class ThroughputBenchmark
             }
             if (peakWasReset) peakRss = Math.Max(peakRss, ProcessMemory.PeakResidentBytes); // else VmHWM would include earlier probes' buffers
             Probe();
-            progress?.Report($"run {r + 1}/{options.Repeats}: TPOT {runs[^1].TpotMs:F1} ms" + (probes.Count > 1 ? $", bandwidth {probes[^1]:F1} GB/s" : ""));
+            progress?.Report(new StageProgress("runs", r + 1, options.Repeats, "runs"));
         }
         limits = limits.WithBandwidthSamples(probes);
         long kvBytes = 2L * config.KvWidthAllLayers * sizeof(float) * (options.PromptTokens + options.NewTokens) * options.BatchSize;

@@ -31,9 +31,6 @@ public sealed record PruneRequest
 /// <param name="CheckFile">The logits file written for <see cref="PruneRequest.CheckTokens"/>, or null.</param>
 public sealed record PruneOutcome(PruningResult Result, PruningPlan Plan, double Ratio, RunRecord Run, string? CheckFile);
 
-/// <summary>Progress of a prune: calibration windows done, or a step of scoring and writing.</summary>
-public sealed record PruneProgress(string Message, int? CalibrationDone = null, int? CalibrationTotal = null);
-
 /// <summary>Calibrate-or-load, then plan and write the pruned checkpoint: what <c>edgellm prune</c> runs.</summary>
 public static class PruneWorkflow
 {
@@ -51,22 +48,22 @@ public static class PruneWorkflow
         };
     }
 
-    public static PruneOutcome Run(PruneRequest request, IProgress<PruneProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs the prune; <paramref name="progress"/> gets the stages "calibration" (samples, when it calibrates here),
+    /// "scoring" (layers) and "writing" (bytes of tensor data).</summary>
+    public static PruneOutcome Run(PruneRequest request, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var source = Checkpoint.Open(request.Model);
         double ratio = ResolveRatio(request, source.Config);
-        if (request.Ratio == null) progress?.Report(new($"budget → ratio {ratio:0.000}"));
         var (statistics, note, dataset, samples) = Calibrate(request, progress, cancellationToken);
-        var log = progress == null ? null : new Progress<string>(m => progress.Report(new(m)));
-        var plan = StructuredPruner.Plan(source, request.Method, ratio, statistics, request.BiasCompensation, log, cancellationToken, request.Structure);
-        var result = PrunedCheckpointWriter.Save(source, plan, request.Output, note, progress: log);
+        var plan = StructuredPruner.Plan(source, request.Method, ratio, statistics, request.BiasCompensation, progress, cancellationToken, request.Structure);
+        var result = PrunedCheckpointWriter.Save(source, plan, request.Output, note, progress: progress);
         var run = StoreAdapters.PruningRun(source, result, plan, dataset, samples);
         string? check = request.CheckTokens is { } ids ? PruningCheck.Write(request.Output, ids, cancellationToken) : null;
         return new PruneOutcome(result, plan, ratio, run, check);
     }
 
     private static (CalibrationStatistics? Statistics, string? Note, string? Dataset, int? Samples) Calibrate(
-        PruneRequest request, IProgress<PruneProgress>? progress, CancellationToken cancellationToken)
+        PruneRequest request, IProgress<StageProgress>? progress, CancellationToken cancellationToken)
     {
         if (!request.Method.NeedsCalibration()) return (null, null, null, null);
         if (request.StatisticsFile is { } path)
@@ -79,8 +76,11 @@ public static class PruneWorkflow
         using var model = CausalLM.Load(request.Model);
         var windows = data.Sample(request.Model, cancellationToken);
         var statistics = Calibrator.Run(model, windows,
-            progress: progress == null ? null : new Progress<CalibrationProgress>(p => progress.Report(new($"calibration {p.SamplesDone}/{p.SamplesTotal}", p.SamplesDone, p.SamplesTotal))),
+            progress: progress == null ? null : new Inline<CalibrationProgress>(p => progress.Report(new("calibration", p.SamplesDone, p.SamplesTotal, "samples"))),
             cancellationToken: cancellationToken);
         return (statistics, data.Describe(windows.Count), StoreAdapters.DatasetName(data.Path), windows.Count);
     }
+
+    /// <summary>Passes reports on synchronously (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
+    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

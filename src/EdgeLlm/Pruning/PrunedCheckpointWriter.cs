@@ -30,7 +30,7 @@ public static class PrunedCheckpointWriter
          "configuration_qwen.py", "modeling_qwen.py", "tokenization_qwen.py", "qwen_generation_utils.py", "cpp_kernels.py"];
 
     public static PruningResult Save(Checkpoint source, PruningPlan plan, string directory, string? calibrationNote = null,
-        long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<string>? progress = null)
+        long maxShardBytes = CheckpointWriter.DefaultMaxShardBytes, IProgress<StageProgress>? progress = null)
     {
         var c = source.Config;
         var names = c.Architecture.Pruning(c);
@@ -122,7 +122,6 @@ public static class PrunedCheckpointWriter
         }
         if ((attentionBias || mlpBias) && names.HasOutputBiases) notes.Add("FLAP bias compensation added to the existing output-projection biases.");
 
-        progress?.Report($"writing {tensors.Count} tensors to {directory}");
         // The whole folder is written under a temporary sibling name and renamed into place (AtomicDirectory):
         // a killed run leaves the earlier folder as it was, never new weights beside an old pruning.json.
         return AtomicDirectory.Write(directory, staging =>

@@ -13,7 +13,7 @@ namespace EdgeLlm.Pruning;
 public static class StructuredPruner
 {
     public static PruningPlan Plan(Checkpoint checkpoint, PruningMethod method, double ratio, CalibrationStatistics? statistics = null,
-        bool biasCompensation = true, IProgress<string>? progress = null, CancellationToken cancellationToken = default,
+        bool biasCompensation = true, IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default,
         PruningStructure structure = PruningStructure.Uniform)
     {
         var c = checkpoint.Config;
@@ -62,7 +62,6 @@ public static class StructuredPruner
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report($"scoring layer {layer + 1}/{c.NumLayers}");
             var o = checkpoint[names.Tensor(layer, names.Out)];
             var down = checkpoint[names.Tensor(layer, names.MlpDown)];
             double[] headScore = new double[c.NumKvHeads], channelScore = new double[c.IntermediateSize];
@@ -114,6 +113,7 @@ public static class StructuredPruner
             }
             plan.HeadScores![layer] = headScore;
             plan.ChannelScores![layer] = channelScore;
+            progress?.Report(new StageProgress("scoring", layer + 1, c.NumLayers, "layers"));
         }
 
         if (structure == PruningStructure.Global)

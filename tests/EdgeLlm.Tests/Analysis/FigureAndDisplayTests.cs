@@ -5,10 +5,12 @@ using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Display;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Analysis.Tables;
+using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeLlm.Tests.Analysis;
 
+[Collection("Formatter")]
 public sealed class FigureAndDisplayTests
 {
     private static ResultsStore FilledStore(string dir)
@@ -51,8 +53,8 @@ public sealed class FigureAndDisplayTests
     [Fact]
     public void Faceted_chart_puts_one_subplot_per_facet_and_one_trace_per_colour()
     {
-        var table = new ResultTable([new("method", ColumnType.String), new("task", ColumnType.String), new("ratio", ColumnType.Double), new("score", ColumnType.Double)],
-            [["a", "t1", 0.1, 1.0], ["b", "t1", 0.1, 2.0], ["a", "t2", 0.1, 3.0], ["a", "t2", 0.3, 4.0]]);
+        var table = new DataFrame(new StringDataFrameColumn("method", ["a", "b", "a", "a"]), new StringDataFrameColumn("task", ["t1", "t1", "t2", "t2"]),
+            new DoubleDataFrameColumn("ratio", [0.1, 0.1, 0.3, 0.1]), new DoubleDataFrameColumn("score", [1.0, 2.0, 4.0, 3.0]));
         var fig = JsonNode.Parse(Charts.Line(table, "ratio", "score", "method", "task").ToJson())!;
         var data = fig["data"]!.AsArray();
         Assert.Equal(3, data.Count);
@@ -84,12 +86,8 @@ public sealed class FigureAndDisplayTests
         }, mimeType), Formatter.SetPreferredMimeTypesFor);
         try
         {
-            var table = new ResultTable([new("method", ColumnType.String), new("ppl", ColumnType.Double)], [["l1", 12.5], ["flap", 9.25]]);
-            Assert.Equal(["text/html", "text/plain"], Formatter.GetPreferredMimeTypesFor(typeof(ResultTable)));
-            Assert.Equal(table.ToHtml(), table.ToDisplayString("text/html"));
-            Assert.Equal(table.ToText(), table.ToDisplayString("text/plain"));
-
-            var frame = table.ToDataFrame();
+            var frame = new DataFrame(new StringDataFrameColumn("method", ["l1", "flap"]), new DoubleDataFrameColumn("ppl", [12.5, 9.25]));
+            Assert.Equal(["text/html", "text/plain"], Formatter.GetPreferredMimeTypesFor(typeof(DataFrame)));
             Assert.Equal(frame.ToHtml(), frame.ToDisplayString("text/html"));
             Assert.Equal(frame.ToText(), frame.ToDisplayString("text/plain"));
 
@@ -112,7 +110,7 @@ public sealed class FigureAndDisplayTests
     [Fact]
     public void Table_html_escapes_values()
     {
-        var table = new ResultTable([new("name", ColumnType.String)], [["<b>x</b>"]]);
+        var table = new DataFrame(new StringDataFrameColumn("name", ["<b>x</b>"]));
         Assert.Contains("&lt;b&gt;x&lt;/b&gt;", Rich.Html(table));
         Assert.Contains("<b>x</b>", Rich.Text(table));
     }

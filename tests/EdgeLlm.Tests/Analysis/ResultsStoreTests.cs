@@ -1,4 +1,5 @@
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 
 namespace EdgeLlm.Tests.Analysis;
 
@@ -22,7 +23,7 @@ public sealed class ResultsStoreTests : IDisposable
         long id = store.AddRun(Run("wanda", 0.2));
         Assert.Equal("ok", store.IntegrityCheck());
         var scores = store.TaskScores();
-        Assert.Equal(2, scores.RowCount);
+        Assert.Equal(2, scores.Rows.Count);
         Assert.Equal(0.3, scores.Filter(r => r.GetString("task") == "gsm8k").Rows[0].GetDouble("score"), 12);
         var samples = store.Samples(id);
         Assert.Equal([true, false, true], samples.Rows.Select(r => r.GetBool("correct")));
@@ -40,8 +41,8 @@ public sealed class ResultsStoreTests : IDisposable
         Task.WaitAll(writers);
         using var check = ResultsStore.Open(Db);
         Assert.Equal("ok", check.IntegrityCheck());
-        Assert.Equal(80, check.Runs().RowCount);
-        Assert.Equal(160, check.TaskScores().RowCount);
+        Assert.Equal(80, check.Runs().Rows.Count);
+        Assert.Equal(160, check.TaskScores().Rows.Count);
         Assert.Equal(1600L, check.Query("SELECT count(*) AS n FROM samples").Rows[0].GetLong("n"));
     }
 
@@ -55,8 +56,8 @@ public sealed class ResultsStoreTests : IDisposable
         var e = Assert.Throws<InvalidOperationException>(() => store.AddRun(bad));
         Assert.Contains(Db, e.Message);
         Assert.Equal("ok", store.IntegrityCheck());
-        Assert.Equal(1, store.Runs().RowCount);
-        Assert.Equal(2, store.TaskScores().RowCount);
+        Assert.Equal(1, store.Runs().Rows.Count);
+        Assert.Equal(2, store.TaskScores().Rows.Count);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Calibration;
 using EdgeLlm.Checkpoints;
 using EdgeLlm.Evaluation;
@@ -50,7 +51,9 @@ public sealed class StoreAdapterTests : IDisposable
     {
         using var lm = CausalLM.Load(Demo);
         var limits = new MachineLimits(10, 10, 1, "assumed");
-        var b = ThroughputBenchmark.Run(lm, new BenchmarkOptions { PromptTokens = 8, NewTokens = 4, Repeats = 1, Warmup = 0 }, limits);
+        var reports = new List<StageProgress>();
+        var b = ThroughputBenchmark.Run(lm, new BenchmarkOptions { PromptTokens = 8, NewTokens = 4, Repeats = 2, Warmup = 1 }, limits, new Inline<StageProgress>(reports.Add));
+        Assert.Equal([new StageProgress("warm-up", 1, 1, "runs"), new StageProgress("runs", 1, 2, "runs"), new StageProgress("runs", 2, 2, "runs")], reports);
         using var store = Open();
         long id = store.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(Demo), b));
         var t = store.Throughput().Rows.Single();
@@ -69,7 +72,7 @@ public sealed class StoreAdapterTests : IDisposable
         // The older entry point writes the same rows through the same adapter.
         long other = store.AddRun(new RunRecord(new RunInfo("demo", "dense", 0)));
         store.AddBenchmark(other, b);
-        Assert.Equal(2, store.Throughput().Filter(r => r.GetDouble("tpot_ms") == b.TpotMs).RowCount);
+        Assert.Equal(2, store.Throughput().Filter(r => r.GetDouble("tpot_ms") == b.TpotMs).Rows.Count);
         Assert.NotEqual(id, other);
     }
 
@@ -90,7 +93,7 @@ public sealed class StoreAdapterTests : IDisposable
         // A Llama layer: two norms, q/k/v/o, gate/up/down; computed from the configs, not from the tensors.
         long Layer(int heads, int kv, int inter) => 2L * c.HiddenSize + (long)c.HiddenSize * c.HeadDim * (2 * heads + 2 * kv) + 3L * c.HiddenSize * inter;
         var layers = store.Query("SELECT name, parameters_before, parameters_after FROM pruned_layers WHERE run_id = @r ORDER BY name", [new("@r", id)]);
-        Assert.Equal(c.NumLayers + 1, layers.RowCount);
+        Assert.Equal(c.NumLayers + 1, layers.Rows.Count);
         foreach (var row in layers.Rows.Where(r => r.GetString("name") != "other"))
         {
             Assert.Equal(Layer(c.NumHeads, c.NumKvHeads, c.IntermediateSize), row.GetLong("parameters_before"));
@@ -143,7 +146,7 @@ public sealed class StoreAdapterTests : IDisposable
         // harness.csv names its own runs (r1, r2) and model; the others take the run id given.
         Assert.Equal(["phone:r1", "phone:r2", "phone:run-mlc-chat-cli-stats.txt", "phone:run-mlc-usage.jsonl"], store.Runs().Strings("run_key").Order());
         var phone = store.Phone();
-        Assert.Equal(5, phone.RowCount);
+        Assert.Equal(5, phone.Rows.Count);
         var cli = phone.Filter(r => r.GetString("log_file").Contains("mlc-chat-cli-stats.txt"));
         // Stats text gives only rates: TPOT is 1000 / decode tok/s (the all-"N/A" line measured nothing).
         Assert.Equal(new[] { 1000 / 8.7, 1000 / 8.4 }.Order(), cli.Doubles("tpot_ms").Order());
@@ -156,8 +159,8 @@ public sealed class StoreAdapterTests : IDisposable
 
         // Importing the same run again replaces it rather than doubling it.
         foreach (var run in StoreAdapters.PhoneRuns(records, "l1", 0.3)) store.AddOrReplaceRun(run);
-        Assert.Equal(5, store.Phone().RowCount);
-        Assert.Equal(4, store.Runs().RowCount);
+        Assert.Equal(5, store.Phone().Rows.Count);
+        Assert.Equal(4, store.Runs().Rows.Count);
     }
 
     [Fact]
@@ -179,4 +182,6 @@ public sealed class StoreAdapterTests : IDisposable
     }
 
     public void Dispose() { try { Directory.Delete(dir, true); } catch (IOException) { } }
+
+    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

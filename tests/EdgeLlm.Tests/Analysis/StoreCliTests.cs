@@ -1,4 +1,5 @@
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Profiling.Phone;
 using EdgeLlm.Tests.Support;
 
@@ -22,7 +23,7 @@ public sealed class StoreCliTests : IDisposable
         Assert.Equal(2, PhoneMeasurementStore.Read(jsonl).Count);
         using var store = ResultsStore.Open(Db);
         var phone = store.Phone();
-        Assert.Equal(2, phone.RowCount);
+        Assert.Equal(2, phone.Rows.Count);
         Assert.All(phone.Rows, row => Assert.Equal(("phi-2-wanda", "wanda-sp", 0.2, "pixel-8"),
             (row.GetString("model"), row.GetString("method"), row.GetDouble("ratio"), row.GetString("device"))));
         Assert.Equal("phone:r1", store.Runs().Rows.Single().GetString("run_key"));
@@ -67,12 +68,12 @@ public sealed class StoreCliTests : IDisposable
 
         using var store = ResultsStore.Open(Db);
         var runs = store.Runs();
-        Assert.Equal(2, runs.RowCount);
+        Assert.Equal(2, runs.Rows.Count);
         Assert.All(runs.Rows, r => Assert.Equal(("demo-model", "l1", 0.5, p.Json.GetProperty("parameters_after").GetInt64()),
             (r.GetString("model"), r.GetString("method"), r.GetDouble("ratio"), r.GetLong("parameters"))));
         var score = store.TaskScores().Rows.Single();
         Assert.Equal(e.Json.GetProperty("tasks").GetProperty("csqa").GetProperty("score").GetDouble(), score.GetDouble("score"), 9);
-        Assert.Equal(2, store.Samples(score.GetLong("run_id")).RowCount);
+        Assert.Equal(2, store.Samples(score.GetLong("run_id")).Rows.Count);
         Assert.Equal(5L, store.Query("SELECT count(*) AS n FROM pruned_layers").Rows[0].GetLong("n")); // 4 layers + other
     }
 

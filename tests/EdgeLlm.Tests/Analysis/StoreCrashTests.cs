@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeLlm.Analysis.Store;
+using EdgeLlm.Analysis.Tables;
 
 namespace EdgeLlm.Tests.Analysis;
 
@@ -45,15 +46,15 @@ public sealed class StoreCrashTests : IDisposable
         Assert.Equal(["run-1", "run-2"], store.Runs().Strings("run_key"));
         foreach (var id in store.Runs().Rows.Select(r => r.GetLong("run_id")))
         {
-            Assert.Equal(Tasks, store.TaskScores().Filter(r => r.GetLong("run_id") == id).RowCount);
-            Assert.Equal(SamplesPerRun, store.Samples(id).RowCount);
+            Assert.Equal(Tasks, store.TaskScores().Filter(r => r.GetLong("run_id") == id).Rows.Count);
+            Assert.Equal(SamplesPerRun, store.Samples(id).Rows.Count);
         }
         foreach (var table in new[] { "task_scores", "samples" })
             Assert.Equal(0L, store.Query($"SELECT count(*) AS n FROM {table} WHERE run_id NOT IN (SELECT id FROM runs)").Rows[0].GetLong("n"));
 
         // The killed writer's lock is gone: the next writer adds the run it was writing.
         store.AddRun(new RunRecord(new RunInfo("crash", "wanda-sp", 0.5) { Key = "run-3" }));
-        Assert.Equal(3, store.Runs().RowCount);
+        Assert.Equal(3, store.Runs().Rows.Count);
     }
 
     private static string WriterScript(string db, string progress) => $$"""

@@ -20,7 +20,9 @@ public class PackedTokensTests : TempDirectoryTest
         }));
         var tokenizer = Tokenizers.Load(SharedData.Path("fixtures", "trained", "llama-pydoc"));
         var docs = TextDocuments.Read(alpaca);
-        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(Temp, "packed"), ["alpaca.json"]);
+        var reports = new List<StageProgress>();
+        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(Temp, "packed"), ["alpaca.json"], new Inline<StageProgress>(reports.Add));
+        Assert.Equal([new StageProgress("tokenizing", 3, 3, "documents")], reports);   // fewer than 256 documents: the last only
 
         // The reference stream: each rendered record's tokens, then EOS; cut into 16-token rows, the tail dropped.
         var stream = docs.SelectMany(d => tokenizer.Encode(d).Append(tokenizer.EosTokenId!.Value)).ToArray();
@@ -43,4 +45,6 @@ public class PackedTokensTests : TempDirectoryTest
         var e = Assert.Throws<FormatException>(() => PackedTokens.ReadSequence(packed.Directory, 0));
         Assert.Contains(tokens, e.Message);
     }
+
+    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

@@ -11,12 +11,12 @@ namespace EdgeLlm.Tests.Checkpoints;
 /// </summary>
 public class AtomicDirectoryTests
 {
-    private sealed class FailOnReport(int n) : IProgress<string>
+    /// <summary>Fails once more than half the tensor bytes are written: shards before it are complete files by then.</summary>
+    private sealed class FailHalfway : IProgress<StageProgress>
     {
-        private int seen;
-        public void Report(string value)
+        public void Report(StageProgress value)
         {
-            if (++seen == n) throw new IOException("injected failure after: " + value);
+            if (value.Done * 2 > value.Total) throw new IOException($"injected failure after {value.Done} of {value.Total} bytes");
         }
     }
 
@@ -36,9 +36,9 @@ public class AtomicDirectoryTests
         Assert.Contains("pruning.json", before.Keys);
         Assert.True(before.Keys.Count(k => k.EndsWith(".safetensors")) > 1); // sharded: several weight files
 
-        // Fails after the first shard is written (report 1: "writing N tensors", 2: shard 1, 3: shard 2).
+        // Fails half-way through the tensors, after the first shard is written.
         var e = Assert.Throws<IOException>(() => PrunedCheckpointWriter.Save(source, StructuredPruner.Plan(source, PruningMethod.L1, 0.5), output,
-            maxShardBytes: 4 << 20, progress: new FailOnReport(3)));
+            maxShardBytes: 4 << 20, progress: new FailHalfway()));
         Assert.Contains("injected failure", e.Message);
         Assert.Equal(before, Hashes(output));
         Assert.Equal(["pruned"], Siblings(dir)); // no temporary folder or file left beside it

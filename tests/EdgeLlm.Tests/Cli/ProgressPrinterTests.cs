@@ -34,3 +34,48 @@ public sealed class ProgressPrinterTests
         Assert.DoesNotContain("ETA", lines[1]);
     }
 }
+
+/// <summary>The long commands report the library's stage progress on stderr as plain lines when it is redirected; stdout keeps the JSON.</summary>
+public sealed class LongCommandProgressTests : EdgeLlm.Tests.Support.TempDirectoryTest
+{
+    private static string Demo => Path.Combine(EdgeLlm.Tests.Support.SharedData.RepoRoot, "data", "demo-model");
+
+    private static string[] Lines(EdgeLlm.Tests.Support.CliRunner.Result r)
+    {
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var _ = System.Text.Json.JsonDocument.Parse(r.Stdout);         // stdout is one JSON object
+        return r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    [Fact]
+    public void Prune_reports_layers_scored_and_bytes_written()
+    {
+        int layers = EdgeLlm.Checkpoints.ModelConfig.Load(Path.Combine(Demo, "config.json")).NumLayers;
+        var output = Path.Combine(Temp, "pruned");
+        var lines = Lines(EdgeLlm.Tests.Support.CliRunner.Run("prune", Demo, "--method", "l1", "--ratio", "0.5", "--out", output, "--json"));
+        Assert.Contains($"scoring: {layers}/{layers} layers (100%)", lines.Select(l => l.Split(',')[0]));
+        using var written = EdgeLlm.Checkpoints.Checkpoint.Open(output);
+        var bytes = $"{Output.Bytes(written.WeightBytes)}/{Output.Bytes(written.WeightBytes)} (100%)";
+        Assert.Contains($"writing: {bytes}", lines.Select(l => l.Split(',')[0]));
+    }
+
+    [Fact]
+    public void Pack_reports_documents_tokenized()
+    {
+        var data = EdgeLlm.Tests.Support.SharedData.Path("datasets", "c4-format-pydoc", "c4-format-validation.00000-of-00001.json.gz");
+        int documents = EdgeLlm.Calibration.TextDocuments.Read(data).Count;
+        var lines = Lines(EdgeLlm.Tests.Support.CliRunner.Run("pack", "--data", data, "--tokenizer", Demo, "--seqlen", "64", "--out", Path.Combine(Temp, "packed"), "--json"));
+        Assert.Equal($"tokenizing: {documents}/{documents} documents (100%)", lines[^1].Split(',')[0]);
+    }
+
+    [Fact]
+    public void Bench_reports_the_machine_probes_warm_up_and_runs()
+    {
+        var lines = Lines(EdgeLlm.Tests.Support.CliRunner.Run("bench", Demo, "--prompt-tokens", "4", "--new-tokens", "2", "--repeats", "2", "--warmup", "1", "--json"));
+        var firsts = lines.Select(l => l.Split(',')[0]).ToList();
+        Assert.Contains("machine limits: 2/2 probes (100%)", firsts);
+        Assert.Contains("warm-up: 1/1 runs (100%)", firsts);
+        Assert.Contains("runs: 2/2 runs (100%)", firsts);
+        Assert.True(firsts.IndexOf("machine limits: 2/2 probes (100%)") < firsts.IndexOf("runs: 2/2 runs (100%)"));
+    }
+}

@@ -1,30 +1,31 @@
 using System.Text.Json.Nodes;
 using EdgeLlm.Analysis.Tables;
+using Microsoft.Data.Analysis;
 
 namespace EdgeLlm.Analysis.Charts;
 
 public enum ChartKind { Bar, Line, Scatter }
 
 /// <summary>
-/// Plotly figures drawn from a <see cref="ResultTable"/>: one trace per value of <c>color</c> (e.g. the pruning
+/// Plotly figures drawn from a DataFrame: one trace per value of <c>color</c> (e.g. the pruning
 /// method), one subplot per value of <c>facet</c> (e.g. the task), side by side in a grid.
 /// </summary>
 public static class Charts
 {
-    public static PlotlyFigure Bar(ResultTable table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
+    public static PlotlyFigure Bar(DataFrame table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
         Build(ChartKind.Bar, table, x, y, color, facet, title);
 
-    public static PlotlyFigure Line(ResultTable table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
+    public static PlotlyFigure Line(DataFrame table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
         Build(ChartKind.Line, table, x, y, color, facet, title);
 
-    public static PlotlyFigure Scatter(ResultTable table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
+    public static PlotlyFigure Scatter(DataFrame table, string x, string y, string? color = null, string? facet = null, string? title = null) =>
         Build(ChartKind.Scatter, table, x, y, color, facet, title);
 
-    public static PlotlyFigure Build(ChartKind kind, ResultTable table, string x, string y, string? color, string? facet, string? title, int facetColumns = 3)
+    public static PlotlyFigure Build(ChartKind kind, DataFrame table, string x, string y, string? color, string? facet, string? title, int facetColumns = 3)
     {
-        table.IndexOf(x); table.IndexOf(y);
-        if (table.TypeOf(y) is not (ColumnType.Double or ColumnType.Long))
-            throw new ArgumentException($"y column '{y}' must be numeric; it is {table.TypeOf(y)}");
+        table.Column(x);
+        if (!table.Column(y).IsNumeric())
+            throw new ArgumentException($"y column '{y}' must be numeric; it is {table.Column(y).DataType.Name}");
         var figure = new PlotlyFigure(title);
         var facets = facet is null ? [null] : table.Distinct(facet).Cast<object?>().ToList();
         var colors = color is null ? [null] : table.Distinct(color).Cast<object?>().ToList();
@@ -36,17 +37,17 @@ public static class Charts
             foreach (var c in colors)
             {
                 var part = color is null ? inFacet : inFacet.Filter(r => Equals(r[color], c));
-                if (part.RowCount == 0) continue;
-                if (kind == ChartKind.Line && part.TypeOf(x) is ColumnType.Double or ColumnType.Long) part = part.OrderBy(x);
-                var trace = Trace(kind, part, x, y, c is null ? y : ResultTable.Invariant(c));
-                trace["legendgroup"] = c is null ? y : ResultTable.Invariant(c);
+                if (part.Rows.Count == 0) continue;
+                if (kind == ChartKind.Line && part.Column(x).IsNumeric()) part = part.Sort(x);
+                var trace = Trace(kind, part, x, y, c is null ? y : DataFrames.Invariant(c));
+                trace["legendgroup"] = c is null ? y : DataFrames.Invariant(c);
                 trace["showlegend"] = f == 0 && color is not null;
                 if (c is not null) trace["marker"] = new JsonObject { ["color"] = Palette(colors.IndexOf(c)) };
                 if (c is not null && kind == ChartKind.Line) trace["line"] = new JsonObject { ["color"] = Palette(colors.IndexOf(c)) };
                 if (f > 0) { trace["xaxis"] = "x" + suffix; trace["yaxis"] = "y" + suffix; }
                 figure.AddTrace(trace);
             }
-            if (facet is not null) PlaceFacet(figure, f, suffix, cols, rows, $"{facet} = {ResultTable.Invariant(facets[f])}");
+            if (facet is not null) PlaceFacet(figure, f, suffix, cols, rows, $"{facet} = {DataFrames.Invariant(facets[f])}");
             figure.AxisTitles(x, y, suffix);
         }
         if (kind == ChartKind.Bar && color is not null) figure.Set("barmode", "group");
@@ -54,7 +55,7 @@ public static class Charts
         return figure;
     }
 
-    internal static JsonObject Trace(ChartKind kind, ResultTable part, string x, string y, string name) => new JsonObject
+    internal static JsonObject Trace(ChartKind kind, DataFrame part, string x, string y, string name) => new JsonObject
     {
         ["type"] = kind == ChartKind.Bar ? "bar" : "scatter",
         ["mode"] = kind switch { ChartKind.Line => "lines+markers", ChartKind.Scatter => "markers", _ => null },
@@ -63,14 +64,15 @@ public static class Charts
         ["y"] = Values(part, y),
     }.WithoutNulls();
 
-    internal static JsonArray Values(ResultTable t, string column) => new(t.Column(column).Select(v => v switch
+    internal static JsonArray Values(DataFrame t, string column) => new(t.Values(column).Select(v => v switch
     {
         null => null,
         double d when !double.IsFinite(d) => null,
         double d => JsonValue.Create(d),
         long l => JsonValue.Create(l),
         bool b => JsonValue.Create(b),
-        _ => (JsonNode)JsonValue.Create(ResultTable.Invariant(v)),
+        _ when DataFrames.IsNumeric(v.GetType()) => JsonValue.Create(Convert.ToDouble(v)),
+        _ => (JsonNode)JsonValue.Create(DataFrames.Invariant(v)),
     }).ToArray());
 
     private static void PlaceFacet(PlotlyFigure figure, int f, string suffix, int cols, int rows, string label)

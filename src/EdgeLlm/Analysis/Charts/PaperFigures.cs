@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EdgeLlm.Analysis.Store;
 using EdgeLlm.Analysis.Tables;
+using Microsoft.Data.Analysis;
 
 namespace EdgeLlm.Analysis.Charts;
 
@@ -13,9 +14,9 @@ public static class PaperFigures
     /// <summary>Mean task accuracy against sparsity, one line per method (and per model when there are several).</summary>
     public static PlotlyFigure AccuracyVsSparsity(ResultsStore store) => AccuracyVsSparsity(store.TaskScores());
 
-    public static PlotlyFigure AccuracyVsSparsity(ResultTable taskScores)
+    public static PlotlyFigure AccuracyVsSparsity(DataFrame taskScores)
     {
-        var mean = taskScores.GroupBy("model", "method", "ratio").Aggregate(Agg.Mean("score", "mean_score"));
+        var mean = taskScores.Aggregate(["model", "method", "ratio"], Agg.Mean("score", "mean_score"));
         bool severalModels = mean.Distinct("model").Count > 1;
         return Charts.Line(mean, "ratio", "mean_score", "method", severalModels ? "model" : null, "Accuracy vs. sparsity")
             .AxisTitles("sparsity (fraction of parameters removed)", "mean accuracy over tasks");
@@ -24,7 +25,7 @@ public static class PaperFigures
     /// <summary>Perplexity against pruning ratio, one line per method, one panel per data set; log y axis.</summary>
     public static PlotlyFigure PerplexityVsRatio(ResultsStore store) => PerplexityVsRatio(store.Perplexities());
 
-    public static PlotlyFigure PerplexityVsRatio(ResultTable perplexities)
+    public static PlotlyFigure PerplexityVsRatio(DataFrame perplexities)
     {
         var figure = Charts.Line(perplexities, "ratio", "perplexity", "method", perplexities.Distinct("dataset").Count > 1 ? "dataset" : null, "Perplexity vs. pruning ratio");
         foreach (var axis in figure.Layout.Where(kv => kv.Key.StartsWith("yaxis")).Select(kv => kv.Value).OfType<JsonObject>()) axis["type"] = "log";
@@ -37,7 +38,7 @@ public static class PaperFigures
     /// </summary>
     public static PlotlyFigure TpotVsParameters(ResultsStore store, int bytesPerParameter = 2) => TpotVsParameters(store.Throughput(), bytesPerParameter);
 
-    public static PlotlyFigure TpotVsParameters(ResultTable throughput, int bytesPerParameter = 2)
+    public static PlotlyFigure TpotVsParameters(DataFrame throughput, int bytesPerParameter = 2)
     {
         var figure = Charts.Scatter(throughput.Filter(r => !r.IsNull("parameters")), "parameters", "tpot_ms", "method", null, "TPOT vs. parameters")
             .AxisTitles("parameters", "TPOT (ms / token)");
@@ -45,11 +46,11 @@ public static class PaperFigures
     }
 
     /// <summary>Per-task scores, one bar group per task, one colour per run (model · method · ratio).</summary>
-    public static PlotlyFigure TaskBars(ResultTable taskScores) =>
+    public static PlotlyFigure TaskBars(DataFrame taskScores) =>
         Charts.Bar(Labelled(taskScores), "task", "score", "run", null, "Scores per task");
 
     /// <summary>Per-task radar: one closed polygon per run over the tasks.</summary>
-    public static PlotlyFigure TaskRadar(ResultTable taskScores)
+    public static PlotlyFigure TaskRadar(DataFrame taskScores)
     {
         var labelled = Labelled(taskScores);
         var figure = new PlotlyFigure("Scores per task");
@@ -77,16 +78,16 @@ public static class PaperFigures
     public static PlotlyFigure PhoneVsLocal(ResultsStore store) => PhoneVsLocal(store.Throughput(), store.Phone());
 
     /// <summary>From the store's throughput and phone tables (or any with model, method, ratio and tpot_ms; phone also device).</summary>
-    public static PlotlyFigure PhoneVsLocal(ResultTable throughput, ResultTable phone)
+    public static PlotlyFigure PhoneVsLocal(DataFrame throughput, DataFrame phone)
     {
         string[] variant = ["model", "method", "ratio"];
-        var local = throughput.GroupBy(variant).Aggregate(Agg.Mean("tpot_ms", "local_tpot_ms"));
-        var remote = phone.GroupBy([.. variant, "device"]).Aggregate(Agg.Mean("tpot_ms", "phone_tpot_ms"));
-        return PhoneVsLocal(local.Join(remote, variant));
+        var local = throughput.Aggregate(variant, Agg.Mean("tpot_ms", "local_tpot_ms"));
+        var remote = phone.Aggregate([.. variant, "device"], Agg.Mean("tpot_ms", "phone_tpot_ms"));
+        return PhoneVsLocal(local.JoinOn(remote, variant));
     }
 
     /// <summary>From a table with local_tpot_ms, phone_tpot_ms and device columns.</summary>
-    public static PlotlyFigure PhoneVsLocal(ResultTable joined)
+    public static PlotlyFigure PhoneVsLocal(DataFrame joined)
     {
         var figure = Charts.Scatter(joined, "local_tpot_ms", "phone_tpot_ms", "device", null, "Phone vs. local TPOT")
             .AxisTitles("local TPOT (ms / token)", "phone TPOT (ms / token)");
@@ -106,18 +107,18 @@ public static class PaperFigures
     {
         var figures = new Dictionary<string, PlotlyFigure>();
         var scores = store.TaskScores();
-        if (scores.RowCount > 0)
+        if (scores.Rows.Count > 0)
         {
             figures["accuracy_vs_sparsity"] = AccuracyVsSparsity(scores);
             figures["task_bars"] = TaskBars(scores);
             figures["task_radar"] = TaskRadar(scores);
         }
-        if (store.Perplexities().RowCount > 0) figures["perplexity_vs_ratio"] = PerplexityVsRatio(store);
-        if (store.Throughput().RowCount > 0) figures["tpot_vs_parameters"] = TpotVsParameters(store);
-        if (store.Phone().RowCount > 0 && store.Throughput().RowCount > 0) figures["phone_vs_local"] = PhoneVsLocal(store);
+        if (store.Perplexities().Rows.Count > 0) figures["perplexity_vs_ratio"] = PerplexityVsRatio(store);
+        if (store.Throughput().Rows.Count > 0) figures["tpot_vs_parameters"] = TpotVsParameters(store);
+        if (store.Phone().Rows.Count > 0 && store.Throughput().Rows.Count > 0) figures["phone_vs_local"] = PhoneVsLocal(store);
         return figures;
     }
 
-    private static ResultTable Labelled(ResultTable taskScores) =>
-        taskScores.WithColumn("run", ColumnType.String, r => $"{r.GetString("model")} · {r.GetString("method")} · {r.GetDouble("ratio"):0.##}");
+    private static DataFrame Labelled(DataFrame taskScores) =>
+        taskScores.WithColumn("run", r => $"{r.GetString("model")} · {r.GetString("method")} · {r.GetDouble("ratio"):0.##}");
 }

@@ -1,8 +1,9 @@
 using EdgeLlm.Analysis.Charts;
-using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Calibration;
 using EdgeLlm.Evaluation;
 using EdgeLlm.Evaluation.Runs;
+using EdgeLlm.Evaluation.Workflows;
+using EdgeLlm.Inference.Backends.Cuda;
 using EdgeLlm.Inference;
 using EdgeLlm.Profiling;
 using EdgeLlm.Pruning;
@@ -27,9 +28,10 @@ public static class NotebookFormats
 
     public static IReadOnlyList<Type> Types { get; } =
     [
-        typeof(CausalLM), typeof(ITokenizer), typeof(BenchmarkResult), typeof(TokenizerBenchmarkResult), typeof(MemoryPrediction),
-        typeof(DeviceFit), typeof(PruningPlan), typeof(PruningResult), typeof(PerplexityResult), typeof(TaskSummary), typeof(TaskRunResult),
-        typeof(ResultTable), typeof(Microsoft.Data.Analysis.DataFrame), typeof(DisplayCard), typeof(PlotlyFigure),
+        typeof(CausalLM), typeof(ITokenizer), typeof(BenchmarkResult), typeof(CudaBenchmarkResult), typeof(TokenizerBenchmarkResult),
+        typeof(MemoryPrediction), typeof(DeviceFit), typeof(MemoryReport), typeof(PruningPlan), typeof(PruningResult), typeof(PruneOutcome),
+        typeof(PerplexityResult), typeof(TaskSummary), typeof(TaskRunResult), typeof(EvaluationSummary), typeof(EvaluationOutcome),
+        typeof(Microsoft.Data.Analysis.DataFrame), typeof(DisplayCard), typeof(PlotlyFigure),
     ];
 
     /// <summary>The outputs a value of the type gets, richest first.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeLlm.Analysis.Charts;
 using EdgeLlm.Analysis.Tables;
+using EdgeLlm.Evaluation.Workflows;
 using EdgeLlm.Inference;
 using EdgeLlm.Profiling;
 using EdgeLlm.Pruning;
@@ -18,10 +19,10 @@ public static class Rich
     public static string Html(object? value) => value switch
     {
         null => "<i>null</i>",
-        ResultTable t => t.ToHtml(),
         Microsoft.Data.Analysis.DataFrame d => d.ToHtml(),
         PlotlyFigure f => FigureImage.Html(f),
         DisplayCard c => c.ToHtml(),
+        _ when WithTable(value) is { } pair => pair.Card.ToHtml() + pair.Table.ToHtml(),
         _ when Card(value) is { } card => card.ToHtml(),
         _ => "<pre>" + System.Net.WebUtility.HtmlEncode(Text(value)) + "</pre>",
     };
@@ -29,14 +30,53 @@ public static class Rich
     public static string Text(object? value) => value switch
     {
         null => "null",
-        ResultTable t => t.ToText(),
         Microsoft.Data.Analysis.DataFrame d => d.ToText(),
         PlotlyFigure f => f.ToString(),
         DisplayCard c => c.ToText(),
+        _ when WithTable(value) is { } pair => pair.Card.ToText() + Environment.NewLine + pair.Table.ToText(),
         _ when Card(value) is { } card => card.ToText(),
         _ => value.ToString() ?? "",
     };
 
+
+    /// <summary>Results that are a card over a table: an evaluation (the run, then one row per task), a memory report
+    /// (the fit, then the parts), a prune (the plan's outcome, then one row per layer).</summary>
+    public static (DisplayCard Card, Microsoft.Data.Analysis.DataFrame Table)? WithTable(object value) => value switch
+    {
+        EvaluationSummary s => (EvaluationCard(s, null), s.ToDataFrame()),
+        EvaluationOutcome o => (EvaluationCard(o.Summary, o.Run.Root), o.ToDataFrame()),
+        MemoryReport r => (MemoryReportCard(r), r.ToDataFrame()),
+        PruneOutcome o => (PruneCard(o), o.ToDataFrame()),
+        _ => null,
+    };
+
+    public static DisplayCard EvaluationCard(EvaluationSummary s, string? runFolder) => new($"Evaluation of {s.Model}",
+    [
+        new("protocol", $"{s.Protocol} ({s.PromptStyle}{(s.ChatTemplate is { } t ? ", chat template " + t : "")})"),
+        new("shard", s.Shard), new("limit", s.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none"),
+        new("tasks", s.Tasks.Count.ToString(CultureInfo.InvariantCulture)),
+        .. runFolder is null ? Array.Empty<KeyValuePair<string, string>>() : [new("run folder", runFolder)],
+    ]);
+
+    public static DisplayCard MemoryReportCard(MemoryReport r) => new($"Memory of {r.Model} on {r.Fit.Device}",
+    [
+        new("total", $"{Bytes(r.Prediction.TotalBytes)} ({r.Prediction.Runtime}, context {r.Prediction.Context}, batch {r.Prediction.Batch})"),
+        new("fits", r.Fit.Fits ? $"yes, margin {Bytes(r.Fit.MarginBytes)} ({r.Fit.Utilisation:P1} of {Bytes(r.Fit.UsableBytes)})"
+            : $"no, over by {Bytes(-r.Fit.MarginBytes)} ({r.Fit.Utilisation:P1} of {Bytes(r.Fit.UsableBytes)})"),
+        new("decode floor", $"{r.TpotEstimate.TpotMs:F1} ms/token ({r.TpotEstimate.TokensPerSecond:F1} tokens/s at most)"),
+    ]);
+
+    public static DisplayCard PruneCard(PruneOutcome o)
+    {
+        var r = o.Result;
+        return new DisplayCard($"Pruned {o.Plan.Method.Name()} at {o.Ratio.ToString("0.###", CultureInfo.InvariantCulture)}",
+        [
+            new("parameters", $"{Count(r.ParametersBefore)} → {Count(r.ParametersAfter)}"),
+            new("layers", r.Layers.ToString(CultureInfo.InvariantCulture)),
+            new("widths", r.UniformShapes ? $"{r.KvHeads} KV heads, MLP {r.IntermediateSize}" : "per layer (EdgeLlm loads it; stock loaders do not)"),
+            new("folder", r.Directory),
+        ]);
+    }
 
     /// <summary>A card for library objects: model summary, benchmark result, and any EdgeLlm record whose name ends in Report or Result.</summary>
     public static DisplayCard? Card(object value) => value switch

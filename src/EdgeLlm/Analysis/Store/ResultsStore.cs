@@ -1,4 +1,4 @@
-using EdgeLlm.Analysis.Tables;
+using Microsoft.Data.Analysis;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeLlm.Analysis.Store;
@@ -7,7 +7,7 @@ namespace EdgeLlm.Analysis.Store;
 /// The results of every run in one SQLite file: tidy tables under a versioned schema (PRAGMA user_version,
 /// migrated on open), WAL journal so readers never block the writer, a busy timeout so concurrent writers
 /// (threads or processes) wait instead of failing, and each ingestion in one transaction so a crash or an
-/// error leaves either the whole run or none of it. Queries return <see cref="ResultTable"/>s.
+/// error leaves either the whole run or none of it. Queries return Microsoft.Data.Analysis DataFrames (Tables/DataFrames).
 /// </summary>
 public sealed partial class ResultsStore : IDisposable
 {
@@ -71,7 +71,7 @@ public sealed partial class ResultsStore : IDisposable
     public string IntegrityCheck() => (string)Scalar("PRAGMA integrity_check")!;
 
     /// <summary>Runs a read query; <paramref name="parameters"/> binds @names (from F#: <c>dict ["@ratio", box 0.5]</c>).</summary>
-    public ResultTable Query(string sql, IEnumerable<KeyValuePair<string, object?>>? parameters = null)
+    public DataFrame Query(string sql, IEnumerable<KeyValuePair<string, object?>>? parameters = null)
     {
         lock (gate)
         {
@@ -87,16 +87,16 @@ public sealed partial class ResultsStore : IDisposable
         }
     }
 
-    public ResultTable Query(string sql, IDictionary<string, object> parameters) =>
+    public DataFrame Query(string sql, IDictionary<string, object> parameters) =>
         Query(sql, parameters.Select(kv => new KeyValuePair<string, object?>(kv.Key, kv.Value)));
 
-    public ResultTable Runs() => Query("SELECT * FROM v_runs ORDER BY run_id");
-    public ResultTable TaskScores() => Query("SELECT * FROM v_task_scores ORDER BY run_id, task, metric");
-    public ResultTable Perplexities() => Query("SELECT * FROM v_perplexities ORDER BY run_id, dataset");
-    public ResultTable Throughput() => Query("SELECT * FROM v_throughput ORDER BY run_id");
-    public ResultTable Memory() => Query("SELECT * FROM v_memory ORDER BY run_id, kind");
-    public ResultTable Phone() => Query("SELECT * FROM v_phone ORDER BY run_id, device");
-    public ResultTable Samples(long runId) =>
+    public DataFrame Runs() => Query("SELECT * FROM v_runs ORDER BY run_id");
+    public DataFrame TaskScores() => Query("SELECT * FROM v_task_scores ORDER BY run_id, task, metric");
+    public DataFrame Perplexities() => Query("SELECT * FROM v_perplexities ORDER BY run_id, dataset");
+    public DataFrame Throughput() => Query("SELECT * FROM v_throughput ORDER BY run_id");
+    public DataFrame Memory() => Query("SELECT * FROM v_memory ORDER BY run_id, kind");
+    public DataFrame Phone() => Query("SELECT * FROM v_phone ORDER BY run_id, device");
+    public DataFrame Samples(long runId) =>
         Query("SELECT task, sample_index, prompt, reference, prediction, correct, log_likelihood FROM samples WHERE run_id = @run ORDER BY task, sample_index",
             [new("@run", runId)]);
 

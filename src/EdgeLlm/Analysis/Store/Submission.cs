@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EdgeLlm.Analysis.Tables;
 using EdgeLlm.Checkpoints;
+using Microsoft.Data.Analysis;
 
 namespace EdgeLlm.Analysis.Store;
 
@@ -26,28 +27,29 @@ public static class Submission
     public static SubmissionResult Write(ResultsStore store, long runId, string outDir, string? modelDirectory = null)
     {
         var run = store.Runs().Filter(r => r.GetLong("run_id") == runId);
-        if (run.RowCount == 0) throw new ArgumentException($"results store '{store.Path}' has no run {runId}");
+        if (run.Rows.Count == 0) throw new ArgumentException($"results store '{store.Path}' has no run {runId}");
         var info = run.Rows[0];
-        var scores = store.TaskScores().Filter(r => r.GetLong("run_id") == runId)
-            .GroupBy("task").Aggregate(Agg.Mean("score"));
-        if (scores.RowCount == 0) throw new InvalidOperationException($"run {runId} in '{store.Path}' has no task scores to submit");
+        var scores = store.TaskScores().Filter(r => r.GetLong("run_id") == runId).Aggregate(["task"], Agg.Mean("score"));
+        if (scores.Rows.Count == 0) throw new InvalidOperationException($"run {runId} in '{store.Path}' has no task scores to submit");
         var tasks = scores.Strings("task").OrderBy(t => Array.IndexOf(TaskOrder, t.ToLowerInvariant()) is var i && i >= 0 ? i : TaskOrder.Length)
             .ThenBy(t => t, StringComparer.Ordinal).ToList();
         var throughput = store.Throughput().Filter(r => r.GetLong("run_id") == runId);
         var memory = store.Memory().Filter(r => r.GetLong("run_id") == runId && r.GetString("kind") == "peak_rss" && !r.GetBool("predicted"));
         var files = modelDirectory is null ? [] : Directory.EnumerateFiles(modelDirectory).Order(StringComparer.Ordinal).ToList();
 
-        var columns = new List<ColumnSpec> { new("model", ColumnType.String), new("method", ColumnType.String), new("ratio", ColumnType.Double), new("parameters", ColumnType.Long) };
-        columns.AddRange(tasks.Select(t => new ColumnSpec(t, ColumnType.Double)));
-        columns.AddRange([new("average", ColumnType.Double), new("tpot_ms", ColumnType.Double), new("throughput_tokens_per_s", ColumnType.Double), new("memory_gb", ColumnType.Double)]);
-        var values = new List<object?> { info["model"], info["method"], info["ratio"], info["parameters"] };
         var taskValues = tasks.Select(t => scores.Filter(r => r.GetString("task") == t).Rows[0].GetDouble("score")).ToList();
-        values.AddRange(taskValues.Cast<object?>());
-        values.Add(MixesScales(tasks) ? null : taskValues.Average());
-        values.Add(throughput.RowCount == 0 ? null : throughput.Doubles("tpot_ms").Average());
-        values.Add(throughput.RowCount == 0 ? null : throughput.Doubles("decode_tokens_per_second").Average());
-        values.Add(memory.RowCount == 0 ? null : memory.Doubles("bytes").Max() / 1e9);
-        var table = new ResultTable(columns, [values.ToArray()]);
+        static DoubleDataFrameColumn One(string name, double? value) => new(name, [value]);
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("model", [info.GetString("model")]), new StringDataFrameColumn("method", [info.GetString("method")]),
+            One("ratio", info.GetDouble("ratio")), new Int64DataFrameColumn("parameters", [info.IsNull("parameters") ? null : info.GetLong("parameters")]),
+        };
+        columns.AddRange(tasks.Select((t, i) => One(t, taskValues[i])));
+        columns.Add(One("average", MixesScales(tasks) ? null : taskValues.Average()));
+        columns.Add(One("tpot_ms", throughput.Rows.Count == 0 ? null : throughput.Doubles("tpot_ms").Average()));
+        columns.Add(One("throughput_tokens_per_s", throughput.Rows.Count == 0 ? null : throughput.Doubles("decode_tokens_per_second").Average()));
+        columns.Add(One("memory_gb", memory.Rows.Count == 0 ? null : memory.Doubles("bytes").Max() / 1e9));
+        var table = new DataFrame(columns);
 
         Directory.CreateDirectory(outDir);
         var csv = Path.Combine(outDir, "results.csv");

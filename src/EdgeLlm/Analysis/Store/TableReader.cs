@@ -1,13 +1,13 @@
-using EdgeLlm.Analysis.Tables;
+using Microsoft.Data.Analysis;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeLlm.Analysis.Store;
 
-/// <summary>Turns a SQLite result into a <see cref="ResultTable"/>: column types from the declared type
-/// (INTEGER, REAL, TEXT, BOOLEAN), or for computed columns from the values themselves.</summary>
+/// <summary>Turns a SQLite result into a DataFrame of Int64, Double, Boolean and String columns: types from the
+/// declared type (INTEGER, REAL, TEXT, BOOLEAN), or for computed columns from the values themselves.</summary>
 internal static class TableReader
 {
-    public static ResultTable Read(SqliteDataReader reader)
+    public static DataFrame Read(SqliteDataReader reader)
     {
         var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
         ColumnType?[]? declared = null;
@@ -21,12 +21,19 @@ internal static class TableReader
         }
         declared ??= Enumerable.Range(0, reader.FieldCount).Select(i => Declared(reader, i)).ToArray();
         // Values decide (SQLite types per value); the declared type decides BOOLEAN and columns with no values.
-        var columns = names.Select((n, i) => new ColumnSpec(n,
-            declared[i] == ColumnType.Bool ? ColumnType.Bool : Infer(rows, i) ?? declared[i] ?? ColumnType.Double)).ToList();
-        for (int i = 0; i < columns.Count; i++)
-            if (columns[i].Type == ColumnType.Bool)
-                foreach (var row in rows) row[i] = row[i] is long l ? l != 0 : row[i];
-        return new ResultTable(columns, rows);
+        return new DataFrame(names.Select((n, i) =>
+        {
+            var type = declared[i] == ColumnType.Bool ? ColumnType.Bool : Infer(rows, i) ?? declared[i] ?? ColumnType.Double;
+            var cells = rows.Select(r => r[i]);
+            DataFrameColumn column = type switch
+            {
+                ColumnType.Bool => new BooleanDataFrameColumn(n, cells.Select(v => v is null ? (bool?)null : v is long l ? l != 0 : (bool)v)),
+                ColumnType.Long => new Int64DataFrameColumn(n, cells.Select(v => (long?)v)),
+                ColumnType.Double => new DoubleDataFrameColumn(n, cells.Select(v => v is null ? (double?)null : Convert.ToDouble(v))),
+                _ => new StringDataFrameColumn(n, cells.Select(v => v switch { null => null, string s => s, byte[] b => Convert.ToBase64String(b), _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) })),
+            };
+            return column;
+        }));
     }
 
     private static ColumnType? Declared(SqliteDataReader reader, int i)
@@ -51,4 +58,6 @@ internal static class TableReader
         if (values.All(v => v is long)) return ColumnType.Long;
         return ColumnType.Double;
     }
+
+    private enum ColumnType { String, Double, Long, Bool }
 }

@@ -1,40 +1,38 @@
+using Microsoft.Data.Analysis;
+
 namespace EdgeLlm.Analysis.Tables;
 
 public enum AggregateKind { Count, Sum, Mean, Min, Max, First, StdDev }
 
-/// <summary>One output column of <see cref="TableGrouping.Aggregate"/>: <c>Agg.Mean("score")</c>, <c>Agg.Count()</c>, ...</summary>
+/// <summary>One output column of <see cref="DataFrames.Aggregate"/>: <c>Agg.Mean("score")</c>, <c>Agg.Count()</c>, ...
+/// Nulls are skipped (Count counts rows).</summary>
 public sealed record Aggregation(AggregateKind Kind, string? Column, string OutputName)
 {
-    internal ColumnType OutputType(ResultTable source) => Kind switch
+    internal DataFrameColumn Apply(DataFrame frame, IReadOnlyList<List<long>> groups)
     {
-        AggregateKind.Count => ColumnType.Long,
-        AggregateKind.First => source.TypeOf(Column!),
-        AggregateKind.Sum or AggregateKind.Min or AggregateKind.Max when source.TypeOf(Column!) == ColumnType.Long => ColumnType.Long,
-        _ => ColumnType.Double,
-    };
-
-    internal object? Apply(IReadOnlyList<ResultRow> rows)
-    {
-        if (Kind == AggregateKind.Count) return (long)rows.Count;
-        var present = rows.Select(r => r[Column!]).Where(v => v is not null).ToList();
-        if (Kind == AggregateKind.First) return present.FirstOrDefault();
-        if (present.Count == 0) return null;
-        if (present[0] is long && Kind is AggregateKind.Sum or AggregateKind.Min or AggregateKind.Max)
+        if (Kind == AggregateKind.Count) return new Int64DataFrameColumn(OutputName, groups.Select(g => (long?)g.Count));
+        var source = frame.Column(Column!);
+        if (Kind == AggregateKind.First)
+            return source.Clone(new Int64DataFrameColumn("rows", groups.Select(g => g.Select(r => (long?)r).FirstOrDefault(r => source[r!.Value] is not null))))
+                .Renamed(OutputName);
+        if (!source.IsNumeric()) throw new InvalidOperationException($"cannot take {Kind} of non-numeric column '{Column}' ({source.DataType.Name})");
+        bool integer = DataFrames.IsInteger(source.DataType) && Kind is AggregateKind.Sum or AggregateKind.Min or AggregateKind.Max;
+        var values = groups.Select(g => g.Select(r => source[r]).Where(v => v is not null).Select(v => Convert.ToDouble(v)).ToList()).ToList();
+        if (integer)
         {
-            var longs = present.Cast<long>().ToList();
-            return Kind switch { AggregateKind.Sum => longs.Sum(), AggregateKind.Min => longs.Min(), _ => longs.Max() };
+            var longs = groups.Select(g => g.Select(r => source[r]).Where(v => v is not null).Select(v => Convert.ToInt64(v)).ToList());
+            return new Int64DataFrameColumn(OutputName, longs.Select(l => l.Count == 0 ? (long?)null
+                : Kind switch { AggregateKind.Sum => l.Sum(), AggregateKind.Min => l.Min(), _ => l.Max() }));
         }
-        var values = present.Select(v => v is long l ? l : v is double d ? d
-            : throw new InvalidOperationException($"cannot take {Kind} of non-numeric column '{Column}'")).ToList();
-        return Kind switch
+        return new DoubleDataFrameColumn(OutputName, values.Select(v => v.Count == 0 ? (double?)null : Kind switch
         {
-            AggregateKind.Sum => values.Sum(),
-            AggregateKind.Mean => values.Average(),
-            AggregateKind.Min => values.Min(),
-            AggregateKind.Max => values.Max(),
-            AggregateKind.StdDev => values.Count < 2 ? 0.0 : Math.Sqrt(values.Sum(v => (v - values.Average()) * (v - values.Average())) / (values.Count - 1)),
+            AggregateKind.Sum => v.Sum(),
+            AggregateKind.Mean => v.Average(),
+            AggregateKind.Min => v.Min(),
+            AggregateKind.Max => v.Max(),
+            AggregateKind.StdDev => v.Count < 2 ? 0.0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1)),
             _ => throw new NotSupportedException(Kind.ToString()),
-        };
+        }));
     }
 }
 
@@ -48,34 +46,4 @@ public static class Agg
     public static Aggregation Max(string column, string? @as = null) => new(AggregateKind.Max, column, @as ?? column);
     public static Aggregation First(string column, string? @as = null) => new(AggregateKind.First, column, @as ?? column);
     public static Aggregation StdDev(string column, string? @as = null) => new(AggregateKind.StdDev, column, @as ?? column);
-}
-
-/// <summary>Rows of a table grouped by key columns, in order of first appearance.</summary>
-public sealed class TableGrouping
-{
-    private readonly ResultTable source;
-    private readonly string[] keys;
-
-    internal TableGrouping(ResultTable source, string[] keys)
-    {
-        foreach (var k in keys) source.IndexOf(k);
-        this.source = source; this.keys = keys;
-    }
-
-    public ResultTable Aggregate(params Aggregation[] aggregations)
-    {
-        var groups = new List<(object?[] Key, List<ResultRow> Rows)>();
-        var index = new Dictionary<string, int>();
-        foreach (var row in source.Rows)
-        {
-            var key = keys.Select(k => row[k]).ToArray();
-            var id = string.Join("\u001f", key.Select(v => v is null ? "\u0000" : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)));
-            if (!index.TryGetValue(id, out int g)) { index[id] = g = groups.Count; groups.Add((key, [])); }
-            groups[g].Rows.Add(row);
-        }
-        var columns = keys.Select(k => new ColumnSpec(k, source.TypeOf(k)))
-            .Concat(aggregations.Select(a => new ColumnSpec(a.OutputName, a.OutputType(source)))).ToList();
-        var rows = groups.Select(g => g.Key.Concat(aggregations.Select(a => a.Apply(g.Rows))).ToArray()).ToList();
-        return new ResultTable(columns, rows);
-    }
 }

@@ -1,153 +1,188 @@
 using System.Globalization;
-using System.Net;
-using System.Text;
-using EdgeLlm.Checkpoints;
+using System.Reflection;
 using Microsoft.Data.Analysis;
 
 namespace EdgeLlm.Analysis.Tables;
 
 /// <summary>
-/// Microsoft.Data.Analysis DataFrames for results: conversion from and to <see cref="ResultTable"/> (what the results
-/// store's queries return), a fixed-width text form that keeps every column aligned (DataFrame.ToString() lets long
-/// numbers overrun their column), compact HTML for notebooks, and a CSV round trip that keeps the column types
-/// (DataFrame.LoadCsv guesses floating-point columns as Single, which loses digits: here they are read as Double).
+/// Results are Microsoft.Data.Analysis DataFrames: the results store's queries, the summaries of eval, bench, memory
+/// and prune, and the paper figures all take and return them. Store frames hold Int64, Double, Boolean and String
+/// columns (any cell may be null). These extensions add what the package lacks for that work and keep it readable from
+/// F#: typed cell getters on a row, a row-predicate filter, computed columns, grouping on several keys with null-skipping
+/// aggregates (<see cref="Aggregate"/>), joins on several keys, pivots, aligned text, compact HTML, and a typed CSV round
+/// trip. From F#: <c>frame.Filter(fun r -> r.GetDouble "ratio" > 0.2).Aggregate([| "method" |], Agg.Mean("score"))</c>.
 /// </summary>
-public static class DataFrames
+public static partial class DataFrames
 {
-    /// <summary>One DataFrame column per table column: string, double, long or bool, nulls kept.</summary>
-    public static DataFrame ToDataFrame(this ResultTable table)
+    // ---- columns ----
+
+    /// <summary>The column named <paramref name="name"/>; an unknown name is an error that lists the frame's columns.</summary>
+    public static DataFrameColumn Column(this DataFrame frame, string name) =>
+        frame.Columns.IndexOf(name) is var i and >= 0 ? frame.Columns[i]
+            : throw new ArgumentException($"no column '{name}' (columns: {string.Join(", ", frame.Columns.Select(c => c.Name))})");
+
+    public static bool HasColumn(this DataFrame frame, string name) => frame.Columns.IndexOf(name) >= 0;
+
+    public static IReadOnlyList<string> ColumnNames(this DataFrame frame) => frame.Columns.Select(c => c.Name).ToList();
+
+    /// <summary>True for integer and floating-point columns.</summary>
+    public static bool IsNumeric(this DataFrameColumn column) => IsNumeric(column.DataType);
+
+    internal static bool IsNumeric(Type t) =>
+        t == typeof(double) || t == typeof(float) || t == typeof(decimal) || IsInteger(t);
+
+    internal static bool IsInteger(Type t) =>
+        t == typeof(long) || t == typeof(int) || t == typeof(short) || t == typeof(byte) || t == typeof(sbyte)
+        || t == typeof(uint) || t == typeof(ulong) || t == typeof(ushort);
+
+    /// <summary>The values of one column, nulls included.</summary>
+    public static IReadOnlyList<object?> Values(this DataFrame frame, string column)
     {
-        var columns = table.Columns.Select((c, i) =>
-        {
-            var cells = table.Column(c.Name);
-            DataFrameColumn column = c.Type switch
-            {
-                ColumnType.Double => new DoubleDataFrameColumn(c.Name, cells.Select(v => (double?)v)),
-                ColumnType.Long => new Int64DataFrameColumn(c.Name, cells.Select(v => (long?)v)),
-                ColumnType.Bool => new BooleanDataFrameColumn(c.Name, cells.Select(v => (bool?)v)),
-                _ => new StringDataFrameColumn(c.Name, cells.Select(v => (string?)v)),
-            };
-            return column;
-        });
+        var c = frame.Column(column);
+        return Enumerable.Range(0, checked((int)c.Length)).Select(i => c[i]).ToList();
+    }
+
+    /// <summary>A numeric column as doubles, NaN where null.</summary>
+    public static double[] Doubles(this DataFrame frame, string column) =>
+        frame.Values(column).Select(v => v is null ? double.NaN : ToDouble(v, column)).ToArray();
+
+    /// <summary>A column as invariant strings, "" where null.</summary>
+    public static string[] Strings(this DataFrame frame, string column) => frame.Values(column).Select(Invariant).ToArray();
+
+    /// <summary>Distinct non-null values of a column in order of first appearance.</summary>
+    public static IReadOnlyList<object> Distinct(this DataFrame frame, string column) =>
+        frame.Values(column).Where(v => v is not null).Distinct().ToList()!;
+
+    // ---- rows ----
+
+    public static bool IsNull(this DataFrameRow row, string column) => row[column] is null;
+
+    public static string GetString(this DataFrameRow row, string column) => row[column] switch
+    {
+        null => throw Null(column),
+        string s => s,
+        var v => Invariant(v),
+    };
+
+    /// <summary>The cell as a double; integer cells widen.</summary>
+    public static double GetDouble(this DataFrameRow row, string column) =>
+        row[column] is { } v ? ToDouble(v, column) : throw Null(column);
+
+    /// <summary>The cell as a double, or null when empty (F#: <c>Option.ofNullable</c>).</summary>
+    public static double? TryGetDouble(this DataFrameRow row, string column) => row[column] is { } v ? ToDouble(v, column) : null;
+
+    public static long GetLong(this DataFrameRow row, string column) => row[column] switch
+    {
+        null => throw Null(column),
+        long l => l,
+        var v when IsInteger(v.GetType()) => Convert.ToInt64(v, CultureInfo.InvariantCulture),
+        var v => throw new InvalidCastException($"column '{column}' holds {v.GetType().Name} values, not integers ('{v}')"),
+    };
+
+    public static bool GetBool(this DataFrameRow row, string column) => row[column] switch
+    {
+        null => throw Null(column),
+        bool b => b,
+        var v => throw new InvalidCastException($"column '{column}' holds {v.GetType().Name} values, not Boolean ('{v}')"),
+    };
+
+    private static double ToDouble(object v, string column) => v switch
+    {
+        double d => d,
+        _ when IsNumeric(v.GetType()) => Convert.ToDouble(v, CultureInfo.InvariantCulture),
+        _ => throw new InvalidCastException($"column '{column}' holds {v.GetType().Name} values, not numbers ('{v}')"),
+    };
+
+    private static InvalidOperationException Null(string column) => new($"column '{column}' is null in this row");
+
+    // ---- frames from frames ----
+
+    /// <summary>The rows for which <paramref name="predicate"/> holds (a new frame).</summary>
+    public static DataFrame Filter(this DataFrame frame, Func<DataFrameRow, bool> predicate) =>
+        frame.Filter(new BooleanDataFrameColumn("keep", frame.Rows.Select(predicate)));
+
+    /// <summary>A new frame of the named columns, in that order.</summary>
+    public static DataFrame Select(this DataFrame frame, params string[] columns) =>
+        new(columns.Select(c => frame.Column(c).Clone()));
+
+    /// <summary>
+    /// Adds (or replaces, in place of the old one) a column computed from each row. Its type follows the lambda's:
+    /// integers become Int64, floating point Double, bool Boolean, anything else String.
+    /// </summary>
+    public static DataFrame WithColumn<T>(this DataFrame frame, string name, Func<DataFrameRow, T> compute)
+    {
+        var column = NewColumn(name, typeof(T), frame.Rows.Select(r => (object?)compute(r)));
+        int at = frame.Columns.IndexOf(name);
+        var columns = frame.Columns.Select(c => c.Clone()).ToList();
+        if (at >= 0) columns[at] = column; else columns.Add(column);
         return new DataFrame(columns);
     }
 
-    /// <summary>A table of the frame's columns; integer columns become Long, floating-point Double, bool Bool, others String.</summary>
-    public static ResultTable ToResultTable(this DataFrame frame)
+    /// <summary>The rows of <paramref name="frame"/> then those of <paramref name="other"/>; both need the same columns and types.</summary>
+    public static DataFrame Concat(this DataFrame frame, DataFrame other)
     {
-        var specs = frame.Columns.Select(c => new ColumnSpec(c.Name, ColumnSpec.For(c.DataType))).ToList();
-        var rows = Enumerable.Range(0, checked((int)frame.Rows.Count)).Select(r =>
-            frame.Columns.Select((c, i) => specs[i].Coerce(c[r])).ToArray());
-        return new ResultTable(specs, rows);
+        if (!frame.Columns.Select(c => (c.Name, c.DataType)).SequenceEqual(other.Columns.Select(c => (c.Name, c.DataType))))
+            throw new ArgumentException("Concat needs frames with the same columns and types");
+        return new DataFrame(frame.Columns.Select((c, i) =>
+            NewColumn(c.Name, c.DataType, Enumerable.Range(0, (int)c.Length).Select(r => c[r])
+                .Concat(Enumerable.Range(0, (int)other.Columns[i].Length).Select(r => other.Columns[i][r])))));
     }
 
-    /// <summary>Aligned columns (numbers right-aligned, at most <paramref name="maxRows"/> rows, cells cut at
-    /// <paramref name="maxWidth"/> characters with "…"), then the frame's size.</summary>
-    public static string ToText(this DataFrame frame, int maxRows = 30, int maxWidth = 40)
+    // ---- frames from objects ----
+
+    /// <summary>One column per public scalar property of <typeparamref name="T"/> (records, F# records, anonymous types).</summary>
+    public static DataFrame FromRecords<T>(IEnumerable<T> records)
     {
-        int shown = (int)Math.Min(frame.Rows.Count, maxRows);
-        var cells = frame.Columns.Select(c => Enumerable.Range(0, shown).Select(r => Clip(Cell(c[r]), maxWidth)).ToList()).ToList();
-        var widths = frame.Columns.Select((c, i) => Math.Max(Clip(c.Name, maxWidth).Length, cells[i].DefaultIfEmpty("").Max(s => s.Length))).ToList();
-        bool Numeric(DataFrameColumn c) => ColumnSpec.For(c.DataType) is ColumnType.Double or ColumnType.Long;
-        string Pad(DataFrameColumn c, string s, int w) => Numeric(c) ? s.PadLeft(w) : s.PadRight(w);
-        var sb = new StringBuilder();
-        sb.AppendLine(string.Join("  ", frame.Columns.Select((c, i) => Pad(c, Clip(c.Name, maxWidth), widths[i]))).TrimEnd());
-        sb.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        for (int r = 0; r < shown; r++)
-            sb.AppendLine(string.Join("  ", frame.Columns.Select((c, i) => Pad(c, cells[i][r], widths[i]))).TrimEnd());
-        if (frame.Rows.Count > shown) sb.AppendLine($"... {frame.Rows.Count - shown} more rows");
-        return sb.Append($"({frame.Rows.Count} rows × {frame.Columns.Count} columns)").ToString();
+        var list = records.ToList();
+        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && IsScalar(p.PropertyType)).ToList();
+        return new DataFrame(properties.Select(p => NewColumn(p.Name, p.PropertyType, list.Select(r => p.GetValue(r)))));
     }
 
-    /// <summary>An HTML &lt;table&gt; (values escaped), at most <paramref name="maxRows"/> rows.</summary>
-    public static string ToHtml(this DataFrame frame, int maxRows = 50)
+    private static bool IsScalar(Type t)
     {
-        var sb = new StringBuilder("<table class=\"edgellm-table\"><thead><tr>");
-        foreach (var c in frame.Columns) sb.Append("<th title=\"").Append(c.DataType.Name).Append("\">").Append(WebUtility.HtmlEncode(c.Name)).Append("</th>");
-        sb.Append("</tr></thead><tbody>");
-        long shown = Math.Min(frame.Rows.Count, maxRows);
-        for (long r = 0; r < shown; r++)
-        {
-            sb.Append("<tr>");
-            foreach (var c in frame.Columns)
-                sb.Append(ColumnSpec.For(c.DataType) is ColumnType.Double or ColumnType.Long ? "<td style=\"text-align:right\">" : "<td>")
-                  .Append(c[r] is null ? "<i>null</i>" : WebUtility.HtmlEncode(Cell(c[r]))).Append("</td>");
-            sb.Append("</tr>");
-        }
-        sb.Append("</tbody></table>");
-        return sb.Append($"<p><small>{frame.Rows.Count} rows × {frame.Columns.Count} columns{(frame.Rows.Count > shown ? $", first {shown} shown" : "")}</small></p>").ToString();
+        t = Nullable.GetUnderlyingType(t) ?? t;
+        return t.IsPrimitive || t == typeof(string) || t == typeof(decimal) || t.IsEnum;
     }
 
-    /// <summary>Writes the frame as CSV (invariant culture, round-trippable numbers), atomically.</summary>
-    public static void SaveCsv(this DataFrame frame, string path) =>
-        AtomicFile.Write(path, stream => DataFrame.SaveCsv(frame, stream, cultureInfo: CultureInfo.InvariantCulture));
-
-    /// <summary>Reads a CSV written by <see cref="SaveCsv"/> (or any header-first CSV): a column is Int64 when every
-    /// cell is an integer, Double when every cell is a number, Boolean when every cell is true/false, else String;
-    /// empty cells are nulls.</summary>
-    public static DataFrame LoadCsv(string path)
+    /// <summary>A column holding <paramref name="values"/>: Int64 for integer types, Double for floating point, Boolean, else String.</summary>
+    public static DataFrameColumn NewColumn(string name, Type type, IEnumerable<object?> values)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
-        var records = Records(File.ReadAllText(path), path);
-        if (records.Count == 0) throw new FormatException($"{path}: empty file, expected a header line");
-        var names = records[0];
-        for (int r = 1; r < records.Count; r++)
-            if (records[r].Length != names.Length) throw new FormatException($"{path}: record {r + 1} has {records[r].Length} cells, the header has {names.Length}");
-        return new DataFrame(names.Select((name, i) => Column(name, records.Skip(1).Select(r => r[i]).ToList())));
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(bool)) return new BooleanDataFrameColumn(name, values.Select(v => (bool?)v));
+        if (IsInteger(type)) return new Int64DataFrameColumn(name, values.Select(v => v is null ? (long?)null : Convert.ToInt64(v, CultureInfo.InvariantCulture)));
+        if (IsNumeric(type)) return new DoubleDataFrameColumn(name, values.Select(v => v is null ? (double?)null : Convert.ToDouble(v, CultureInfo.InvariantCulture)));
+        return new StringDataFrameColumn(name, values.Select(v => v is null ? null : Invariant(v)));
     }
 
-    private static DataFrameColumn Column(string name, List<string> cells)
+    /// <summary>A cell as invariant text: doubles round-trip (shortest form), bools lower-case, null empty.</summary>
+    public static string Invariant(object? v) => v switch
     {
-        var present = cells.Where(c => c.Length > 0).ToList();
-        var inv = CultureInfo.InvariantCulture;
-        if (present.Count > 0 && present.All(c => long.TryParse(c, NumberStyles.Integer, inv, out _)))
-            return new Int64DataFrameColumn(name, cells.Select(c => c.Length == 0 ? (long?)null : long.Parse(c, inv)));
-        if (present.Count > 0 && present.All(c => double.TryParse(c, NumberStyles.Float, inv, out _)))
-            return new DoubleDataFrameColumn(name, cells.Select(c => c.Length == 0 ? (double?)null : double.Parse(c, NumberStyles.Float, inv)));
-        if (present.Count > 0 && present.All(c => bool.TryParse(c, out _)))
-            return new BooleanDataFrameColumn(name, cells.Select(c => c.Length == 0 ? (bool?)null : bool.Parse(c)));
-        return new StringDataFrameColumn(name, cells.Select(c => c.Length == 0 ? null : c));
-    }
-
-    /// <summary>CSV records (RFC 4180: quoted cells may hold commas, newlines and doubled quotes); blank lines are skipped.</summary>
-    private static List<string[]> Records(string text, string path)
-    {
-        var records = new List<string[]>();
-        var cells = new List<string>();
-        var cell = new StringBuilder();
-        bool quoted = false, any = false;
-        void EndRecord()
-        {
-            if (any || cell.Length > 0 || cells.Count > 0) { cells.Add(cell.ToString()); records.Add([.. cells]); }
-            cells.Clear(); cell.Clear(); any = false;
-        }
-        for (int i = 0; i < text.Length; i++)
-        {
-            char ch = text[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else cell.Append(ch);
-            }
-            else if (ch == '"') { quoted = true; any = true; }
-            else if (ch == ',') { cells.Add(cell.ToString()); cell.Clear(); any = true; }
-            else if (ch == '\n') EndRecord();
-            else if (ch != '\r') cell.Append(ch);
-        }
-        if (quoted) throw new FormatException($"{path}: a quoted cell is not closed");
-        EndRecord();
-        return records;
-    }
-
-    private static string Cell(object? v) => v switch
-    {
-        null => "null",
-        double d => d.ToString(Math.Abs(d) >= 1e6 || (d != 0 && Math.Abs(d) < 1e-3) ? "G4" : "0.####", CultureInfo.InvariantCulture),
-        float f => ((double)f).ToString("0.####", CultureInfo.InvariantCulture),
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => v.ToString() ?? "",
     };
 
-    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+    /// <summary>Orders cells: nulls first, integers and floating point compared as numbers, strings ordinally.</summary>
+    internal sealed class CellComparer : IComparer<object?>
+    {
+        public static readonly CellComparer Instance = new();
+        public int Compare(object? x, object? y) => (x, y) switch
+        {
+            (null, null) => 0,
+            (null, _) => -1,
+            (_, null) => 1,
+            (string a, string b) => string.CompareOrdinal(a, b),
+            _ when IsNumeric(x.GetType()) && IsNumeric(y.GetType()) =>
+                Convert.ToDouble(x, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(y, CultureInfo.InvariantCulture)),
+            _ => Comparer<object>.Default.Compare(x, y),
+        };
+    }
+
+    /// <summary>Grouping key of a row: the invariant text of each key cell, nulls distinct from "".</summary>
+    internal static string Key(DataFrameColumn[] keys, long row) =>
+        string.Join("\u001f", keys.Select(k => k[row] is { } v ? Invariant(v) : "\u0000"));
 }
