@@ -23,7 +23,12 @@ internal static class EvalCommand
         var shard = new Option<string>("--shard") { Description = "k/n: this process takes samples i with i mod n = k-1.", DefaultValueFactory = _ => "1/1" };
         var outDir = new Option<string>("--out") { Description = "Run folder (per-task JSON lines, run.json, summary.json); rerunning resumes. With --prompts-only: where prompts/ goes.", Required = true };
         var data = new Option<string>("--data") { Description = "Datasets folder (default: $EDGELLM_DATASETS or ../shared/datasets)." };
-        var batch = new Option<int>("--batch-size") { Description = "Prompts generated together.", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int?>("--max-batch", "--batch-size")
+        {
+            Description = "The most samples generated at once (continuous batching: a sample's record is written when it finishes and the next " +
+                "sample starts in its place). Default: chosen from the memory free once the model is loaded, and printed. Outputs do not " +
+                "depend on it. --batch-size is the old name: OpenCompass's batch_size pads prompts together, which this engine never does.",
+        };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
@@ -57,7 +62,7 @@ internal static class EvalCommand
                 ChatTemplateFile = parse.GetValue(chatTemplate),
                 Limit = parse.GetValue(limit),
                 Shard = Shard.Parse(parse.GetValue(shard)!),
-                BatchSize = parse.GetValue(batch),
+                MaxBatch = parse.GetValue(batch),
                 MaxSeqLen = parse.GetValue(maxSeq),
                 Engine = CommonOptions.Engine(parse.GetValue(device)!),
             };
@@ -78,8 +83,9 @@ internal static class EvalCommand
             double? throughputScore = parse.GetValue(phoneRun) is { } pr ? EdgeLlm.Profiling.Phone.PhoneThroughputScore.ForRun(parse.GetValue(phoneJsonl)!, pr).Score : null;
             if (parse.GetValue(memoryGb) is double mem && !(double.IsFinite(mem) && mem > 0)) throw new ArgumentException($"--memory-gb must be a positive number of GB, got {mem}");
             EvaluationOutcome outcome;
-            using (var printer = ProgressPrinter.Start())
-                outcome = EvaluationWorkflow.Run(request, printer.For<EvaluationProgress>(p => (p.Task, p.Done, p.Total), "samples"), cancel);
+            using (var printer = ProgressPrinter.Start(quiet: false))
+                outcome = EvaluationWorkflow.Run(request, new EvalProgress(printer), cancel,
+                    new Note<EdgeLlm.Profiling.BatchChoice>(c => Console.Error.WriteLine($"eval: {c.Note}")));
             var runDir = outcome.Run;
             if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, throughputScore, parse.GetValue(memoryGb)));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
@@ -99,4 +105,16 @@ internal static class EvalCommand
         })));
         return command;
     }
+
+    /// <summary>Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) on a line of their own.</summary>
+    private sealed class EvalProgress(ProgressPrinter printer) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress p)
+        {
+            printer.Report(p.Task, p.Done, p.Total, "samples");
+            if (p.GeneratedTokens > 0) printer.Report(p.Task + " generated", p.GeneratedTokens, 0, "tokens");
+        }
+    }
+
+    private sealed class Note<T>(Action<T> write) : IProgress<T> { public void Report(T value) => write(value); }
 }

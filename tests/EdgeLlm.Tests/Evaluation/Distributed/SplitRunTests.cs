@@ -117,7 +117,7 @@ public class SplitRunTests : TempDirectoryTest
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();
-        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --batch-size 4 --max-seq-len 2048 --out {dir} --protocol edge-llm-2024 --limit 10 --shard 2/4", output);
+        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --max-seq-len 2048 --out {dir} --protocol edge-llm-2024 --limit 10 --shard 2/4", output);
         Assert.Equal(4, RunPlan.Load(dir).Shards);
 
         psi.Environment.Remove("SLURM_ARRAY_TASK_ID");
