@@ -83,9 +83,11 @@ internal static class EvalCommand
             double? throughputScore = parse.GetValue(phoneRun) is { } pr ? EdgeLlm.Profiling.Phone.PhoneThroughputScore.ForRun(parse.GetValue(phoneJsonl)!, pr).Score : null;
             if (parse.GetValue(memoryGb) is double mem && !(double.IsFinite(mem) && mem > 0)) throw new ArgumentException($"--memory-gb must be a positive number of GB, got {mem}");
             EvaluationOutcome outcome;
-            using (var printer = ProgressPrinter.Start(quiet: false))
-                outcome = EvaluationWorkflow.Run(request, new EvalProgress(printer), cancel,
-                    new Note<EdgeLlm.Profiling.BatchChoice>(c => Console.Error.WriteLine($"eval: {c.Note}")));
+            using (var printer = ProgressPrinter.Start())
+            {
+                var shown = new EvalProgress(printer);
+                outcome = EvaluationWorkflow.Run(request, shown, cancel, new Note<EdgeLlm.Profiling.BatchChoice>(c => shown.Pending = $"eval: {c.Note}"));
+            }
             var runDir = outcome.Run;
             if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, throughputScore, parse.GetValue(memoryGb)));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
@@ -106,11 +108,18 @@ internal static class EvalCommand
         return command;
     }
 
-    /// <summary>Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) on a line of their own.</summary>
+    /// <summary>
+    /// Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) on a line of their own;
+    /// <see cref="Pending"/> (how generation is batched) is printed with the first report, so a run that fails before it
+    /// starts generating still ends with its one error line.
+    /// </summary>
     private sealed class EvalProgress(ProgressPrinter printer) : IProgress<EvaluationProgress>
     {
+        public string? Pending { get; set; }
+
         public void Report(EvaluationProgress p)
         {
+            if (Pending is { } note) { Console.Error.WriteLine(note); Pending = null; }
             printer.Report(p.Task, p.Done, p.Total, "samples");
             if (p.GeneratedTokens > 0) printer.Report(p.Task + " generated", p.GeneratedTokens, 0, "tokens");
         }
