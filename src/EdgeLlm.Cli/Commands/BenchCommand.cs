@@ -19,16 +19,29 @@ internal static class BenchCommand
         var device = CommonOptions.Device();
         var longPrefill = new Option<int>("--long-prefill") { DefaultValueFactory = _ => 2048, Description = "CUDA: also time a prefill of this many tokens (0: skip)." };
         var reference = new Option<string?>("--reference") { Description = "CUDA: JSON from tools/reference/transformers_tpot.py on the same weights; its TPOT is printed beside ours." };
+        var kit = new Option<bool>("--kit-2024") { Description = "The 2024 starting kit's GPU measurement (EvaluateThrougthputAndMemory.py) on this engine: full forwards of one 2,000-token input at batch 1 (--repeats, default 500), forwards/s and peak memory with the kit's definitions, beside our TPOT (--new-tokens, default 16 here)." };
+        var text = new Option<string?>("--text") { Description = "With --kit-2024: the text padded or cut to the input length (the kit uses a Wikipedia article; default: none, BOS then padding — the ids do not change the work)." };
+        var inputTokens = new Option<int>("--input-tokens") { DefaultValueFactory = _ => 2000, Description = "With --kit-2024: the input length (the kit's 2000)." };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Median TPOT, prefill and decode throughput, peak RSS, against this machine's bandwidth and GEMM limits.")
-            { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, store, json };
+            { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, kit, text, inputTokens, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             CommonOptions.CheckStore(parse.GetValue(store));
             var progress = Output.Progress(quiet: false);
             var dir = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var engine = CommonOptions.Engine(parse.GetValue(device)!);
+            if (parse.GetValue(kit))
+            {
+                bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
+                return KitBench(dir, engine, new KitThroughputOptions
+                {
+                    TextFile = parse.GetValue(text), InputTokens = parse.GetValue(inputTokens),
+                    Repeats = Given(repeats) ? parse.GetValue(repeats) : 500, NewTokens = Given(newTokens) ? parse.GetValue(newTokens) : 16,
+                }, parse.GetValue(json), progress, ct);
+            }
+            if (parse.GetValue(text) is not null) throw new ArgumentException("--text goes with --kit-2024.");
             if (engine.Device.IsCuda)
             {
                 if (parse.GetValue(batch) != 1) throw new ArgumentException("--device cuda benchmarks batch 1.");
@@ -53,6 +66,24 @@ internal static class BenchCommand
         })));
         return command;
     }
+    private static int KitBench(string dir, EngineOptions engine, KitThroughputOptions options, bool json, IProgress<string> progress, CancellationToken ct)
+    {
+        var r = KitThroughput.Measure(dir, engine, options, progress, ct);
+        Output.Write(r, json, () =>
+        {
+            Console.WriteLine($"{r.Model} on {r.Device}: kit-2024 measurement, {r.InputTokens} input tokens ({r.TextTokens} of text{(r.TextFile is null ? ", no --text" : ", " + r.TextFile)}), {r.Repeats} full forwards at batch 1");
+            Console.WriteLine($"  throughput {r.ForwardsPerSecond:F3} forwards/s (mean {r.MeanForwardSeconds * 1000:F2} ms; median {r.MedianForwardSeconds * 1000:F2} ms = {r.MedianForwardsPerSecond:F3}/s)");
+            Console.WriteLine($"    {r.ThroughputDefinition}");
+            Console.WriteLine($"  peak memory {r.PeakMemoryMiB:F1} MiB ({r.PeakMemoryBytes} bytes)");
+            Console.WriteLine($"    ours: {r.MemoryDefinition}");
+            Console.WriteLine($"    {r.KitMemoryDefinition}");
+            Console.WriteLine($"  TPOT {r.TpotMs:F2} ms (decode {r.DecodeMsPerToken:F2} ms/token), prompt {r.TpotPromptTokens}, new {r.TpotNewTokens}: {r.TpotDefinition}");
+            Console.WriteLine("  what the kit's script gets wrong or differs in:");
+            foreach (var note in r.KitScriptNotes) Console.WriteLine($"  - {note}");
+        });
+        return 0;
+    }
+
     private static int CudaBench(string dir, EngineOptions engine, int prompt, int newTokens, int repeats, int warmup, int longPrefill,
         string? reference, bool json, IProgress<string> progress, CancellationToken ct)
     {

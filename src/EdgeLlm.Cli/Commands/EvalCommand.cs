@@ -24,7 +24,12 @@ internal static class EvalCommand
         var shard = new Option<string>("--shard") { Description = "k/n: this process takes samples i with i mod n = k-1.", DefaultValueFactory = _ => "1/1" };
         var outDir = new Option<string>("--out") { Description = "Run folder (per-task JSON lines, run.json, summary.json); rerunning resumes. With --prompts-only: where prompts/ goes.", Required = true };
         var data = new Option<string>("--data") { Description = "Datasets folder (default: $EDGELLM_DATASETS or ../shared/datasets)." };
-        var batch = new Option<int>("--batch-size") { Description = "Prompts generated together.", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int?>("--max-batch", "--batch-size")
+        {
+            Description = "The most samples generated at once (continuous batching: a sample's record is written when it finishes and the next " +
+                "sample starts in its place). Default: chosen from the memory free once the model is loaded, and printed. Outputs do not " +
+                "depend on it. --batch-size is the old name: OpenCompass's batch_size pads prompts together, which this engine never does.",
+        };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
@@ -58,7 +63,7 @@ internal static class EvalCommand
                 ChatTemplateFile = parse.GetValue(chatTemplate),
                 Limit = parse.GetValue(limit),
                 Shard = Shard.Parse(parse.GetValue(shard)!),
-                BatchSize = parse.GetValue(batch),
+                MaxBatch = parse.GetValue(batch),
                 MaxSeqLen = parse.GetValue(maxSeq),
                 Engine = CommonOptions.Engine(parse.GetValue(device)!),
             };
@@ -80,7 +85,10 @@ internal static class EvalCommand
             if (parse.GetValue(memoryGb) is double mem && !(double.IsFinite(mem) && mem > 0)) throw new ArgumentException($"--memory-gb must be a positive number of GB, got {mem}");
             EvaluationOutcome outcome;
             using (var printer = ProgressPrinter.Start())
-                outcome = EvaluationWorkflow.Run(request, printer.For<EvaluationProgress>(p => (p.Task, p.Done, p.Total), "samples"), cancel);
+            {
+                var shown = new EvalProgress(printer);
+                outcome = EvaluationWorkflow.Run(request, shown, cancel, new Note<EdgeLlm.Profiling.BatchChoice>(c => shown.Pending = $"eval: {c.Note}"));
+            }
             var runDir = outcome.Run;
             if (parse.GetValue(kitCsv) is { } csv) EdgeLlm.Evaluation.Ranking.KitResultsCsv.Write(csv, EdgeLlm.Evaluation.Ranking.KitResultsCsv.FromSummary(outcome.Summary, throughputScore, parse.GetValue(memoryGb)));
             CommonOptions.Record(parse.GetValue(store), db => db.AddOrReplaceRun(StoreAdapters.EvaluationRun(
@@ -99,4 +107,23 @@ internal static class EvalCommand
         })));
         return command;
     }
+
+    /// <summary>
+    /// Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) on a line of their own;
+    /// <see cref="Pending"/> (how generation is batched) is printed with the first report, so a run that fails before it
+    /// starts generating still ends with its one error line.
+    /// </summary>
+    private sealed class EvalProgress(ProgressPrinter printer) : IProgress<EvaluationProgress>
+    {
+        public string? Pending { get; set; }
+
+        public void Report(EvaluationProgress p)
+        {
+            if (Pending is { } note) { Console.Error.WriteLine(note); Pending = null; }
+            printer.Report(p.Task, p.Done, p.Total, "samples");
+            if (p.GeneratedTokens > 0) printer.Report(p.Task + " generated", p.GeneratedTokens, 0, "tokens");
+        }
+    }
+
+    private sealed class Note<T>(Action<T> write) : IProgress<T> { public void Report(T value) => write(value); }
 }

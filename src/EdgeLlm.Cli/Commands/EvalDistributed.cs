@@ -105,7 +105,9 @@ internal static class EvalDistributed
             // The pool gives a GPU worker its device as the only visible one (CUDA_VISIBLE_DEVICES), so it is cuda:0 here.
             var engine = Environment.GetEnvironmentVariable("EDGELLM_DEVICE") is null ? null : CommonOptions.Engine("cuda:0");
             using var lm = CausalLM.Load(plan.Model, engine);
-            ShardWorker.Serve(plan, new EngineEvaluationModel(lm, prompting.Tokenizer), prompting.Formatter,
+            var batching = EvaluationWorkflow.ChooseBatching(lm, plan.RequestFor(dir, Shard.Whole));
+            Console.Error.WriteLine($"worker {parse.GetValue(writer)}: {batching.Note}");
+            ShardWorker.Serve(plan, new EngineEvaluationModel(lm, prompting.Tokenizer, batching.Options), prompting.Formatter,
                 new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
             return 0;
         })));

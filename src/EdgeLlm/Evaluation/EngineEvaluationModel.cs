@@ -11,28 +11,50 @@ namespace EdgeLlm.Evaluation;
 /// A chat-formatted request (HuggingFacewithChatTemplate) is encoded without special tokens (the template wrote
 /// them), an over-long prompt keeps its end (truncation_side='left'), and the output is decoded with special
 /// tokens kept and cut before the first stop word, as its batch_decode and split do.
+/// Generation runs through a <see cref="ContinuousBatcher"/> (<paramref name="batching"/>; default options when null): each
+/// prompt's new tokens and stop strings are its own, so its output does not depend on the prompts beside it.
 /// </summary>
-public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer) : IEvaluationModel
+public sealed class EngineEvaluationModel(CausalLM model, ITokenizer tokenizer, BatcherOptions? batching = null) : IEvaluationModel
 {
-    private readonly Generator generator = new(model, ids => tokenizer.Decode(ids, skipSpecialTokens: true));
-    private readonly Generator chatGenerator = new(model, ids => tokenizer.Decode(ids, skipSpecialTokens: false));
     private readonly Scorer scorer = new(model);
 
     public CausalLM Model => model;
     public ITokenizer Tokenizer => tokenizer;
+    public BatcherOptions Batching { get; } = batching ?? new BatcherOptions();
 
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationRequest request, CancellationToken cancellationToken = default)
     {
-        // The engine's KV cache cannot grow past the model's context: new tokens are capped to fit, and a prompt
-        // that leaves no room for a quarter of them keeps its end (where the question is) — see docs/evaluation.md.
-        int maxNew = Math.Min(request.MaxNewTokens, model.MaxContext / 2);
-        var encoded = prompts.Select(p => FitContext(Encode(p, request), maxNew, request.ChatFormatted)).ToList();
-        int room = encoded.Min(e => model.MaxContext - e.Length);
-        var options = new GenerationOptions { MaxNewTokens = Math.Max(1, Math.Min(maxNew, room)), StopStrings = request.StopStrings };
-        bool chat = request.ChatFormatted;
-        return (chat ? chatGenerator : generator).GreedyBatch(encoded, options, cancellationToken)
-            .Select(r => r.Text ?? tokenizer.Decode(r.Tokens, skipSpecialTokens: !chat)).ToList();
+        var outputs = new string[prompts.Count];
+        foreach (var o in GenerateEach(prompts.Select(p => new PromptToGenerate(p, request)).ToList(), null, cancellationToken)) outputs[o.Index] = o.Output;
+        return outputs;
     }
+
+    public IEnumerable<GeneratedOutput> GenerateEach(IReadOnlyList<PromptToGenerate> prompts, IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (prompts.Count == 0) return [];
+        bool chat = prompts[0].Request.ChatFormatted;
+        if (prompts.Any(p => p.Request.ChatFormatted != chat))
+            throw new ArgumentException("One GenerateEach call takes chat-formatted prompts or base prompts, not both (they decode differently).", nameof(prompts));
+        var batcher = new ContinuousBatcher(model, Batching, TextOf(!chat));
+        return batcher.Run(prompts.Select(p => Sequence(p.Prompt, p.Request)), progress, cancellationToken)
+            .Select(r => new GeneratedOutput(r.Index, r.Text ?? tokenizer.Decode(r.Tokens, skipSpecialTokens: !chat), r.PromptTokens, r.Tokens.Length));
+    }
+
+    /// <summary>A prompt's ids and options. The engine's KV cache cannot grow past the model's context: new tokens are
+    /// capped to fit, and a prompt that leaves no room for them keeps its end (where the question is) — see docs/evaluation.md.</summary>
+    private SequenceRequest Sequence(string prompt, GenerationRequest request)
+    {
+        int maxNew = Math.Min(request.MaxNewTokens, model.MaxContext / 2);
+        var ids = FitContext(Encode(prompt, request), maxNew, request.ChatFormatted);
+        var options = new GenerationOptions { MaxNewTokens = Math.Max(1, Math.Min(maxNew, model.MaxContext - ids.Length)), StopStrings = request.StopStrings };
+        return new SequenceRequest(ids, options);
+    }
+
+    /// <summary>Decoded text as the tokenizer's Decode gives it, read incrementally where the tokenizer exposes its tokens' bytes.</summary>
+    private Func<IIncrementalText> TextOf(bool skipSpecialTokens) => tokenizer is CoreBackedTokenizer bytes
+        ? () => new Utf8TokenText(id => bytes.TokenBytes(id, skipSpecialTokens))
+        : () => new RedecodedText(ids => tokenizer.Decode(ids, skipSpecialTokens));
 
     private int[] FitContext(int[] ids, int maxNew, bool chat)
     {

@@ -133,6 +133,28 @@ public sealed class CausalLM : IDisposable
 
     private int headChecked; // 0 not yet read, 1 finite, 2 not
 
+    /// <summary>
+    /// Appends each segment's tokens to its sequence and returns, per segment, the greedy (argmax) next token after its
+    /// last row: <see cref="ForwardHidden"/>, the head over those rows only, then the first index of the largest logit.
+    /// </summary>
+    public int[] GreedyNext(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    {
+        var hidden = ForwardHidden(segments, cancellationToken);
+        int dim = Config.HiddenSize, vocab = VocabSize, n = segments.Count;
+        var last = new float[n * dim];
+        int row = 0;
+        for (int s = 0; s < n; s++)
+        {
+            row += segments[s].Tokens.Length;
+            Array.Copy(hidden, (row - 1) * dim, last, s * dim, dim);
+        }
+        var logits = new float[n * vocab];
+        Logits(last, n, logits);
+        var next = new int[n];
+        for (int s = 0; s < n; s++) next[s] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.AsSpan(s * vocab, vocab));
+        return next;
+    }
+
     // Non-finite activations mean wrong weights or a config the checks let through; name the first bad tensor if any.
     private NonFiniteOutputException NonFinite(string where)
     {

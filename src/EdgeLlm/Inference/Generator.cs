@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 
 namespace EdgeLlm.Inference;
 
@@ -58,8 +57,7 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
         bool first = true;
         while (pending.Count > 0)
         {
-            var hidden = Model.ForwardHidden(pending.Select(p => new Segment(caches[p.Index], p.Tokens)).ToList(), cancellationToken);
-            var next = NextTokens(hidden, pending.Select(p => p.Tokens.Length).ToList());
+            var next = Model.GreedyNext(pending.Select(p => new Segment(caches[p.Index], p.Tokens)).ToList(), cancellationToken);
             if (first) { prefill = clock.Elapsed.TotalSeconds; first = false; }
             var stillGoing = new List<(int, int[])>();
             for (int j = 0; j < pending.Count; j++)
@@ -93,22 +91,6 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
             token = decoder.Next(token);
         }
         return new GenerationResult(output.ToArray(), text, reason, prefill, clock.Elapsed.TotalSeconds - prefill);
-    }
-
-    private int[] NextTokens(float[] hidden, IReadOnlyList<int> rowsPerSegment)
-    {
-        int dim = Model.Config.HiddenSize, vocab = Model.VocabSize;
-        var last = new float[rowsPerSegment.Count * dim];
-        int row = 0;
-        for (int s = 0; s < rowsPerSegment.Count; s++)
-        {
-            row += rowsPerSegment[s];
-            Array.Copy(hidden, (row - 1) * dim, last, s * dim, dim);
-        }
-        var logits = new float[rowsPerSegment.Count * vocab];
-        Model.Logits(last, rowsPerSegment.Count, logits);
-        return Enumerable.Range(0, rowsPerSegment.Count)
-            .Select(s => TensorPrimitives.IndexOfMax(logits.AsSpan(s * vocab, vocab))).ToArray();
     }
 
     private string? Finished(List<int> output, int token, HashSet<int> stopTokens, GenerationOptions options, out string? text)

@@ -15,6 +15,17 @@ public sealed record MemoryScenario
     public DType? KvDType { get; init; }
     /// <summary>Threads that each hold an attention-score row over the context.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Rows of the largest forward step; null: every sequence's prompt at once, Batch × min(Context, the runtime's prefill chunk).</summary>
+    public int? StepRows { get; init; }
+
+    /// <summary>
+    /// Continuous batching (<c>ContinuousBatcher</c>): <paramref name="batch"/> sequences of up to <paramref name="context"/>
+    /// positions each, and steps of one row per decoding sequence plus a prompt chunk of <paramref name="prefillChunk"/> rows.
+    /// </summary>
+    public static MemoryScenario ContinuousBatch(int batch, int context, int prefillChunk, RuntimeProfile runtime, long? weightBytes = null) => new()
+    {
+        Batch = batch, Context = context, StepRows = batch + prefillChunk, Runtime = runtime, WeightBytes = weightBytes,
+    };
 }
 
 /// <summary>The predicted peak of inference memory, by part, and how it sits against a device.</summary>
@@ -38,7 +49,8 @@ public static class MemoryModel
         long weights = s.WeightBytes ?? parameters * s.WeightDType.SizeOf();
         var kvType = s.KvDType ?? s.Runtime.KvDType;
         long kv = KvCacheBytes(config, s.Context, s.Batch, kvType);
-        int rows = s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk);
+        int rows = s.StepRows ?? s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk);
+        if (rows <= 0) throw new ArgumentException($"A forward step needs at least one row (StepRows = {rows}).");
         long activations = ActivationBytes(config, rows, s.Batch, s.Context, s.Threads, s.Runtime.ActivationDType);
         long total = weights + kv + activations + s.Runtime.OverheadBytes;
         return new MemoryPrediction(parameters, weights, s.WeightBytes is null ? s.WeightDType.ToTorchName() : "stored",
@@ -69,6 +81,23 @@ public static class MemoryModel
     /// </summary>
     public static long BlockScratchBytes(ModelConfig c, int rows, DType dtype) =>
         rows * c.Architecture.ScratchBuffers(c).Sum(b => b.Width) * dtype.SizeOf();
+
+    /// <summary>
+    /// The largest batch, at most <paramref name="cap"/>, whose prediction (<paramref name="scenario"/> of the batch) besides
+    /// the weights fits in <paramref name="usableBytes"/>; 0 when not even one sequence fits. The weights are left out:
+    /// the caller's usable bytes are what is free once they are in place (resident on the GPU, or subtracted from free RAM).
+    /// </summary>
+    public static int LargestBatch(ModelConfig config, Func<int, MemoryScenario> scenario, long usableBytes, int cap)
+    {
+        int best = 0;
+        for (int b = 1; b <= cap; b++)
+        {
+            var p = Predict(config, scenario(b));
+            if (p.TotalBytes - p.WeightBytes > usableBytes) break;
+            best = b;
+        }
+        return best;
+    }
 
     public static DeviceFit Fit(MemoryPrediction p, DeviceProfile device) =>
         new(device.Name, device.UsableBytes, p.TotalBytes, p.TotalBytes <= device.UsableBytes, device.UsableBytes - p.TotalBytes,

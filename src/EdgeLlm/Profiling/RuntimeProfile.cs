@@ -21,7 +21,13 @@ public sealed record RuntimeProfile(string Name, DType KvDType, DType Activation
     public static RuntimeProfile MlcLlmAndroid { get; } = new("mlc-llm-android", DType.F16, DType.F16, 2048, 0,
         "MLC-LLM Android (fp16 KV cache and activations, prefill_chunk_size 2048); runtime overhead unmeasured.");
 
-    public static IReadOnlyList<RuntimeProfile> All { get; } = [EdgeLlmCpu, MlcLlmAndroid];
+    /// <summary>EdgeLlm's CUDA engine: float16 K/V on the device (DeviceKvCache), activations counted as float32 (its
+    /// scratch mixes float32 and float16, so this errs high). Overhead: the CUDA context, NVRTC kernels and the cuBLAS
+    /// workspace, taken as 512 MiB (not measured per device).</summary>
+    public static RuntimeProfile EdgeLlmCuda { get; } = new("edgellm-cuda", DType.F16, DType.F32, int.MaxValue, 512L << 20,
+        "EdgeLlm CUDA engine (float16 KV cache on the device, activations counted as float32; overhead 512 MiB, unmeasured).");
+
+    public static IReadOnlyList<RuntimeProfile> All { get; } = [EdgeLlmCpu, MlcLlmAndroid, EdgeLlmCuda];
 
     public static RuntimeProfile Resolve(string name) => All.FirstOrDefault(r => r.Name == name)
         ?? throw new ArgumentException($"Unknown runtime '{name}' (known: {string.Join(", ", All.Select(r => r.Name))}).");

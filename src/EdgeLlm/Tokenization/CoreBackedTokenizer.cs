@@ -19,6 +19,9 @@ public abstract class CoreBackedTokenizer : ITokenizer
 
     public string Decode(int[] ids, bool skipSpecialTokens = false) => Core.Decode(ids, skipSpecialTokens);
 
+    /// <summary>The bytes one id contributes to <see cref="Decode(int[], bool)"/>, which decodes their concatenation as UTF-8.</summary>
+    public ReadOnlyMemory<byte> TokenBytes(int id, bool skipSpecialTokens = false) => Core.TokenBytes(id, skipSpecialTokens);
+
     /// <summary>The token as its vocabulary stores it (GPT-2 byte-level form for byte-level BPE), or null for an unknown id.</summary>
     public string? TokenToString(int id) => Core.TokenToString(id);
 

@@ -179,5 +179,13 @@ internal sealed class TokenizerCore
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>The bytes <paramref name="id"/> adds to <see cref="Decode"/>'s UTF-8 input (none for a skipped special token).</summary>
+    public ReadOnlyMemory<byte> TokenBytes(int id, bool skipSpecialTokens)
+    {
+        if ((uint)id >= (uint)idToBytes.Length || idToBytes[id] is not { } bytes)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is not in the vocabulary (size {VocabSize}).");
+        return skipSpecialTokens && isSpecial[id] ? ReadOnlyMemory<byte>.Empty : bytes;
+    }
+
     private int? Resolve(string? token) => token is not null && tokenToId.TryGetValue(token, out var id) ? id : null;
 }

@@ -22,7 +22,7 @@ public class EndToEndTests
         {
             var task = new CommonsenseQaTask(SharedData.Path("datasets", "commonsenseqa", "dev_rand_split.jsonl"), maxNewTokens: 6);
             var dir = new RunDirectory(temp);
-            var result = new EvaluationRunner(model, dir).Run(task, new RunOptions(Limit: 3, BatchSize: 2));
+            var result = new EvaluationRunner(model, dir).Run(task, new RunOptions(Limit: 3));
             var records = dir.ReadRecordsOf("csqa");
             Assert.Equal(3, records.Count);
             // Each output is the engine's own greedy continuation of that prompt.

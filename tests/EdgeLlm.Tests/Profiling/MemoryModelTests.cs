@@ -59,4 +59,27 @@ public class MemoryModelTests
         var e = Assert.Throws<ArgumentException>(() => MemoryModel.Predict(Preset("phi-2"), new MemoryScenario { Context = 0 }));
         Assert.Contains("Context (0)", e.Message);
     }
+
+    [Fact]
+    public void ContinuousBatchOfLlama3OnCudaWorkedByHand()
+    {
+        // Llama-3-8B, 16 sequences of 2,560 positions, steps of 16 decode rows + a 512-token prompt chunk, edgellm-cuda:
+        //   KV (float16): 2 · 32 layers · 8 kv heads · 128 · 2,560 · 16 · 2 B = 5,368,709,120
+        //   step scratch (float32): x, h, q, attn 4·4096 + k, v 2·1024 + gate, up 2·14,336 = 47,104 per row · 528 rows = 24,870,912
+        //   + scores 1 thread · 2,560 + logits 16 · 128,256 = 2,052,096 → 26,925,568 values · 4 B = 107,702,272
+        //   overhead 512 MiB = 536,870,912 → 6,013,282,304 besides the weights; with 16,060,522,496 of weights 22,073,804,800.
+        var config = Preset("llama-3-8b");
+        MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, 2560, 512, RuntimeProfile.EdgeLlmCuda, 16_060_522_496) with { Threads = 1 };
+        var p = MemoryModel.Predict(config, Scenario(16));
+        Assert.Equal(5_368_709_120L, p.KvCacheBytes);
+        Assert.Equal(528, p.ActivationRows);
+        Assert.Equal(107_702_272L, p.ActivationBytes);
+        Assert.Equal(22_073_804_800L, p.TotalBytes);
+        // Each sequence adds 335,544,320 (KV) + 188,416 (a step row) + 513,024 (a logits row) = 336,245,760 over 633,350,144
+        // for none: 10 GiB holds (10,737,418,240 − 633,350,144) / 336,245,760 = 30.05 → 30 sequences.
+        Assert.Equal(30, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
+        Assert.Equal(12, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 12));
+        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 633_350_144 + 336_245_759, cap: 256));
+        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 633_350_144 + 336_245_760, cap: 256));
+    }
 }

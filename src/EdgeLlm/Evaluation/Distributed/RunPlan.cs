@@ -9,24 +9,24 @@ namespace EdgeLlm.Evaluation.Distributed;
 /// What a run split across processes covers, saved as RUN_DIR/plan.json by whoever splits it (a Slurm
 /// array script, a worker pool) so that every process, and <c>eval merge</c> later, agree on the samples:
 /// the model, the protocol and chat template, the tasks and their data, the limit, and into how many shards the
-/// samples are cut.
+/// samples are cut. MaxBatch (null: each process chooses from its own memory) only sets speed.
 /// </summary>
 /// <remarks>Paths are stored absolute: array tasks run on other machines, from other folders.</remarks>
 public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string Datasets, int? Limit, int Shards,
-    int BatchSize = 4, int MaxSeqLen = 2048, string Protocol = "edge-llm-2024", string? ChatTemplateFile = null)
+    int? MaxBatch = null, int MaxSeqLen = 2048, string Protocol = "edge-llm-2024", string? ChatTemplateFile = null)
 {
     public const string FileName = "plan.json";
 
     /// <summary>The plan of <paramref name="request"/> (its protocol's default tasks when it names none) cut into <paramref name="shards"/>.</summary>
     public static RunPlan Of(EvaluationRequest request, int shards) =>
-        new RunPlan(request.ModelFolder, request.TaskNames, request.DatasetsFolder, request.Limit, shards, request.BatchSize,
+        new RunPlan(request.ModelFolder, request.TaskNames, request.DatasetsFolder, request.Limit, shards, request.MaxBatch,
             request.MaxSeqLen, request.Protocol.Name, request.ChatTemplateFile).Normalized();
 
     /// <summary>The request that evaluates shard <paramref name="shard"/> of this plan into <paramref name="runDir"/>.</summary>
     public EvaluationRequest RequestFor(string runDir, Shard shard) => new()
     {
         ModelFolder = Model, RunFolder = runDir, DatasetsFolder = Datasets, Protocol = EvaluationProtocols.Get(Protocol),
-        Tasks = Tasks, ChatTemplateFile = ChatTemplateFile, Limit = Limit, Shard = shard, BatchSize = BatchSize, MaxSeqLen = MaxSeqLen,
+        Tasks = Tasks, ChatTemplateFile = ChatTemplateFile, Limit = Limit, Shard = shard, MaxBatch = MaxBatch, MaxSeqLen = MaxSeqLen,
     };
 
     /// <summary>The plan with its paths made absolute and its values checked.</summary>
@@ -35,7 +35,7 @@ public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string D
         if (Tasks.Count == 0) throw new ArgumentException("A run plan needs at least one task.");
         if (Shards < 1) throw new ArgumentException($"A run needs at least one shard (got {Shards}).");
         if (Limit is < 0) throw new ArgumentException($"--limit must not be negative (got {Limit}).");
-        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1 (got {BatchSize}).");
+        if (MaxBatch is < 1) throw new ArgumentException($"--max-batch must be at least 1 (got {MaxBatch}).");
         foreach (var t in Tasks)
             if (!TaskCatalog.Names.Contains(t)) throw new ArgumentException($"Unknown task '{t}'; known: {string.Join(", ", TaskCatalog.Names)}.");
         EvaluationProtocols.Get(Protocol); // an unknown protocol is refused here, not on a compute node
@@ -48,7 +48,7 @@ public sealed record RunPlan(string Model, IReadOnlyList<string> Tasks, string D
 
     public IReadOnlyList<IEvaluationTask> CreateTasks() => Tasks.Select(t => TaskCatalog.Create(t, Datasets, EvaluationProtocols.Get(Protocol), MaxSeqLen)).ToList();
 
-    public RunOptions OptionsFor(Shard shard) => new(Limit, shard, BatchSize);
+    public RunOptions OptionsFor(Shard shard) => new(Limit, shard);
 
     /// <summary>True when two plans select the same samples from the same model and data (the shard count may differ).</summary>
     public bool SameRunAs(RunPlan other) =>

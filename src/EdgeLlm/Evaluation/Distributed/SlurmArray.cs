@@ -40,8 +40,9 @@ public static class SlurmArray
         var args = new List<string>(edgellm)
         {
             "eval", plan.Model, "--tasks", string.Join(",", plan.Tasks), "--data", plan.Datasets,
-            "--batch-size", plan.BatchSize.ToString(), "--max-seq-len", plan.MaxSeqLen.ToString(), "--out", runDir,
+            "--max-seq-len", plan.MaxSeqLen.ToString(), "--out", runDir,
         };
+        if (plan.MaxBatch is int maxBatch) { args.Add("--max-batch"); args.Add(maxBatch.ToString()); }
         args.Add("--protocol"); args.Add(plan.Protocol);
         if (plan.ChatTemplateFile is { } template) { args.Add("--chat-template"); args.Add(template); }
         if (plan.Limit is int limit) { args.Add("--limit"); args.Add(limit.ToString()); }

@@ -1,14 +1,19 @@
 using System.Diagnostics;
 using EdgeLlm.Evaluation.Protocols;
+using EdgeLlm.Inference;
 
 namespace EdgeLlm.Evaluation.Runs;
 
-/// <summary>Which samples a run covers and how many prompts go to the model at once.</summary>
+/// <summary>Which samples a run covers. (How many are generated at once is the model's business: <see cref="EngineEvaluationModel.Batching"/>.)</summary>
 /// <remarks>Limit: Only the first N samples of each task (before sharding), like OpenCompass's --debug subsets.</remarks>
-public sealed record RunOptions(int? Limit = null, Shard? Shard = null, int BatchSize = 4);
+public sealed record RunOptions(int? Limit = null, Shard? Shard = null);
 
-/// <summary>Progress of a run: a task, how many of its selected samples are done, and samples per second so far.</summary>
-public sealed record EvaluationProgress(string Task, int Done, int Total, double SamplesPerSecond);
+/// <summary>
+/// Progress of a run: a task, how many of its selected samples are done (resumed ones included), samples and generated
+/// tokens per second over this call's work, the sequences in flight, and the estimated seconds left (null until a sample finished).
+/// </summary>
+public sealed record EvaluationProgress(string Task, int Done, int Total, double SamplesPerSecond, double TokensPerSecond = 0, int InFlight = 0,
+    double? EtaSeconds = null, long GeneratedTokens = 0);
 
 /// <summary>A task's outcome in one run: its summary over the run folder's records of the samples this call selected, and this call's speed.</summary>
 public sealed record TaskRunResult(TaskSummary Summary, int NewSamples, int Skipped, double Seconds)
@@ -18,7 +23,7 @@ public sealed record TaskRunResult(TaskSummary Summary, int NewSamples, int Skip
 
 /// <summary>
 /// Runs tasks against a model: selects the samples (limit, then shard), skips those already recorded in
-/// the run folder, generates in batches, scores and appends each record as soon as it is known, and
+/// the run folder, generates them all through the model (which streams each as it finishes), scores and appends each record as soon as it is known, and
 /// writes the summary. Stopping at any point and running again finishes the same work. The formatter turns each
 /// sample into the model's input (base: the prompt as it is; chat: the chat template's rendering), and the record
 /// keeps that exact input.
@@ -44,18 +49,25 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
         var clock = Stopwatch.StartNew();
         using (var writer = run.OpenWriter(task.Name))
         {
-            // Samples with the same generation settings go together, in order.
-            foreach (var batch in Batches(todo, Math.Max(1, options.BatchSize)))
+            // Every sample goes to the model at once; each record is written as soon as its sample finishes (the model
+            // decides how many are in flight), so a stop loses only the samples in flight.
+            var formatted = todo.Select(t => formatter.Format(t.Sample)).ToList();
+            var prompts = formatted.Select(f => new PromptToGenerate(f.Text, f.Request)).ToList();
+            var batch = new BatchProgress(0, 0, 0, 0, 0);
+            void Report()
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var formatted = batch.Select(b => formatter.Format(b.Sample)).ToList();
-                var outputs = model.Generate(formatted.Select(f => f.Text).ToList(), formatted[0].Request, cancellationToken);
-                for (int j = 0; j < batch.Count; j++)
-                {
-                    writer.Append(task.Score(batch[j].Sample with { Prompt = formatted[j].Text }, batch[j].Index, outputs[j]));
-                    finished++;
-                }
-                progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, (finished - skipped) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
+                double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9), rate = (finished - skipped) / seconds;
+                progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, rate, batch.GeneratedTokens / seconds, batch.InFlight,
+                    rate > 0 ? (selected.Count - finished) / rate : null, batch.GeneratedTokens));
+            }
+            var batchProgress = progress is null ? null : new Immediate<BatchProgress>(p => batch = p);
+            Report();
+            foreach (var output in model.GenerateEach(prompts, batchProgress, cancellationToken))
+            {
+                var (index, sample) = todo[output.Index];
+                writer.Append(task.Score(sample with { Prompt = formatted[output.Index].Text }, index, output.Output));
+                finished++;
+                Report();
             }
         }
         // Only the selected samples: other processes may be filling other shards of the same folder.
@@ -72,18 +84,9 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
     public static TaskSummary Merge(IEvaluationTask task, IEnumerable<RunDirectory> shards) =>
         task.Summarize(Dedupe(shards.SelectMany(s => s.ReadRecordsOf(task.Name))));
 
-    private static IEnumerable<List<(int Index, EvalSample Sample)>> Batches(List<(int Index, EvalSample Sample)> items, int size)
+    // Progress<T> posts to the thread pool; the runner reads the latest report on its own thread.
+    private sealed class Immediate<T>(Action<T> report) : IProgress<T>
     {
-        var batch = new List<(int, EvalSample)>();
-        foreach (var item in items)
-        {
-            if (batch.Count > 0 && (batch.Count == size || batch[0].Item2.Request != item.Sample.Request))
-            {
-                yield return batch;
-                batch = new List<(int, EvalSample)>();
-            }
-            batch.Add(item);
-        }
-        if (batch.Count > 0) yield return batch;
+        public void Report(T value) => report(value);
     }
 }

@@ -4,6 +4,7 @@ using EdgeLlm.Evaluation.Distributed;
 using EdgeLlm.Evaluation.Protocols;
 using EdgeLlm.Evaluation.Runs;
 using EdgeLlm.Inference;
+using EdgeLlm.Profiling;
 
 namespace EdgeLlm.Evaluation.Workflows;
 
@@ -26,7 +27,16 @@ public static class EvaluationWorkflow
     public static IReadOnlyList<IEvaluationTask> CreateTasks(EvaluationRequest request) =>
         request.TaskNames.Select(n => TaskCatalog.Create(n, request.DatasetsFolder, request.Protocol, request.MaxSeqLen)).ToList();
 
-    public static EvaluationOutcome Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>The longest new-token limit of the tasks besides LongBench (whose prompt and output fit in MaxSeqLen).</summary>
+    public const int LongestNewTokens = 512;
+
+    /// <summary>How a loaded model generates a request's samples: its max batch (or one chosen from memory) and KV budget.</summary>
+    public static BatchChoice ChooseBatching(CausalLM model, EvaluationRequest request) =>
+        BatchSizing.Choose(model, request.MaxBatch, request.MaxSeqLen + LongestNewTokens);
+
+    /// <remarks><paramref name="batchChosen"/> hears how generation is batched (<see cref="ChooseBatching"/>) once the model is loaded.</remarks>
+    public static EvaluationOutcome Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default,
+        IProgress<BatchChoice>? batchChosen = null)
     {
         var tasks = CreateTasks(request);
         var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
@@ -37,13 +47,16 @@ public static class EvaluationWorkflow
         var identity = Claim(request, prompting);
         var model = identity.Model;
         using var lm = CausalLM.Load(request.ModelFolder, request.Engine);
-        var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer), run, prompting.Formatter);
-        var options = new RunOptions(request.Limit, request.Shard, request.BatchSize);
+        var batching = ChooseBatching(lm, request);
+        batchChosen?.Report(batching);
+        var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer, batching.Options), run, prompting.Formatter);
+        var options = new RunOptions(request.Limit, request.Shard);
         var results = tasks.Select(t => runner.Run(t, options, progress, cancellationToken)).ToList();
         var summary = new EvaluationSummary(model.Folder, model.Fingerprint, request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(),
             prompting.ChatTemplateSource, prompting.StopWords, request.Shard.ToString(), request.Limit,
             results.ToDictionary(r => r.Summary.Task, r => new TaskScores(TaskCatalog.ConfigOf(r.Summary.Task, request.Protocol), r.Summary.Score,
-                r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond)));
+                r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond)),
+            batching.Options.MaxBatch);
         if (writer is null) run.WriteSummary(summary);
         else run.WriteJson($"summary.{writer}.json", summary);
         return new EvaluationOutcome(summary, results, run);
@@ -73,7 +86,7 @@ public static class EvaluationWorkflow
         {
             var path = Path.Combine(folder, task.Name + ".jsonl");
             var temp = path + ".tmp";
-            var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(request.Limit, request.Shard, request.BatchSize));
+            var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(request.Limit, request.Shard));
             using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
             {
                 foreach (var (_, sample) in selected)

@@ -117,8 +117,12 @@ public class SplitRunTests : TempDirectoryTest
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();
-        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --batch-size 4 --max-seq-len 2048 --out {dir} --protocol edge-llm-2024 --limit 10 --shard 2/4", output);
+        Assert.Equal($"eval {Path.GetFullPath("unused-model")} --tasks csqa --data {SharedData.Path("datasets")} --max-seq-len 2048 --out {dir} --protocol edge-llm-2024 --limit 10 --shard 2/4", output);
         Assert.Equal(4, RunPlan.Load(dir).Shards);
+        // A plan with a max batch passes it on; without one each array task chooses from its own memory.
+        var batched = SlurmArray.Write(Plan(4) with { MaxBatch = 6 }, Path.Combine(Temp, "b"), ["echo"]);
+        Assert.Contains(" --max-batch 6 ", batched.Text);
+        Assert.DoesNotContain("--max-batch", script.Text);
 
         psi.Environment.Remove("SLURM_ARRAY_TASK_ID");
         using var outside = Process.Start(psi)!;

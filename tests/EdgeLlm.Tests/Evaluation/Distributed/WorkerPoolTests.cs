@@ -43,7 +43,7 @@ public class WorkerPoolTests : TempDirectoryTest
     {
         var want = Single().Json.GetProperty("tasks");
         var runDir = Path.Combine(Temp, "killed");
-        var plan = new RunPlan(Model, ["csqa", "bbh"], SharedData.Path("datasets"), 12, 1, BatchSize: 2, Protocol: "kit-2024-base");
+        var plan = new RunPlan(Model, ["csqa", "bbh"], SharedData.Path("datasets"), 12, 1, MaxBatch: 2, Protocol: "kit-2024-base");
         var notes = new List<string>();
         int killed = 0;
         var progress = new Immediate(p =>
