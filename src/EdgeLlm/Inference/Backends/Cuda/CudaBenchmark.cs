@@ -68,7 +68,7 @@ public static class CudaBenchmark
         var device = model.Device;
         device.MakeCurrent();
         progress?.Report("measuring the card's read bandwidth and 16-bit GEMM rate…");
-        double bandwidth = ReadBandwidth(device, model);
+        double bandwidth = ReadBandwidth(device);
         double gemm = GemmTflops(model);
         device.ResetPeak();
 
@@ -170,7 +170,8 @@ public static class CudaBenchmark
         finally { model.UseGraphs = saved; }
     }
 
-    private static unsafe double ReadBandwidth(CudaDevice device, CudaEngine model)
+    /// <summary>GB/s of a device reduction over 4 GiB (kernels/rows.cu read_probe), the best of five.</summary>
+    internal static unsafe double ReadBandwidth(CudaDevice device)
     {
         const long bytes = 4L << 30;
         ulong buffer = device.Alloc(bytes, "bandwidth probe"), sink = device.Alloc(16, "probe sink");
