@@ -31,14 +31,14 @@ public sealed partial class CudaBackend
             {
                 var m = Dev(t.Weight);
                 if (m.Map == 0) throw new InvalidOperationException($"'{m.Name}' shares a device buffer but has no row map.");
-                device.Launch("be_gather_columns", Blocks((long)rows * m.Rows), 1, 256, 0, args.Reset().Ptr(tmp).Int(n).Ptr(m.Map).Int(lo)
+                Launch("be_gather_columns", Blocks((long)rows * m.Rows), 1, 256, 0, args.Reset().Ptr(tmp).Int(n).Ptr(m.Map).Int(lo)
                     .Ptr(Ptr(t.Bias)).Ptr(Ptr(t.Output)).Int(t.Output.Width).Int(rows).Int(m.Rows));
             }
         }
     }
 
     private void AddBias(ulong y, int ld, ulong bias, int rows, int n) =>
-        device.Launch("be_add_bias", Blocks((long)rows * n), 1, 256, 0, args.Reset().Ptr(y).Int(ld).Ptr(bias).Int(rows).Int(n));
+        Launch("be_add_bias", Blocks((long)rows * n), 1, 256, 0, args.Reset().Ptr(y).Int(ld).Ptr(bias).Int(rows).Int(n));
 
     /// <summary>
     /// Y[r, 0..n) = X[r, 0..k) · Wᵀ for n device rows of <paramref name="m"/>'s buffer from row <paramref name="firstRow"/>,
@@ -54,7 +54,7 @@ public sealed partial class CudaBackend
         if (rows == 1 && stride == 1)
         {
             var a = new GemvArgs { W = w, X = x, Y = y, N = n, K = k, Mode = 0, Vec = k * es % 16 == 0 && w % 16 == 0 ? 1 : 0 };
-            device.Launch("gemv_" + suffix, (n + 1) / 2, 1, 256, 0, args.Reset().Struct(a));
+            Launch("gemv_" + suffix, (n + 1) / 2, 1, 256, 0, args.Reset().Struct(a));
             return;
         }
         float alpha = 1f, beta = 0f, one = 1f;
@@ -67,14 +67,14 @@ public sealed partial class CudaBackend
             case DType.F16:
             {
                 ulong x16 = Buffer("linear.x16", (long)rows * k * 2);
-                device.Launch("be_copy_columns_f16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Int(0).Ptr(x16).Int(k).Int(rows).Int(k));
+                Launch("be_copy_columns_f16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Int(0).Ptr(x16).Int(k).Int(rows).Int(k));
                 Gemm(w, Cublas.R16F, ldw, x16, k, n, k, rows, y, ldy, &alpha, &beta);
                 break;
             }
             default:
             {
                 ulong hi = Buffer("linear.hi", (long)rows * k * 2), lo = Buffer("linear.lo", (long)rows * k * 2);
-                device.Launch("be_split_bf16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Ptr(hi).Ptr(lo).Int(rows).Int(k));
+                Launch("be_split_bf16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Ptr(hi).Ptr(lo).Int(rows).Int(k));
                 Gemm(w, Cublas.R16BF, ldw, hi, k, n, k, rows, y, ldy, &alpha, &beta);
                 Gemm(w, Cublas.R16BF, ldw, lo, k, n, k, rows, y, ldy, &alpha, &one);
                 break;
@@ -82,9 +82,13 @@ public sealed partial class CudaBackend
         }
     }
 
-    private unsafe void Gemm(ulong w, int type, int ldw, ulong x, int ldx, int n, int k, int rows, ulong y, int ldy, float* alpha, float* beta) =>
+    private unsafe void Gemm(ulong w, int type, int ldw, ulong x, int ldx, int n, int k, int rows, ulong y, int ldy, float* alpha, float* beta)
+    {
+        long started = BeginTiming();
         Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, alpha, w, type, ldw, x, type, ldx, beta,
             y, Cublas.R32F, ldy, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
+        EndTiming("cublasGemmEx", started);
+    }
 
     /// <summary>logits[r, :] = rows of float32 device memory <paramref name="hidden"/> · headᵀ (+ bias), float32 on the device.</summary>
     private void Head(ulong hidden, int rows, CudaMatrix head, DeviceVector? bias, ulong logits)
@@ -115,9 +119,9 @@ public sealed partial class CudaBackend
         ulong index = Buffer("greedy.rows", n * 4L), gathered = Buffer("greedy.hidden", (long)n * m.Columns * 4);
         ulong logits = Buffer("greedy.logits", (long)n * m.Rows * 4), result = Buffer("greedy.tokens", n * 4L);
         device.UploadAsync(index, rows);
-        device.Launch("be_gather_rows", n, 1, 256, 0, args.Reset().Ptr(Ptr(hidden)).Ptr(index).Ptr(gathered).Int(hidden.Width));
+        Launch("be_gather_rows", n, 1, 256, 0, args.Reset().Ptr(Ptr(hidden)).Ptr(index).Ptr(gathered).Int(hidden.Width));
         Head(gathered, n, m, bias, logits);
-        device.Launch("be_argmax_rows", n, 1, 1024, 0, args.Reset().Ptr(logits).Int(m.Rows).Ptr(result));
+        Launch("be_argmax_rows", n, 1, 1024, 0, args.Reset().Ptr(logits).Int(m.Rows).Ptr(result));
         device.Download(tokens[..n], result);
     }
 }

@@ -59,7 +59,7 @@ public sealed partial class CudaBackend
         if (!m.Plain || m.Stride != 1) throw new InvalidOperationException($"The embedding '{m.Name}' is not a plain device matrix.");
         if (step.Rows == 0) return;
         string suffix = m.DType switch { DType.F16 => "f16", DType.BF16 => "bf16", _ => "f32" };
-        device.Launch("be_embed_" + suffix, step.Rows, 1, 256, 0,
+        Launch("be_embed_" + suffix, step.Rows, 1, 256, 0,
             args.Reset().Ptr(m.Buffer + (ulong)(m.Lo * m.RowBytes)).Ptr(stepTable.Token).Ptr(Ptr(output)).Int(output.Width));
     }
 
@@ -70,7 +70,7 @@ public sealed partial class CudaBackend
     private void Norm(Activation x, DeviceVector weight, DeviceVector? bias, float eps, Activation output, int mode)
     {
         if (step.Rows == 0) return;
-        device.Launch("be_norm", step.Rows, 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Ptr(Ptr(weight)).Ptr(Ptr(bias))
+        Launch("be_norm", step.Rows, 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Ptr(Ptr(weight)).Ptr(Ptr(bias))
             .Ptr(Ptr(output)).Int(output.Width).Int(weight.Length).Int(mode).Float(eps));
     }
 
@@ -78,7 +78,7 @@ public sealed partial class CudaBackend
     {
         long work = (long)step.Rows * destination.Width;
         if (work == 0) return;
-        device.Launch("be_copy_columns_f32", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(source)).Int(source.Width).Int(firstColumn)
+        Launch("be_copy_columns_f32", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(source)).Int(source.Width).Int(firstColumn)
             .Ptr(Ptr(destination)).Int(destination.Width).Int(step.Rows).Int(destination.Width));
     }
 
@@ -87,7 +87,7 @@ public sealed partial class CudaBackend
         int rot = table.RotaryDim;
         long work = (long)rows.Count * heads * (rot / 2);
         if (work == 0) return;
-        device.Launch("be_rotary", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(rows.Start).Int(rows.Count)
+        Launch("be_rotary", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(rows.Start).Int(rows.Count)
             .Int(heads).Int(headDim).Int(rot).Ptr(((CudaRotary)table).InverseFrequencies).Ptr(stepTable.Pos));
     }
 
@@ -95,7 +95,7 @@ public sealed partial class CudaBackend
     {
         long work = (long)step.Rows * x.Width;
         if (work == 0) return;
-        device.Launch("be_scale_log_position", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(step.Rows).Int(x.Width)
+        Launch("be_scale_log_position", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(step.Rows).Int(x.Width)
             .Ptr(stepTable.Pos).Int(trainedLength));
     }
 
@@ -114,7 +114,7 @@ public sealed partial class CudaBackend
     {
         long count = (long)step.Rows * x.Width;
         if (count == 0) return;
-        device.Launch("be_elementwise", Blocks(count), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Ptr(y is null ? 0 : Ptr(y)).Long(count).Int(op));
+        Launch("be_elementwise", Blocks(count), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Ptr(y is null ? 0 : Ptr(y)).Long(count).Int(op));
     }
 
     /// <summary>
@@ -132,12 +132,12 @@ public sealed partial class CudaBackend
         if (groups > 32 || groups * shape.HeadDim > 8 * 1024)
             throw new NotSupportedException($"Layer {layer}: {groups} query heads × {shape.HeadDim} channels per key/value head exceed the attention kernel's 8 outputs per thread.");
         int offset = checked((int)kvPool.LayerOffset(layer));
-        device.Launch("be_kv_write", rows, 1, 128, 0, args.Reset().Ptr(Ptr(k)).Ptr(Ptr(v)).Int(k.Width).Int(v.Width).Struct(stepTable)
+        Launch("be_kv_write", rows, 1, 128, 0, args.Reset().Ptr(Ptr(k)).Ptr(Ptr(v)).Int(k.Width).Int(v.Width).Struct(stepTable)
             .Int(offset).Int(kvWidth));
         int outputs = groups * shape.HeadDim;
         int threads = Math.Clamp((outputs + 7) / 8 + 31 & ~31, 128, 1024);
         int shared = (outputs + groups * threads) * 4;
-        device.Launch("be_paged_attention", rows, shape.KvHeads, threads, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+        Launch("be_paged_attention", rows, shape.KvHeads, threads, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
             .Int(output.Width).Struct(stepTable).Int(offset).Int(kvWidth).Int(shape.KvHeads).Int(groups).Int(shape.HeadDim)
             .Float(shape.Scale).Int(shape.SlidingWindow));
     }

@@ -151,6 +151,35 @@ public sealed partial class CudaBackend : IBackend
 
     private ulong Owned(int[] values, string what) => Owned<int>(values, what);
 
+    /// <summary>
+    /// When set, every kernel launch and GEMM waits for the device before and after and adds its time here, by kernel
+    /// (a profile of where a step's device time goes; each entry includes one launch's host overhead).
+    /// </summary>
+    internal Dictionary<string, (double Ms, int Count)>? Profile { get; set; }
+
+    private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs kernelArgs)
+    {
+        long started = BeginTiming();
+        device.Launch(kernel, gridX, gridY, block, sharedBytes, kernelArgs);
+        EndTiming(kernel, started);
+    }
+
+    private long BeginTiming()
+    {
+        if (Profile == null) return 0;
+        device.Synchronize();
+        return System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    private void EndTiming(string what, long started)
+    {
+        if (Profile == null) return;
+        device.Synchronize();
+        double ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var (total, count) = Profile.GetValueOrDefault(what);
+        Profile[what] = (total + ms, count + 1);
+    }
+
     public void CopyToHost(Activation x, Span<float> destination) =>
         device.Download(destination[..(step.Rows * x.Width)], Ptr(x));
 

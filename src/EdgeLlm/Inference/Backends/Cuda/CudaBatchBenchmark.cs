@@ -49,6 +49,8 @@ public sealed record CudaBatchBenchmarkResult
     public required double? TransformersTokensPerSecond { get; init; }
     public required long? TransformersPeakBytes { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
+    /// <summary>One decode step with each launch timed alone (synchronised, so host overhead included): ms per step by kernel.</summary>
+    public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
 }
 
 public static class CudaBatchBenchmark
@@ -92,6 +94,20 @@ public static class CudaBatchBenchmark
             decode.Add(total - prefillSeconds);
             prefill.Add(options.Batch * (double)options.PromptTokens / prefillSeconds);
         }
+        // One more decode step with every launch timed alone: where the step's device time goes.
+        var profile = new Dictionary<string, (double Ms, int Count)>();
+        {
+            var prompts = Enumerable.Range(0, options.Batch).Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
+            var caches = prompts.Select(p => lm.NewCache(p.Length + 2)).ToArray();
+            int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
+            var next = new int[options.Batch];
+            for (int first = 0; first < options.Batch; first += perStep)
+                lm.GreedyNext(Enumerable.Range(first, Math.Min(perStep, options.Batch - first)).Select(i => new Segment(caches[i], prompts[i])).ToList(), cancellationToken)
+                    .CopyTo(next, first);
+            backend.Profile = profile;
+            try { lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken); }
+            finally { backend.Profile = null; }
+        }
         double decodeSeconds = Median(decode);
         double stepMs = decodeSeconds * 1000 / (options.NewTokens - 1);
         var c = lm.Config;
@@ -123,6 +139,7 @@ public static class CudaBatchBenchmark
             TransformersTokensPerSecond = options.ReferenceTokensPerSecond,
             TransformersPeakBytes = options.ReferencePeakBytes,
             SpeedupOverTransformers = generateRate / options.ReferenceTokensPerSecond,
+            StepProfileMs = profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count}", p => p.Value.Ms),
         };
     }
 
