@@ -32,6 +32,10 @@ log="$out/log.txt"
 tar -xJf "$publish" -C "$work" || { echo "gpu-backend.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
 bin="$work/edgellm/EdgeLlm.Cli"
 export EDGELLM_CUDA_CACHE="$work/kernel-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1
+reference="$here/../tools/reference/transformers_batched.py"
+[ -f "$reference" ] || reference="$here/transformers_batched.py"   # the script and its helpers carried side by side
+references="$here/../tests/EdgeLlm.Tests/References"
+[ -d "$references" ] || references="$here"
 python=python3
 [ -x /opt/torch/.venv/bin/python ] && python=/opt/torch/.venv/bin/python
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv > "$out/machine.txt" 2>&1
@@ -39,7 +43,7 @@ status=0
 if [ -n "$fixtures" ]; then
   tar -xJf "$fixtures" -C "$work" || { echo "cannot unpack $fixtures" | tee -a "$log"; exit 1; }
   args=()
-  for f in "$work"/hf-tiny/*/ "$here"/../tests/EdgeLlm.Tests/References/mistral-*/; do
+  for f in "$work"/hf-tiny/*/ "$references"/mistral-*/; do
     [ -f "$f/expected.safetensors" ] && args+=(--fixture "${f%/}")
   done
   echo "== gpu-selftest (${#args[@]} args)" | tee -a "$log"
@@ -54,7 +58,7 @@ for item in $shapes; do
   echo "== $shape written in $(( $(date +%s) - start )) s" | tee -a "$log"
   for b in ${batches//,/ }; do
     ref="$out/transformers-$shape-b$b.json"
-    timeout 240 "$python" "$here/../tools/reference/transformers_batched.py" "$model" --batch "$b" --prompt-tokens "$prompt" \
+    timeout 240 "$python" "$reference" "$model" --batch "$b" --prompt-tokens "$prompt" \
       --new-tokens "$new" --repeats "$repeats" > "$ref" 2>> "$log" || echo '{"error": "transformers_batched.py failed or timed out"}' > "$ref"
     timeout 300 "$bin" bench "$model" --device cuda --batch "$b" --prompt-tokens "$prompt" --new-tokens "$new" --repeats "$repeats" \
       --warmup 1 --reference "$ref" --json > "$out/bench-$shape-b$b.json" 2>> "$log" || status=1

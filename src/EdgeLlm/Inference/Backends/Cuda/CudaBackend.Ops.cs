@@ -13,8 +13,13 @@ internal struct StepTable
 
 public sealed partial class CudaBackend
 {
+    /// <summary>Rows per attention tile (consecutive rows of one segment that share their keys' loads).</summary>
+    private const int TileRows = 64;
+
     private StepTable stepTable;
     private byte[] stepHost = [];
+    private ulong tiles;
+    private int tileCount, longestTile;
 
     /// <summary>
     /// Uploads, in one copy, each row's token, segment and position and each segment's block table
@@ -34,18 +39,30 @@ public sealed partial class CudaBackend
             tables[s] = storage.Blocks;
             stride = Math.Max(stride, storage.Blocks.Count);
         }
-        long intsBytes = 3L * rows * 4, blocksAt = (intsBytes + 15) / 16 * 16, total = blocksAt + 8L * segments * stride;
+        var tileList = new List<(int First, int Count)>();
+        for (int s = 0; s < segments; s++)
+        {
+            var range = step.RowsOf(s);
+            for (int r = 0; r < range.Count; r += TileRows) tileList.Add((range.Start + r, Math.Min(TileRows, range.Count - r)));
+        }
+        long intsBytes = 3L * rows * 4, tilesAt = (intsBytes + 15) / 16 * 16, blocksAt = (tilesAt + 8L * tileList.Count + 15) / 16 * 16;
+        long total = blocksAt + 8L * segments * stride;
         if (stepHost.Length < total) stepHost = new byte[total + total / 4];
         var ints = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan(0, (int)intsBytes));
         step.Tokens.CopyTo(ints);
         step.RowSegment.CopyTo(ints[rows..]);
         step.RowPosition.CopyTo(ints[(2 * rows)..]);
+        var tileInts = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)tilesAt, 8 * tileList.Count));
+        for (int i = 0; i < tileList.Count; i++) { tileInts[2 * i] = tileList[i].First; tileInts[2 * i + 1] = tileList[i].Count; }
+        tileCount = tileList.Count;
+        longestTile = tileList.Count == 0 ? 0 : tileList.Max(t => t.Count);
         var blocks = MemoryMarshal.Cast<byte, ulong>(stepHost.AsSpan((int)blocksAt, 8 * segments * stride));
         blocks.Clear();
         for (int s = 0; s < segments; s++)
             for (int i = 0; i < tables[s].Count; i++) blocks[s * stride + i] = tables[s][i];
         ulong p = Buffer("step", total);
         device.UploadAsync<byte>(p, stepHost.AsSpan(0, (int)total));
+        tiles = p + (ulong)tilesAt;
         stepTable = new StepTable
         {
             Token = p, Seq = p + (ulong)(rows * 4), Pos = p + (ulong)(2 * rows * 4), Blocks = p + (ulong)blocksAt,
@@ -118,8 +135,8 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Writes the step's keys and values into each row's blocks, then attends: one block of threads per (row, KV head)
-    /// walks that row's positions (kernels/backend.cu be_paged_attention).
+    /// Writes the step's keys and values into each row's blocks, then attends: one block of threads per (row tile, KV head)
+    /// walks the tile's key positions once for all its rows and query heads (kernels/backend.cu be_paged_attention).
     /// </summary>
     public void Attention(int layer, Activation q, Activation k, Activation v, Activation output, AttentionShape shape)
     {
@@ -129,16 +146,17 @@ public sealed partial class CudaBackend
         int kvWidth = shape.KvHeads * shape.HeadDim, groups = shape.Heads / shape.KvHeads;
         if (kvPool.LayerWidths[layer] != kvWidth)
             throw new InvalidOperationException($"Layer {layer} attends {kvWidth} key/value channels; its cache holds {kvPool.LayerWidths[layer]}.");
-        if (groups > 32 || groups * shape.HeadDim > 8 * 1024)
-            throw new NotSupportedException($"Layer {layer}: {groups} query heads × {shape.HeadDim} channels per key/value head exceed the attention kernel's 8 outputs per thread.");
+        // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/backend.cu)
+        int sub = Math.Min(Math.Min(64 / Math.Max(groups, 1), 8192 / Math.Max(groups * shape.HeadDim, 1)), longestTile);
+        if (sub < 1)
+            throw new NotSupportedException($"Layer {layer}: {groups} query heads × {shape.HeadDim} channels per key/value head exceed the attention kernel's 64 query vectors or 8192 outputs per block.");
         int offset = checked((int)kvPool.LayerOffset(layer));
         Launch("be_kv_write", rows, 1, 128, 0, args.Reset().Ptr(Ptr(k)).Ptr(Ptr(v)).Int(k.Width).Int(v.Width).Struct(stepTable)
             .Int(offset).Int(kvWidth));
-        int outputs = groups * shape.HeadDim;
-        int threads = Math.Clamp((outputs + 7) / 8 + 31 & ~31, 128, 1024);
-        int shared = (outputs + groups * threads) * 4;
-        Launch("be_paged_attention", rows, shape.KvHeads, threads, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
-            .Int(output.Width).Struct(stepTable).Int(offset).Int(kvWidth).Int(shape.KvHeads).Int(groups).Int(shape.HeadDim)
-            .Float(shape.Scale).Int(shape.SlidingWindow));
+        int vectors = sub * groups, hd = shape.HeadDim, tile = 32;
+        int shared = (vectors * hd + tile * (hd + 1) + tile * hd + vectors * (tile + 1)) * 4;
+        Launch("be_paged_attention", tileCount, shape.KvHeads, 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+            .Int(output.Width).Struct(stepTable).Ptr(tiles).Int(offset).Int(kvWidth).Int(groups).Int(hd)
+            .Float(shape.Scale).Int(shape.SlidingWindow).Int(sub));
     }
 }

@@ -11,7 +11,7 @@ public sealed record CudaBatchBenchmarkOptions
     public int Repeats { get; init; } = 3;
     public int Warmup { get; init; } = 1;
     /// <summary>Prefill stacks whole prompts into steps of at most this many rows.</summary>
-    public int PrefillRowsPerStep { get; init; } = 8192;
+    public int PrefillRowsPerStep { get; init; } = 4096;
     /// <summary>transformers' generate throughput on the same weights and shapes (tools/reference/transformers_batched.py), if given.</summary>
     public double? ReferenceTokensPerSecond { get; init; }
     public long? ReferencePeakBytes { get; init; }
@@ -89,6 +89,7 @@ public static class CudaBatchBenchmark
             for (int s = 1; s < options.NewTokens; s++)
                 next = lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken);
             double total = clock.Elapsed.TotalSeconds;
+            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release(); // the next run reuses the blocks
             if (r < options.Warmup) continue;
             generate.Add(options.Batch * (double)options.NewTokens / total);
             decode.Add(total - prefillSeconds);
@@ -107,6 +108,7 @@ public static class CudaBatchBenchmark
             backend.Profile = profile;
             try { lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken); }
             finally { backend.Profile = null; }
+            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release();
         }
         double decodeSeconds = Median(decode);
         double stepMs = decodeSeconds * 1000 / (options.NewTokens - 1);

@@ -218,102 +218,140 @@ extern "C" __global__ void be_kv_write(const float* k, const float* v, int ld_k,
     }
 }
 
-#define ATT_MAX_OUT 8  // outputs (query head, channel) per thread: groups · head_dim ≤ 8 · threads
+#define ATT_THREADS 256
+#define ATT_TILE 32        // key positions per tile (one per lane of a warp in the score phase)
+#define ATT_VECTORS 64     // query vectors (row, query head) a block holds at once
+#define ATT_MAX_OUT 32     // outputs (query vector, channel) per thread: ATT_VECTORS · head_dim ≤ 32 · ATT_THREADS
 
-// Causal attention of one row over its sequence's cached positions for one KV head and the `groups` query heads
-// that share it (grid: rows × kv_heads). The positions are walked in tiles of blockDim: each thread scores one
-// position against every query head of the group (keys read once per tile), the tile's softmax statistics are
-// folded into running maxima and sums (online softmax, float32), and each thread accumulates its (head, channel)
-// outputs over the tile's values. Row r attends positions start .. pos[r] of its sequence, start = pos[r] + 1 − window
-// when window > 0, else 0.
-// Dynamic shared memory: groups·head_dim floats of queries + groups·blockDim floats of scores.
-extern "C" __global__ void be_paged_attention(const float* q, int ld_q, float* out, int ld_out, StepTable t, int layer_offset,
-    int kv_width, int kv_heads, int groups, int head_dim, float scale, int window)
+// Causal attention of one row tile (consecutive rows of one sequence, from the step's tile list) for one KV head and
+// the `groups` query heads that share it (grid: tiles × kv_heads, ATT_THREADS threads). Rows are taken `sub` at a time
+// (sub · groups ≤ ATT_VECTORS query vectors); for each such chunk the block walks the key positions in tiles of
+// ATT_TILE: keys and values of the tile are loaded once into shared memory (float16 → float32, 16-byte loads), every
+// query vector is scored against every key (lane = key), masked causally (key ≤ the row's position) and by the sliding
+// window (key > position − window when window > 0), folded into running maxima and sums (online softmax, float32),
+// and each thread accumulates its (query vector, channel) outputs over the tile's values.
+// Dynamic shared memory (floats): vectors·head_dim queries + ATT_TILE·(head_dim+1) keys + ATT_TILE·head_dim values
+// + vectors·(ATT_TILE+1) scores.
+extern "C" __global__ void __launch_bounds__(ATT_THREADS) be_paged_attention(const float* q, int ld_q, float* out, int ld_out,
+    StepTable t, const int2* tiles, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int sub)
 {
     extern __shared__ float shared[];
-    __shared__ float m_run[32], l_run[32], alpha[32];
-    float* qs = shared;                          // [groups][head_dim]
-    float* s = shared + groups * head_dim;       // [groups][T]
-    const int T = blockDim.x, tid = threadIdx.x;
-    const int r = blockIdx.x, kvh = blockIdx.y;
-    const int seq = t.seq[r], pos = t.pos[r];
-    const int start = window > 0 ? max(0, pos + 1 - window) : 0;
-    const int outputs = groups * head_dim;
-    const int h0 = kvh * groups; // first query head of the group
+    __shared__ float m_run[ATT_VECTORS], l_run[ATT_VECTORS], alpha[ATT_VECTORS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int kvh = blockIdx.y, h0 = kvh * groups;
+    const int2 tile = tiles[blockIdx.x];
+    const int seq = t.seq[tile.x];
+    const int hd1 = head_dim + 1;
+    const int vmax = sub * groups;
+    float* qs = shared;                          // [vmax][head_dim]
+    float* ks = qs + vmax * head_dim;            // [ATT_TILE][head_dim + 1]
+    float* vs = ks + ATT_TILE * hd1;             // [ATT_TILE][head_dim]
+    float* sc = vs + ATT_TILE * head_dim;        // [vmax][ATT_TILE + 1]
+    const bool vec = (head_dim & 7) == 0;
 
-    for (int i = tid; i < outputs; i += T) qs[i] = q[(size_t)r * ld_q + h0 * head_dim + i] * scale;
-    if (tid < groups) { m_run[tid] = NEG_INF; l_run[tid] = 0.f; }
-    float acc[ATT_MAX_OUT];
-#pragma unroll
-    for (int u = 0; u < ATT_MAX_OUT; u++) acc[u] = 0.f;
-    __syncthreads();
-
-    for (int j0 = start; j0 <= pos; j0 += T)
+    for (int r0 = 0; r0 < tile.y; r0 += sub)
     {
-        int j = j0 + tid;
-        // 1. scores of this thread's position against each query head of the group
-        if (j <= pos)
+        const int rows = min(sub, tile.y - r0), vectors = rows * groups, outputs = vectors * head_dim;
+        const int first = tile.x + r0;
+        const int pmin = t.pos[first], pmax = t.pos[first + rows - 1];
+        // query vector v = (row v / groups, head h0 + v % groups)
+        for (int i = tid; i < outputs; i += ATT_THREADS)
         {
-            const u16* key = kv_slot(t, seq, j, layer_offset, kv_width, false) + kvh * head_dim;
-            for (int g = 0; g < groups; g++) s[g * T + tid] = 0.f;
-            for (int d = 0; d < head_dim; d++)
-            {
-                float kd = h2f(key[d]);
-                for (int g = 0; g < groups; g++) s[g * T + tid] += qs[g * head_dim + d] * kd;
-            }
+            int v = i / head_dim, d = i % head_dim;
+            qs[i] = q[(size_t)(first + v / groups) * ld_q + (h0 + v % groups) * head_dim + d] * scale;
         }
-        else
-            for (int g = 0; g < groups; g++) s[g * T + tid] = NEG_INF;
+        for (int v = tid; v < vectors; v += ATT_THREADS) { m_run[v] = NEG_INF; l_run[v] = 0.f; }
+        float acc[ATT_MAX_OUT];
+#pragma unroll
+        for (int u = 0; u < ATT_MAX_OUT; u++) acc[u] = 0.f;
+        const int start = window > 0 ? max(0, pmin + 1 - window) : 0;
         __syncthreads();
-        // 2. per query head (one warp each, in turn): the tile's maximum, the running rescale, p = exp(s − m), the sum
-        int warp = tid >> 5, lane = tid & 31, warps = T >> 5;
-        for (int g = warp; g < groups; g += warps)
+
+        for (int j0 = start; j0 <= pmax; j0 += ATT_TILE)
         {
-            float mx = NEG_INF;
-            for (int i = lane; i < T; i += 32) mx = fmaxf(mx, s[g * T + i]);
-            mx = warp_max(mx);
-            float m_new = fmaxf(m_run[g], mx);
-            float sum = 0.f;
-            for (int i = lane; i < T; i += 32)
+            const int count = min(ATT_TILE, pmax + 1 - j0);
+            // 1. keys and values of positions j0 .. j0+count into shared memory (zeros past count)
+            if (vec)
             {
-                float p = expf(s[g * T + i] - m_new);
-                s[g * T + i] = p;
-                sum += p;
+                const int chunks = head_dim >> 3;
+                for (int i = tid; i < ATT_TILE * chunks; i += ATT_THREADS)
+                {
+                    int jj = i / chunks, c = (i % chunks) << 3;
+                    float kf[8], vf[8];
+                    if (jj < count)
+                    {
+                        const u16* kp = kv_slot(t, seq, j0 + jj, layer_offset, kv_width, false) + kvh * head_dim + c;
+                        const u16* vp = kv_slot(t, seq, j0 + jj, layer_offset, kv_width, true) + kvh * head_dim + c;
+                        unpack16<0>(*(const uint4*)kp, kf);
+                        unpack16<0>(*(const uint4*)vp, vf);
+                    }
+                    else
+                        for (int e = 0; e < 8; e++) { kf[e] = 0.f; vf[e] = 0.f; }
+#pragma unroll
+                    for (int e = 0; e < 8; e++) { ks[jj * hd1 + c + e] = kf[e]; vs[jj * head_dim + c + e] = vf[e]; }
+                }
             }
-            sum = warp_sum(sum);
-            if (lane == 0)
+            else
+                for (int i = tid; i < ATT_TILE * head_dim; i += ATT_THREADS)
+                {
+                    int jj = i / head_dim, c = i % head_dim;
+                    float kf = 0.f, vf = 0.f;
+                    if (jj < count)
+                    {
+                        kf = h2f(kv_slot(t, seq, j0 + jj, layer_offset, kv_width, false)[kvh * head_dim + c]);
+                        vf = h2f(kv_slot(t, seq, j0 + jj, layer_offset, kv_width, true)[kvh * head_dim + c]);
+                    }
+                    ks[jj * hd1 + c] = kf;
+                    vs[jj * head_dim + c] = vf;
+                }
+            __syncthreads();
+            // 2. scores: warp w takes query vectors w, w+8, …; lane = key position. Then that vector's running softmax.
+            for (int v = warp; v < vectors; v += ATT_THREADS / 32)
             {
-                float a = expf(m_run[g] - m_new);
-                alpha[g] = a;
-                l_run[g] = l_run[g] * a + sum;
-                m_run[g] = m_new;
+                const float* qv = qs + v * head_dim;
+                const float* kr = ks + lane * hd1;
+                float sdot = 0.f;
+                for (int d = 0; d < head_dim; d++) sdot = fmaf(qv[d], kr[d], sdot);
+                int p = t.pos[first + v / groups], j = j0 + lane;
+                bool ok = lane < count && j <= p && (window <= 0 || j > p - window);
+                float sv = ok ? sdot : NEG_INF;
+                float mx = warp_max(sv);
+                float m_old = m_run[v], m_new = fmaxf(m_old, mx);
+                // a vector with no visible key in this tile (all masked) keeps its state
+                float pr = ok ? expf(sv - m_new) : 0.f;
+                float sum = warp_sum(pr);
+                sc[v * (ATT_TILE + 1) + lane] = pr;
+                if (lane == 0)
+                {
+                    float a = m_new == NEG_INF ? 1.f : expf(m_old - m_new);
+                    alpha[v] = a;
+                    l_run[v] = l_run[v] * a + sum;
+                    m_run[v] = m_new;
+                }
             }
+            __syncthreads();
+            // 3. outputs: acc = acc·alpha + Σ_j p_j · value_j
+#pragma unroll
+            for (int u = 0; u < ATT_MAX_OUT; u++)
+            {
+                int o = tid + u * ATT_THREADS;
+                if (o >= outputs) break;
+                int v = o / head_dim, d = o % head_dim;
+                const float* pv = sc + v * (ATT_TILE + 1);
+                float a = acc[u] * alpha[v];
+                for (int jj = 0; jj < count; jj++) a = fmaf(pv[jj], vs[jj * head_dim + d], a);
+                acc[u] = a;
+            }
+            __syncthreads();
         }
-        __syncthreads();
-        // 3. this thread's outputs accumulate the tile's values weighted by p
-        int count = min(T, pos + 1 - j0);
 #pragma unroll
         for (int u = 0; u < ATT_MAX_OUT; u++)
         {
-            int o = tid + u * T;
+            int o = tid + u * ATT_THREADS;
             if (o >= outputs) break;
-            int g = o / head_dim, d = o % head_dim;
-            float a = acc[u] * alpha[g];
-            for (int i = 0; i < count; i++)
-            {
-                const u16* val = kv_slot(t, seq, j0 + i, layer_offset, kv_width, true) + kvh * head_dim;
-                a += s[g * T + i] * h2f(val[d]);
-            }
-            acc[u] = a;
+            int v = o / head_dim, d = o % head_dim;
+            out[(size_t)(first + v / groups) * ld_out + (h0 + v % groups) * head_dim + d] = acc[u] / l_run[v];
         }
         __syncthreads();
-    }
-#pragma unroll
-    for (int u = 0; u < ATT_MAX_OUT; u++)
-    {
-        int o = tid + u * T;
-        if (o >= outputs) break;
-        int g = o / head_dim, d = o % head_dim;
-        out[(size_t)r * ld_out + (h0 + g) * head_dim + d] = acc[u] / l_run[g];
     }
 }
