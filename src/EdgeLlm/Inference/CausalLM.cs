@@ -135,16 +135,24 @@ public sealed class CausalLM : IDisposable
         model.BeginStep(step);
         var pass = new ForwardPass(backend, step, Observer);
         var x = backend.Scratch("x", Config.HiddenSize);
-        backend.Embed(model.Embedding, x);
-        for (int layer = 0; layer < Config.NumLayers; layer++)
+        void Blocks()
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            pass.BlockInput(layer, x);
-            model.Block(pass, layer, x);
-            pass.BlockOutput(layer, x);
+            backend.Embed(model.Embedding, x);
+            for (int layer = 0; layer < Config.NumLayers; layer++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                pass.BlockInput(layer, x);
+                model.Block(pass, layer, x);
+                pass.BlockOutput(layer, x);
+            }
+            model.FinalNorm(x);
         }
+        // A decode step (one token per segment, nobody observing) may be replayed as a captured graph; QWen's per-sequence
+        // rotary tables (dynamic NTK) make its calls depend on more than the row count, so it always runs plainly.
+        bool decodeStep = Observer == null && segments.All(s => s.Tokens.Length == 1) && Config.ArchitectureName != "QWenLMHeadModel";
+        if (backend is CudaBackend cuda) cuda.RunStep(step, decodeStep, Blocks);
+        else Blocks();
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
-        model.FinalNorm(x);
         return (step, x);
     }
 

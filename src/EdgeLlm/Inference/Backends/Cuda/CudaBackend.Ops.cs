@@ -39,6 +39,7 @@ public sealed partial class CudaBackend
             tables[s] = storage.Blocks;
             stride = Math.Max(stride, storage.Blocks.Count);
         }
+        stride = (stride + 7) / 8 * 8; // in steps of 128 positions, so a captured decode graph serves 128 steps
         var tileList = new List<(int First, int Count)>();
         for (int s = 0; s < segments; s++)
         {

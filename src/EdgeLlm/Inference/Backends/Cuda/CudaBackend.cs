@@ -61,7 +61,13 @@ public sealed partial class CudaBackend : IBackend
         Cublas.Check(Cublas.cublasCreate_v2(&h), "cublasCreate");
         Cublas.Check(Cublas.cublasSetStream_v2(h, device.Stream), "cublasSetStream");
         cublas = h;
+        // A workspace of the backend's own, so that GEMMs captured into a decode graph allocate nothing.
+        ulong workspace = device.Alloc(CublasWorkspaceBytes, "cuBLAS workspace");
+        owned.Add(workspace);
+        Cublas.Check(Cublas.cublasSetWorkspace_v2(h, workspace, CublasWorkspaceBytes), "cublasSetWorkspace");
     }
+
+    private const int CublasWorkspaceBytes = 32 << 20;
 
     public string Name => $"cuda:{device.Ordinal}";
 
@@ -125,6 +131,7 @@ public sealed partial class CudaBackend : IBackend
         foreach (var s in scratch.Values) device.Free(s.Pointer);
         scratch.Clear();
         stepTable = default;
+        DropGraphs();
     }
 
     public Activation Scratch(string role, int width) => new CudaActivation(role, width, Buffer("a." + role, (long)step.Rows * width * 4));
@@ -134,6 +141,7 @@ public sealed partial class CudaBackend : IBackend
     {
         if (scratch.TryGetValue(name, out var s) && s.Bytes >= bytes) return s.Pointer;
         if (s.Pointer != 0) { device.Synchronize(); device.Free(s.Pointer); }
+        DropGraphs(); // they hold the old addresses
         long size = Math.Max(256, bytes + bytes / 4);
         ulong p = device.Alloc(size, name);
         scratch[name] = (p, size);
@@ -189,6 +197,7 @@ public sealed partial class CudaBackend : IBackend
         disposed = true;
         device.MakeCurrent();
         device.Synchronize();
+        DropGraphs();
         foreach (var s in scratch.Values) device.Free(s.Pointer);
         foreach (var p in owned) device.Free(p);
         pool?.Dispose();

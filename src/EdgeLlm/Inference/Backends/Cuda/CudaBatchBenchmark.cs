@@ -51,6 +51,9 @@ public sealed record CudaBatchBenchmarkResult
     public required double? SpeedupOverTransformers { get; init; }
     /// <summary>One decode step with each launch timed alone (synchronised, so host overhead included): ms per step by kernel.</summary>
     public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
+    /// <summary>Decode-step graphs the backend held at the end (0: every kernel launched one by one).</summary>
+    public required int GraphsCaptured { get; init; }
+    public required string? GraphFailure { get; init; }
 }
 
 public static class CudaBatchBenchmark
@@ -95,6 +98,7 @@ public static class CudaBatchBenchmark
             decode.Add(total - prefillSeconds);
             prefill.Add(options.Batch * (double)options.PromptTokens / prefillSeconds);
         }
+        int graphsCaptured = backend.GraphCount;
         // One more decode step with every launch timed alone: where the step's device time goes.
         var profile = new Dictionary<string, (double Ms, int Count)>();
         {
@@ -141,6 +145,8 @@ public static class CudaBatchBenchmark
             TransformersTokensPerSecond = options.ReferenceTokensPerSecond,
             TransformersPeakBytes = options.ReferencePeakBytes,
             SpeedupOverTransformers = generateRate / options.ReferenceTokensPerSecond,
+            GraphsCaptured = graphsCaptured,
+            GraphFailure = backend.GraphFailure,
             StepProfileMs = profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count}", p => p.Value.Ms),
         };
     }

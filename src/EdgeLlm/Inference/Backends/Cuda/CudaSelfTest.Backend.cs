@@ -85,6 +85,13 @@ public static partial class CudaSelfTest
             var want = Ids(expected, "greedy_out");
             int[][] gp = [greedyPrompt, long130[50..61], short7];
             var batched = GreedyLoop(gpu, gp, want.Length);
+            int graphsHeld = backend.GraphCount;
+            backend.UseGraphs = false;
+            var plain = GreedyLoop(gpu, gp, want.Length);
+            backend.UseGraphs = true;
+            int differing = batched.Zip(plain).Sum(p => p.First.Zip(p.Second).Count(t => t.First != t.Second));
+            yield return new SelfTestCheck(name, "batched decode graph replay == kernel-by-kernel (tokens differing)", differing, 0,
+                differing == 0 && graphsHeld > 0, $"{graphsHeld} graph(s) captured");
             yield return GreedyCheck(name, "batched greedy (GreedyNext, 3 sequences) vs transformers", batched[0], want,
                 expected["greedy_logits"].ToFloatArray(), vocab);
             for (int i = 0; i < gp.Length; i++)
