@@ -156,7 +156,8 @@ public sealed partial class CudaBackend
             .Int(offset).Int(kvWidth));
         int vectors = sub * groups, hd = shape.HeadDim, tile = 32;
         int shared = (vectors * hd + tile * (hd + 1) + tile * hd + vectors * (tile + 1)) * 4;
-        Launch("be_paged_attention", tileCount, shape.KvHeads, 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+        bool small = vectors * hd <= 8 * 128; // decode rows: the 128-thread instance with 8 outputs per thread
+        Launch(small ? "be_paged_attention_small" : "be_paged_attention", tileCount, shape.KvHeads, small ? 128 : 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
             .Int(output.Width).Struct(stepTable).Ptr(tiles).Int(offset).Int(kvWidth).Int(groups).Int(hd)
             .Float(shape.Scale).Int(shape.SlidingWindow).Int(sub));
     }

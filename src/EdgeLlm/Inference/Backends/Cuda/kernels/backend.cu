@@ -218,13 +218,13 @@ extern "C" __global__ void be_kv_write(const float* k, const float* v, int ld_k,
     }
 }
 
-#define ATT_THREADS 256
 #define ATT_TILE 32        // key positions per tile (one per lane of a warp in the score phase)
 #define ATT_VECTORS 64     // query vectors (row, query head) a block holds at once
-#define ATT_MAX_OUT 32     // outputs (query vector, channel) per thread: ATT_VECTORS · head_dim ≤ 32 · ATT_THREADS
 
 // Causal attention of one row tile (consecutive rows of one sequence, from the step's tile list) for one KV head and
-// the `groups` query heads that share it (grid: tiles × kv_heads, ATT_THREADS threads). Rows are taken `sub` at a time
+// the `groups` query heads that share it (grid: tiles × kv_heads, ATT_THREADS threads; each thread owns at most
+// MAX_OUT outputs (query vector, channel), so vectors · head_dim ≤ MAX_OUT · ATT_THREADS). Two instances: 256 threads ×
+// 32 outputs for prefill tiles, 128 × 8 for decode rows (few outputs: fewer registers, more blocks per multiprocessor). Rows are taken `sub` at a time
 // (sub · groups ≤ ATT_VECTORS query vectors); for each such chunk the block walks the key positions in tiles of
 // ATT_TILE: keys and values of the tile are loaded once into shared memory (float16 → float32, 16-byte loads), every
 // query vector is scored against every key (lane = key), masked causally (key ≤ the row's position) and by the sliding
@@ -232,7 +232,8 @@ extern "C" __global__ void be_kv_write(const float* k, const float* v, int ld_k,
 // and each thread accumulates its (query vector, channel) outputs over the tile's values.
 // Dynamic shared memory (floats): vectors·head_dim queries + ATT_TILE·(head_dim+1) keys + ATT_TILE·head_dim values
 // + vectors·(ATT_TILE+1) scores.
-extern "C" __global__ void __launch_bounds__(ATT_THREADS) be_paged_attention(const float* q, int ld_q, float* out, int ld_out,
+template <int ATT_THREADS, int ATT_MAX_OUT>
+__device__ __forceinline__ void paged_attention(const float* q, int ld_q, float* out, int ld_out,
     StepTable t, const int2* tiles, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int sub)
 {
     extern __shared__ float shared[];
@@ -355,3 +356,9 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) be_paged_attention(con
         __syncthreads();
     }
 }
+
+#define ATT_PARAMS const float* q, int ld_q, float* out, int ld_out, StepTable t, const int2* tiles, int layer_offset, \
+    int kv_width, int groups, int head_dim, float scale, int window, int sub
+#define ATT_ARGS q, ld_q, out, ld_out, t, tiles, layer_offset, kv_width, groups, head_dim, scale, window, sub
+extern "C" __global__ void __launch_bounds__(256) be_paged_attention(ATT_PARAMS) { paged_attention<256, 32>(ATT_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_PARAMS) { paged_attention<128, 8>(ATT_ARGS); }
