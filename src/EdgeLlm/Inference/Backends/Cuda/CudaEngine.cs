@@ -4,15 +4,17 @@ using EdgeLlm.Inference.Kernels;
 namespace EdgeLlm.Inference.Backends.Cuda;
 
 /// <summary>
-/// The CUDA engine: the same models as the CPU engine (Llama, Qwen2, Phi, QWen) with the weights resident
-/// on one GPU in their stored dtype, a float16 KV cache on the device, and float32 activations where
-/// agreement needs them (residual stream, norms, softmax, accumulation).
+/// The fused CUDA engine, kept as the batch-1 greedy decode fast path (<see cref="CausalLM.GreedyDecoder"/>; every other
+/// forward runs the architecture descriptions on <see cref="CudaBackend"/>, which reads these same device weights through
+/// <see cref="Placed"/>): Llama, Qwen2, Phi and QWen with the weights resident on one GPU in their stored dtype, its own
+/// contiguous float16 KV caches, and float32 activations where agreement needs them (residual stream, norms, softmax,
+/// accumulation).
 /// <list type="bullet">
 /// <item>One token (decoding): the matrix-vector kernels of kernels/linear.cu with the norm, rotary, KV write
 /// and activation fused in, flash-decoding attention, the whole step captured once per cache as a CUDA graph
 /// and replayed; greedy decoding keeps the argmax on the device.</item>
-/// <item>Many tokens (prefill, scoring): cuBLAS GEMMs over 16-bit operands with float32 accumulation, attention
-/// as two batched GEMMs around a float32 causal softmax, in chunks.</item>
+/// <item>Many tokens (the prompt of a greedy decode): cuBLAS GEMMs over 16-bit operands with float32 accumulation,
+/// attention as two batched GEMMs around a float32 causal softmax, in chunks.</item>
 /// </list>
 /// Calls on one instance must not overlap.
 /// </summary>
