@@ -44,7 +44,9 @@ internal static class BenchCommand
             if (parse.GetValue(text) is not null) throw new ArgumentException("--text goes with --kit-2024.");
             if (engine.Device.IsCuda)
             {
-                if (parse.GetValue(batch) != 1) throw new ArgumentException("--device cuda benchmarks batch 1.");
+                if (parse.GetValue(batch) > 1)
+                    return CudaBatchBench(dir, engine, parse.GetValue(batch), parse.GetValue(promptTokens), parse.GetValue(newTokens),
+                        parse.GetValue(repeats), parse.GetValue(warmup), parse.GetValue(reference), parse.GetValue(json), progress, ct);
                 return CudaBench(dir, engine, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(repeats),
                     parse.GetValue(warmup), parse.GetValue(longPrefill), parse.GetValue(reference), parse.GetValue(json), progress, ct);
             }
@@ -80,6 +82,40 @@ internal static class BenchCommand
             Console.WriteLine($"  TPOT {r.TpotMs:F2} ms (decode {r.DecodeMsPerToken:F2} ms/token), prompt {r.TpotPromptTokens}, new {r.TpotNewTokens}: {r.TpotDefinition}");
             Console.WriteLine("  what the kit's script gets wrong or differs in:");
             foreach (var note in r.KitScriptNotes) Console.WriteLine($"  - {note}");
+        });
+        return 0;
+    }
+
+    /// <summary>Batched greedy decoding through CausalLM.GreedyNext; --reference is tools/reference/transformers_batched.py's JSON.</summary>
+    private static int CudaBatchBench(string dir, EngineOptions engine, int batch, int prompt, int newTokens, int repeats, int warmup,
+        string? reference, bool json, IProgress<string> progress, CancellationToken ct)
+    {
+        double? referenceRate = null;
+        long? referencePeak = null;
+        if (reference != null)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(reference));
+            if (doc.RootElement.TryGetProperty("tokens_per_second", out var t))
+            {
+                referenceRate = t.GetDouble();
+                if (doc.RootElement.TryGetProperty("peak_bytes", out var p)) referencePeak = p.GetInt64();
+            }
+            else if (doc.RootElement.TryGetProperty("error", out var e)) progress.Report($"transformers reference did not run: {e.GetString()}");
+            else throw new FormatException($"{reference}: neither tokens_per_second nor error in it");
+        }
+        progress.Report($"loading {dir} onto {engine.Device}…");
+        using var lm = CausalLM.Load(dir, engine);
+        var r = CudaBatchBenchmark.Run(lm, new CudaBatchBenchmarkOptions
+        {
+            Batch = batch, PromptTokens = prompt, NewTokens = newTokens, Repeats = repeats, Warmup = warmup,
+            ReferenceTokensPerSecond = referenceRate, ReferencePeakBytes = referencePeak,
+        }, progress, ct);
+        Output.Write(r, json, () =>
+        {
+            Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, batch {r.Batch}, prompt {r.PromptTokens}, new {r.NewTokens}");
+            Console.WriteLine($"  generate {r.GenerateTokensPerSecond:F0} tok/s; decode {r.DecodeTokensPerSecond:F0} tok/s, step {r.DecodeMsPerStep:F3} ms = {r.StepOverFloor:F2} × floor {r.FloorMsPerStep:F3} ms ({r.ReadBandwidthGBps:F0} GB/s); prefill {r.PrefillTokensPerSecond:F0} tok/s");
+            Console.WriteLine($"  peak device memory {Output.Bytes(r.PeakDeviceBytes)} (KV pool {Output.Bytes(r.KvPoolBytes)}, scratch {Output.Bytes(r.ScratchBytes)})");
+            if (r.TransformersTokensPerSecond is { } tt) Console.WriteLine($"  transformers {tt:F0} tok/s: {r.SpeedupOverTransformers:F2} × faster");
         });
         return 0;
     }

@@ -16,12 +16,13 @@ internal static class CalibrateCommand
         var output = new Option<string>("--out") { Description = "Statistics file to write (safetensors); an existing one for the same samples is resumed.", Required = true };
         var saveEvery = new Option<int>("--save-every") { Description = "Save the statistics every N samples.", DefaultValueFactory = _ => 16 };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr." };
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("calibrate", "One calibration pass: activation statistics that every pruning method reads.") { model, data, samples, seqlen, seed, output, saveEvery, quiet, json };
+        var command = new Command("calibrate", "One calibration pass: activation statistics that every pruning method reads.") { model, data, samples, seqlen, seed, output, saveEvery, quiet, device, json };
         command.SetAction((parse, token) => Task.FromResult(Output.Guard(() =>
         {
             var modelDir = CommonOptions.ResolveModel(parse.GetValue(model)!);
-            using var lm = CausalLM.Load(modelDir);
+            using var lm = CausalLM.Load(modelDir, CommonOptions.Engine(parse.GetValue(device)!));
             var windows = new CalibrationData(parse.GetValue(data)!, parse.GetValue(samples), parse.GetValue(seqlen), parse.GetValue(seed)).Sample(modelDir, token);
             var started = System.Diagnostics.Stopwatch.StartNew();
             var pass = System.Diagnostics.Stopwatch.StartNew();

@@ -7,14 +7,16 @@ namespace EdgeLlm.Inference;
 
 /// <summary>
 /// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
-/// the CPU one by default), or by the CUDA engine when <see cref="EngineOptions.Device"/> names a GPU. The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// the CPU one by default, a <see cref="CudaBackend"/> when <see cref="EngineOptions.Device"/> names a GPU, which then also
+/// keeps the fused <see cref="CudaEngine"/> over the same device weights as the batch-1 greedy fast path,
+/// <see cref="GreedyDecoder"/>). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
 /// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
 /// </summary>
 public sealed class CausalLM : IDisposable
 {
-    private readonly DecoderModel? model;
+    private readonly DecoderModel model;
     private readonly CudaEngine? cuda;
     private readonly bool ownsBackend;
 
@@ -23,24 +25,34 @@ public sealed class CausalLM : IDisposable
         Checkpoint = checkpoint;
         Options = options ?? new EngineOptions();
         Config = checkpoint.Config;
+        ownsBackend = Options.Backend == null;
         if (Options.Device.IsCuda)
         {
-            if (Options.Backend != null) throw new ArgumentException("EngineOptions: a CUDA device runs its own engine; leave Backend unset.", nameof(options));
-            cuda = new CudaEngine(checkpoint, Options);
-            return;
+            if (Options.Backend != null) throw new ArgumentException("EngineOptions: a CUDA device runs its own backend; leave Backend unset.", nameof(options));
+            cuda = CudaEngine.Supports(checkpoint) ? new CudaEngine(checkpoint, Options) : null;
+            try { Backend = cuda != null ? new CudaBackend(cuda) : CudaBackend.Open(Options.Device); }
+            catch { cuda?.Dispose(); throw; }
         }
-        ownsBackend = Options.Backend == null;
-        Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
-        model = Config.Architecture.Load(checkpoint, Backend);
+        else Backend = Options.Backend ?? new CpuBackend(Options.Cpu);
+        try { model = Config.Architecture.Load(checkpoint, Backend); }
+        catch
+        {
+            if (ownsBackend) Backend.Dispose();
+            cuda?.Dispose();
+            throw;
+        }
     }
 
     public Checkpoint Checkpoint { get; }
     public EngineOptions Options { get; }
     public ModelConfig Config { get; }
-    /// <summary>The backend that runs the forward pass; null when the CUDA engine (<see cref="Cuda"/>) runs it.</summary>
-    public IBackend? Backend { get; }
+    /// <summary>The backend that runs every forward pass (<see cref="CudaBackend"/> on a GPU).</summary>
+    public IBackend Backend { get; }
 
-    /// <summary>The CUDA engine running this model (<see cref="EngineOptions.Device"/> = cuda[:N]), else null.</summary>
+    /// <summary>
+    /// The fused CUDA engine (batch-1 greedy decoding) over the same device weights as <see cref="Backend"/>, when the device
+    /// is a GPU and the engine knows the family (Llama, Qwen2, Phi, QWen); else null.
+    /// </summary>
     public CudaEngine? Cuda => cuda;
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
@@ -70,8 +82,7 @@ public sealed class CausalLM : IDisposable
     public KvCache NewCache(int initialCapacity = 64)
     {
         var widths = Enumerable.Range(0, Config.NumLayers).Select(i => Config.Layer(i).NumKvHeads * Config.HeadDim).ToArray();
-        if (cuda != null) return new KvCache(cuda.CreateKvStorage, widths.Length, MaxContext, initialCapacity);
-        return new KvCache(capacity => Backend!.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
+        return new KvCache(capacity => Backend.CreateKvStorage(widths, capacity), widths.Length, MaxContext, initialCapacity);
     }
 
     /// <summary>
@@ -80,80 +91,86 @@ public sealed class CausalLM : IDisposable
     /// </summary>
     public float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
     {
+        var (step, x) = Run(segments, cancellationToken);
+        var hidden = new float[step.Rows * Config.HiddenSize];
+        Backend.CopyToHost(x, hidden);
+        Backend.TrimScratch(keepBytes: ScratchKeepBytes);
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(hidden)) throw NonFinite("the final hidden states");
+        return hidden;
+    }
+
+    /// <summary>
+    /// Appends each segment's tokens to its sequence and returns the greedy (argmax) next token after each segment's last
+    /// row, ties to the lower id. The head runs on those rows only, inside the backend (<see cref="IBackend.GreedyTokens"/>):
+    /// on a GPU neither hidden states nor logits cross to the host. Segments must each have at least one token.
+    /// </summary>
+    public int[] GreedyNext(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
+    {
+        if (segments.Any(s => s.Tokens.Length == 0)) throw new ArgumentException("Every segment needs at least one token.", nameof(segments));
+        CheckHead();
+        var (step, x) = Run(segments, cancellationToken);
+        var rows = Enumerable.Range(0, segments.Count).Select(s => step.SegmentStart[s] + segments[s].Tokens.Length - 1).ToArray();
+        var next = new int[segments.Count];
+        Backend.GreedyTokens(x, rows, model.Head, model.HeadBias, next);
+        Backend.TrimScratch(keepBytes: ScratchKeepBytes);
+        if (next.Contains(-1)) throw NonFinite("the logits");
+        return next;
+    }
+
+    /// <summary>Scratch kept between calls: a GPU keeps the widest step's buffers (fixed addresses), the CPU 64 MiB.</summary>
+    private long ScratchKeepBytes => Backend is CudaBackend ? 8L << 30 : 64L << 20;
+
+    /// <summary>Every block over the step's rows; returns the step and the final-normed residual stream (still in the backend).</summary>
+    private (ForwardStep Step, Activation X) Run(IReadOnlyList<Segment> segments, CancellationToken cancellationToken)
+    {
         foreach (var s in segments)
         {
             foreach (var t in s.Tokens)
                 if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
             s.Cache.Reserve(s.Tokens.Length);
         }
-        if (cuda != null)
-        {
-            if (Observer != null) throw new NotSupportedException("Activation observers (calibration) run on the CPU engine; use --device cpu.");
-            var deviceHidden = cuda.ForwardHidden(segments, cancellationToken);
-            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(deviceHidden)) throw NonFinite("the final hidden states");
-            return deviceHidden;
-        }
-        var backend = Backend!;
-        var model = this.model!;
+        var backend = Backend;
         var step = new ForwardStep(segments);
         backend.BeginStep(step);
         model.BeginStep(step);
         var pass = new ForwardPass(backend, step, Observer);
         var x = backend.Scratch("x", Config.HiddenSize);
-        backend.Embed(model.Embedding, x);
-        for (int layer = 0; layer < Config.NumLayers; layer++)
+        void Blocks()
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            pass.BlockInput(layer, x);
-            model.Block(pass, layer, x);
-            pass.BlockOutput(layer, x);
+            backend.Embed(model.Embedding, x);
+            for (int layer = 0; layer < Config.NumLayers; layer++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                pass.BlockInput(layer, x);
+                model.Block(pass, layer, x);
+                pass.BlockOutput(layer, x);
+            }
+            model.FinalNorm(x);
         }
+        // A decode step (one token per segment, nobody observing) may be replayed as a captured graph; QWen's per-sequence
+        // rotary tables (dynamic NTK) make its calls depend on more than the row count, so it always runs plainly.
+        bool decodeStep = Observer == null && segments.All(s => s.Tokens.Length == 1) && Config.ArchitectureName != "QWenLMHeadModel";
+        if (backend is CudaBackend cuda) cuda.RunStep(step, decodeStep, Blocks);
+        else Blocks();
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);
-        model.FinalNorm(x);
-        var hidden = new float[step.Rows * Config.HiddenSize];
-        backend.CopyToHost(x, hidden);
-        backend.TrimScratch(keepBytes: 64L << 20);
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(hidden)) throw NonFinite("the final hidden states");
-        return hidden;
+        return (step, x);
     }
 
     /// <summary>Logits for <paramref name="rows"/> hidden-state rows: [rows, vocab].</summary>
     public void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
     {
-        if (cuda != null)
-        {
-            cuda.Logits(hidden, rows, logits);
-            return;
-        }
-        // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
-        if (headChecked == 0) headChecked = model!.HeadWeights.AllFinite() ? 1 : 2;
+        CheckHead();
+        Backend.Logits(hidden[..(rows * Config.HiddenSize)], rows, model.Head, model.HeadBias, logits);
+    }
+
+    // Finite hidden states give finite logits unless the head itself holds NaN or ∞: read it through once.
+    private void CheckHead()
+    {
+        if (headChecked == 0) headChecked = model.HeadWeights.AllFinite() ? 1 : 2;
         if (headChecked == 2) throw NonFinite("the output head");
-        Backend!.Logits(hidden[..(rows * Config.HiddenSize)], rows, model!.Head, model.HeadBias, logits);
     }
 
     private int headChecked; // 0 not yet read, 1 finite, 2 not
-
-    /// <summary>
-    /// Appends each segment's tokens to its sequence and returns, per segment, the greedy (argmax) next token after its
-    /// last row: <see cref="ForwardHidden"/>, the head over those rows only, then the first index of the largest logit.
-    /// </summary>
-    public int[] GreedyNext(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
-    {
-        var hidden = ForwardHidden(segments, cancellationToken);
-        int dim = Config.HiddenSize, vocab = VocabSize, n = segments.Count;
-        var last = new float[n * dim];
-        int row = 0;
-        for (int s = 0; s < n; s++)
-        {
-            row += segments[s].Tokens.Length;
-            Array.Copy(hidden, (row - 1) * dim, last, s * dim, dim);
-        }
-        var logits = new float[n * vocab];
-        Logits(last, n, logits);
-        var next = new int[n];
-        for (int s = 0; s < n; s++) next[s] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.AsSpan(s * vocab, vocab));
-        return next;
-    }
 
     // Non-finite activations mean wrong weights or a config the checks let through; name the first bad tensor if any.
     private NonFiniteOutputException NonFinite(string where)
@@ -183,18 +200,26 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>Bytes of working buffers the engine holds now (activations scratch, not weights or caches).</summary>
-    public long WorkspaceBytes => cuda?.ScratchBytes ?? Backend!.ScratchBytes;
+    public long WorkspaceBytes => Backend.ScratchBytes + (cuda?.ScratchBytes ?? 0);
 
     /// <summary>
-    /// Greedy decoding run by the engine itself for one sequence (CUDA: prefill, then a captured decode graph whose
-    /// argmax stays on the device, one token copied back per step); null for the backend path.
+    /// Greedy decoding run by the fused CUDA engine for one sequence (prefill, then a captured decode graph whose argmax stays
+    /// on the device, one token copied back per step); null without an engine. The engine reads only its own contiguous
+    /// caches, so an empty <paramref name="cache"/> from <see cref="NewCache"/> gives its blocks back and the decoder
+    /// fills an engine cache of the same capacity instead (the given cache stays empty).
     /// </summary>
-    internal IGreedyDecoder? GreedyDecoder(KvCache cache) => cuda?.GreedyDecoder(cache);
+    internal IGreedyDecoder? GreedyDecoder(KvCache cache)
+    {
+        if (cuda == null || cache.Length != 0) return null;
+        int capacity = Math.Max(cache.Capacity, 1);
+        if (cache.Storage is PagedKvStorage paged) paged.Release();
+        return cuda.GreedyDecoder(cuda.NewCache(capacity));
+    }
 
     public void Dispose()
     {
+        if (ownsBackend) Backend.Dispose();
         cuda?.Dispose();
-        if (ownsBackend) Backend!.Dispose();
         Checkpoint.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -122,6 +122,25 @@ public sealed class CpuBackend : IBackend
     public void Logits(ReadOnlySpan<float> hidden, int rows, DeviceMatrix head, DeviceVector? bias, Span<float> logits) =>
         MatMul.Linear(hidden[..(rows * head.Columns)], rows, Cpu(head), bias is null ? default : Cpu(bias), logits, Options.MatMul);
 
+    public void GreedyTokens(Activation hidden, ReadOnlySpan<int> rows, DeviceMatrix head, DeviceVector? bias, Span<int> tokens)
+    {
+        var h = Cpu(hidden);
+        int width = hidden.Width, vocab = head.Rows;
+        var chosen = new float[rows.Length * width];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)step.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the step's {step.Rows} rows.");
+            Array.Copy(h, rows[i] * width, chosen, i * width, width);
+        }
+        var logits = new float[rows.Length * vocab];
+        Logits(chosen, rows.Length, head, bias, logits);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var row = logits.AsSpan(i * vocab, vocab);
+            tokens[i] = TensorPrimitives.IsNaNAny<float>(row) ? -1 : TensorPrimitives.IndexOfMax<float>(row);
+        }
+    }
+
     public void Dispose() => buffers.Clear();
 
     /// <summary>The float32 array behind a CPU activation (its first rows × width values are the step's).</summary>

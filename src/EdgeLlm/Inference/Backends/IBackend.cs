@@ -136,4 +136,12 @@ public interface IBackend : IDisposable
     /// <c>head.Columns</c> values; <paramref name="logits"/> is <c>[rows, head.Rows]</c>. Not tied to the current step.
     /// </summary>
     void Logits(ReadOnlySpan<float> hidden, int rows, DeviceMatrix head, DeviceVector? bias, Span<float> logits);
+
+    /// <summary>
+    /// Greedy next tokens without a trip through the host: for each i, tokens[i] = the first index of the largest of
+    /// <c>hidden[rows[i], :] · headᵀ (+ bias)</c> (ties go to the lower id, as <c>TensorPrimitives.IndexOfMax</c>), or −1 when
+    /// that row's logits hold NaN. <paramref name="hidden"/> is an activation of the current step (the final-normed
+    /// residual stream); only the chosen rows go through the head.
+    /// </summary>
+    void GreedyTokens(Activation hidden, ReadOnlySpan<int> rows, DeviceMatrix head, DeviceVector? bias, Span<int> tokens);
 }

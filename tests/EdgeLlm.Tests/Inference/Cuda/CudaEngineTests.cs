@@ -6,7 +6,8 @@ using EdgeLlm.Tests.Support;
 namespace EdgeLlm.Tests.Inference.Cuda;
 
 /// <summary>
-/// The CUDA engine against transformers' references and the CPU engine (CudaSelfTest holds the checks and
+/// The CUDA backend (every forward) and the fused engine (batch-1 greedy) against transformers' references and the CPU
+/// engine, many sequences per step against each alone, and the weights resident once (CudaSelfTest holds the checks and
 /// their limits; <c>edgellm gpu-selftest</c> runs the same ones on a GPU machine without the SDK).
 /// </summary>
 public class CudaEngineTests
@@ -16,6 +17,17 @@ public class CudaEngineTests
     public void FixtureAgreesWithTransformersAndTheCpuEngine(string fixture)
     {
         var checks = CudaSelfTest.Fixture(SharedData.Path("fixtures", "hf-tiny", fixture), new DeviceSelection(true, 0));
+        var failed = checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Value:G4} > {c.Limit:G3} {c.Detail}").ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed));
+    }
+
+    /// <summary>Mistral runs on the CUDA backend alone (the fused engine does not know it): sliding window past 16 tokens.</summary>
+    [CudaTheory]
+    [InlineData("mistral-float32")]
+    [InlineData("mistral-bfloat16")]
+    public void MistralReferenceAgreesWithTransformersAndTheCpuEngine(string reference)
+    {
+        var checks = CudaSelfTest.Fixture(SharedData.Reference(reference), new DeviceSelection(true, 0));
         var failed = checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Value:G4} > {c.Limit:G3} {c.Detail}").ToList();
         Assert.True(failed.Count == 0, string.Join("\n", failed));
     }

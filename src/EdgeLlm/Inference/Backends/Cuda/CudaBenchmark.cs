@@ -68,7 +68,7 @@ public static class CudaBenchmark
         var device = model.Device;
         device.MakeCurrent();
         progress?.Report("measuring the card's read bandwidth and 16-bit GEMM rate…");
-        double bandwidth = ReadBandwidth(device, model);
+        double bandwidth = ReadBandwidth(device);
         double gemm = GemmTflops(model);
         device.ResetPeak();
 
@@ -97,7 +97,7 @@ public static class CudaBenchmark
 
         double replay = Replay(lm, options, Prompt(options.PromptTokens), graphs: true);
         double launches = Replay(lm, options, Prompt(options.PromptTokens), graphs: false);
-        var stepProfile = model.ProfileDecode(lm.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
+        var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
 
         double longRate = 0;
         int longTokens = Math.Min(options.LongPrefillTokens, model.MaxContext);
@@ -107,7 +107,7 @@ public static class CudaBenchmark
             var times = new List<double>();
             for (int r = 0; r < 3; r++)
             {
-                var cache = lm.NewCache(longTokens);
+                var cache = model.NewCache(longTokens);
                 var prompt = Prompt(longTokens);
                 var clock = Stopwatch.StartNew();
                 model.Prefill(cache, prompt, cancellationToken);
@@ -162,15 +162,16 @@ public static class CudaBenchmark
         model.UseGraphs = graphs;
         try
         {
-            var cache = lm.NewCache(options.PromptTokens + options.NewTokens);
+            var cache = model.NewCache(options.PromptTokens + options.NewTokens);
             model.DecodeBackToBack(cache, prompt, 2); // captures the graph, warms up
-            cache = lm.NewCache(options.PromptTokens + options.NewTokens);
+            cache = model.NewCache(options.PromptTokens + options.NewTokens);
             return model.DecodeBackToBack(cache, prompt, options.NewTokens - 1);
         }
         finally { model.UseGraphs = saved; }
     }
 
-    private static unsafe double ReadBandwidth(CudaDevice device, CudaEngine model)
+    /// <summary>GB/s of a device reduction over 4 GiB (kernels/rows.cu read_probe), the best of five.</summary>
+    internal static unsafe double ReadBandwidth(CudaDevice device)
     {
         const long bytes = 4L << 30;
         ulong buffer = device.Alloc(bytes, "bandwidth probe"), sink = device.Alloc(16, "probe sink");

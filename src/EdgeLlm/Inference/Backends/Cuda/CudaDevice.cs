@@ -188,7 +188,7 @@ internal sealed unsafe class CudaDevice : IDisposable
         Cu.Check(Cu.cuModuleGetFunction(&fn, module, name), $"cuModuleGetFunction({name})");
         // The matrix-vector kernels stage their input vector in dynamic shared memory (up to ~75 KB for Qwen2-7B's
         // down_proj), past the default 48 KB a block may take.
-        if (name.StartsWith("gemv_", StringComparison.Ordinal))
+        if (name.StartsWith("gemv_", StringComparison.Ordinal) || name.StartsWith("be_paged_attention", StringComparison.Ordinal))
             Cu.Check(Cu.cuFuncSetAttribute(fn, Cu.FuncAttrMaxDynamicShared, MaxSharedPerBlock - 4096), $"cuFuncSetAttribute({name})");
         return functions[name] = fn;
     }

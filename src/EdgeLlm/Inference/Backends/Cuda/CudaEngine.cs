@@ -4,15 +4,17 @@ using EdgeLlm.Inference.Kernels;
 namespace EdgeLlm.Inference.Backends.Cuda;
 
 /// <summary>
-/// The CUDA engine: the same models as the CPU engine (Llama, Qwen2, Phi, QWen) with the weights resident
-/// on one GPU in their stored dtype, a float16 KV cache on the device, and float32 activations where
-/// agreement needs them (residual stream, norms, softmax, accumulation).
+/// The fused CUDA engine, kept as the batch-1 greedy decode fast path (<see cref="CausalLM.GreedyDecoder"/>; every other
+/// forward runs the architecture descriptions on <see cref="CudaBackend"/>, which reads these same device weights through
+/// <see cref="Placed"/>): Llama, Qwen2, Phi and QWen with the weights resident on one GPU in their stored dtype, its own
+/// contiguous float16 KV caches, and float32 activations where agreement needs them (residual stream, norms, softmax,
+/// accumulation).
 /// <list type="bullet">
 /// <item>One token (decoding): the matrix-vector kernels of kernels/linear.cu with the norm, rotary, KV write
 /// and activation fused in, flash-decoding attention, the whole step captured once per cache as a CUDA graph
 /// and replayed; greedy decoding keeps the argmax on the device.</item>
-/// <item>Many tokens (prefill, scoring): cuBLAS GEMMs over 16-bit operands with float32 accumulation, attention
-/// as two batched GEMMs around a float32 causal softmax, in chunks.</item>
+/// <item>Many tokens (the prompt of a greedy decode): cuBLAS GEMMs over 16-bit operands with float32 accumulation,
+/// attention as two batched GEMMs around a float32 causal softmax, in chunks.</item>
 /// </list>
 /// Calls on one instance must not overlap.
 /// </summary>
@@ -49,21 +51,36 @@ public sealed partial class CudaEngine : IDisposable
 
     private readonly Family family;
 
+    private static Family? FamilyOf(ModelConfig c) => c.ArchitectureName switch
+    {
+        "LlamaForCausalLM" => Family.Llama,
+        "Qwen2ForCausalLM" => Family.Qwen2,
+        "PhiForCausalLM" => Family.Phi,
+        "QWenLMHeadModel" => Family.QWen,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether the fused engine knows this checkpoint: its family (the engine's own tensor naming) and one matrix dtype.
+    /// Others (Mistral, mixed dtypes) run on <see cref="CudaBackend"/> alone.
+    /// </summary>
+    internal static bool Supports(Checkpoint checkpoint) =>
+        FamilyOf(checkpoint.Config) != null
+        && checkpoint.Tensors.Values.Where(t => t.Rank == 2).Select(t => t.DType).Distinct().ToList() is [DType.F16 or DType.BF16 or DType.F32];
+
+    private readonly Dictionary<string, PlacedMatrix> placed;
+
+    /// <summary>Where the engine put checkpoint matrix <paramref name="name"/> on the device; null if it did not upload it whole.</summary>
+    internal PlacedMatrix? Placed(string name) => placed.GetValueOrDefault(name);
+
     internal CudaEngine(Checkpoint checkpoint, EngineOptions options)
     {
         Checkpoint = checkpoint;
         Options = options;
         Config = checkpoint.Config;
         if (Options.Device is not { IsCuda: true } selection) throw new ArgumentException("EngineOptions.Device must name a CUDA device.", nameof(options));
-        family = Config.ArchitectureName switch
-        {
-            "LlamaForCausalLM" => Family.Llama,
-            "Qwen2ForCausalLM" => Family.Qwen2,
-            "PhiForCausalLM" => Family.Phi,
-            "QWenLMHeadModel" => Family.QWen,
-            var other => throw new NotSupportedException(
-                $"{checkpoint.Directory}: the CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints; {other} runs on the CPU engine (--device cpu)."),
-        };
+        family = FamilyOf(Config) ?? throw new NotSupportedException(
+            $"{checkpoint.Directory}: the fused CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints; {Config.ArchitectureName} runs on the CUDA backend alone.");
         Style = family == Family.Phi ? BlockStyle.Parallel : BlockStyle.Sequential;
         var c = Config;
         Device = CudaDevice.Open(selection.Ordinal);
@@ -103,6 +120,7 @@ public sealed partial class CudaEngine : IDisposable
                 _ => (weights.Vector(Vec("model.norm.weight", c.HiddenSize), "final norm"), 0UL),
             };
             weights.ReleaseStaging();
+            placed = weights.Placed;
             DeviceWeightBytes = weights.DeviceWeightBytes;
             KvWidths = Enumerable.Range(0, c.NumLayers).Select(l => c.Layer(l).NumKvHeads * c.HeadDim).ToArray();
             MaxHeads = Enumerable.Range(0, c.NumLayers).Max(l => c.Layer(l).NumHeads);
@@ -210,7 +228,10 @@ public sealed partial class CudaEngine : IDisposable
         }
     }
 
-    /// <summary>Device storage for a new <see cref="KvCache"/> (what <see cref="CausalLM.NewCache"/> asks for).</summary>
+    /// <summary>A cache in the engine's own contiguous device storage (the fused decode path reads only these).</summary>
+    internal KvCache NewCache(int capacity) => new(CreateKvStorage, Config.NumLayers, MaxContext, capacity);
+
+    /// <summary>Device storage for a new engine <see cref="KvCache"/>.</summary>
     internal IKvStorage CreateKvStorage(int capacity)
     {
         Device.MakeCurrent();

@@ -294,54 +294,6 @@ public sealed partial class CudaEngine
         return hidden;
     }
 
-    internal float[] ForwardHidden(IReadOnlyList<Segment> segments, CancellationToken cancellationToken = default)
-    {
-        Device.MakeCurrent();
-        int dim = Config.HiddenSize;
-        foreach (var s in segments)
-            foreach (var t in s.Tokens)
-                if ((uint)t >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(segments), $"Token id {t} is outside the vocabulary of {VocabSize}.");
-        var result = new float[segments.Sum(s => s.Tokens.Length) * dim];
-        int row = 0;
-        foreach (var s in segments)
-        {
-            if (s.Tokens.Length == 0) continue;
-            Append(s.Cache, s.Tokens, result.AsSpan(row * dim, s.Tokens.Length * dim), cancellationToken);
-            row += s.Tokens.Length;
-        }
-        return result;
-    }
-
-    internal void Logits(ReadOnlySpan<float> hidden, int rows, Span<float> logits)
-    {
-        Device.MakeCurrent();
-        int dim = Config.HiddenSize, vocab = VocabSize;
-        ulong h = Scratch("l.hidden", (long)rows * dim * 4);
-        ulong output = Scratch("l.logits", (long)rows * vocab * 4);
-        Device.UploadAsync(h, hidden[..(rows * dim)]);
-        HeadRows(h, rows, output);
-        Device.Download(logits[..(rows * vocab)], output);
-    }
-
-    /// <summary>logits [rows, vocab] = head · hidden rows (float32 on the device).</summary>
-    private void HeadRows(ulong hidden, int rows, ulong output)
-    {
-        int dim = Config.HiddenSize, vocab = VocabSize;
-        if (rows == 1)
-        {
-            Gemv(new GemvArgs { W = head, X = hidden, Bias = headBias, Y = output, N = vocab, K = dim, Mode = ModeStore }, "gemv head");
-            return;
-        }
-        ulong input = hidden;
-        if (WeightDType == DType.F16)
-        {
-            input = Scratch("l.hidden16", (long)rows * dim * 2);
-            Device.Launch("convert_f16", Blocks((long)rows * dim), 1, 256, 0, args.Reset().Ptr(hidden).Ptr(input).Long((long)rows * dim));
-        }
-        Linear(head, vocab, dim, input, rows, output, accumulate: false);
-        AddBias(output, headBias, rows, vocab);
-    }
-
     internal IGreedyDecoder GreedyDecoder(KvCache cache) => new CudaGreedyDecoder(this, cache);
 
     /// <summary>Prefills <paramref name="tokens"/> into the cache and waits for the device (timing prefill).</summary>

@@ -83,6 +83,7 @@ internal static unsafe partial class Cublas
     [LibraryImport(L)] public static partial int cublasCreate_v2(IntPtr* handle);
     [LibraryImport(L)] public static partial int cublasDestroy_v2(IntPtr handle);
     [LibraryImport(L)] public static partial int cublasSetStream_v2(IntPtr handle, IntPtr stream);
+    [LibraryImport(L)] public static partial int cublasSetWorkspace_v2(IntPtr handle, ulong workspace, nuint bytes);
     [LibraryImport(L)] public static partial int cublasGetVersion_v2(IntPtr handle, int* version);
     [LibraryImport(L)] public static partial int cublasGemmEx(IntPtr handle, int transA, int transB, int m, int n, int k,
         float* alpha, ulong a, int aType, int lda, ulong b, int bType, int ldb, float* beta, ulong c, int cType, int ldc,

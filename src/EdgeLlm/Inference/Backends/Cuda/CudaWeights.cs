@@ -31,6 +31,13 @@ internal sealed record CudaLayer(
 }
 
 /// <summary>
+/// A checkpoint matrix as the engine laid it on the device: rows of <paramref name="Columns"/> values in the buffer at
+/// <paramref name="Buffer"/>; source row j is device row <paramref name="DeviceRows"/>[j] (q/k rows permuted into rotary
+/// pairs, gate/up interleaved, or the identity). <see cref="CudaBackend"/> reads the engine's weights through these.
+/// </summary>
+internal sealed record PlacedMatrix(ulong Buffer, int Columns, DType DType, int[] DeviceRows);
+
+/// <summary>
 /// Reads a checkpoint's tensors for the device: names per architecture (as the CPU engine's files spell
 /// them), the row regrouping described at <see cref="CudaLayer"/>, one upload per matrix through a host
 /// staging buffer (the mapped file is never copied whole, and no float32 copy of a matrix exists).
@@ -80,8 +87,19 @@ internal sealed unsafe class CudaWeights
         ulong p = device.Alloc(total, what);
         device.Upload(p, staging, total);
         DeviceWeightBytes += total;
+        foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => rows[i].View.Name))
+        {
+            var view = rows[group.First()].View;
+            var deviceRows = new int[view.Rows];
+            Array.Fill(deviceRows, -1);
+            foreach (int i in group) deviceRows[rows[i].Row] = i;
+            if (deviceRows.All(r => r >= 0)) Placed[view.Name] = new PlacedMatrix(p, k, DType, deviceRows);
+        }
         return p;
     }
+
+    /// <summary>Where each checkpoint matrix uploaded whole went: its device buffer and the device row of each of its rows.</summary>
+    public Dictionary<string, PlacedMatrix> Placed { get; } = new();
 
     public ulong Whole(TensorView view) =>
         Matrix(view.Name, view.RowLength, Enumerable.Range(0, view.Rows).Select(r => (view, r)).ToList());

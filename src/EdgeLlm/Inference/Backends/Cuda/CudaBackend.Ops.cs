@@ -1,0 +1,164 @@
+using System.Runtime.InteropServices;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>Where a step's row data lie on the device; the same layout as <c>struct StepTable</c> in kernels/backend.cu.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct StepTable
+{
+    public ulong Token, Seq, Pos, Blocks;
+    public int TableStride, BlockTokens;
+}
+
+public sealed partial class CudaBackend
+{
+    /// <summary>Rows per attention tile (consecutive rows of one segment that share their keys' loads).</summary>
+    private const int TileRows = 64;
+
+    private StepTable stepTable;
+    private byte[] stepHost = [];
+    private ulong tiles;
+    private int tileCount, longestTile;
+
+    /// <summary>
+    /// Uploads, in one copy, each row's token, segment and position and each segment's block table
+    /// (<c>[segments][longest table]</c> block addresses) to the "step" buffer the kernels read.
+    /// </summary>
+    public void BeginStep(ForwardStep forwardStep)
+    {
+        device.MakeCurrent();
+        step = forwardStep;
+        int rows = step.Rows, segments = step.Segments.Count;
+        var tables = new IReadOnlyList<ulong>[segments];
+        int stride = 1;
+        for (int s = 0; s < segments; s++)
+        {
+            var storage = step.Segments[s].Cache.Storage as PagedKvStorage
+                ?? throw new InvalidOperationException("The CUDA backend attends over caches it created (CausalLM.NewCache on the same model).");
+            tables[s] = storage.Blocks;
+            stride = Math.Max(stride, storage.Blocks.Count);
+        }
+        stride = (stride + 7) / 8 * 8; // in steps of 128 positions, so a captured decode graph serves 128 steps
+        var tileList = new List<(int First, int Count)>();
+        for (int s = 0; s < segments; s++)
+        {
+            var range = step.RowsOf(s);
+            for (int r = 0; r < range.Count; r += TileRows) tileList.Add((range.Start + r, Math.Min(TileRows, range.Count - r)));
+        }
+        long intsBytes = 3L * rows * 4, tilesAt = (intsBytes + 15) / 16 * 16, blocksAt = (tilesAt + 8L * tileList.Count + 15) / 16 * 16;
+        long total = blocksAt + 8L * segments * stride;
+        if (stepHost.Length < total) stepHost = new byte[total + total / 4];
+        var ints = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan(0, (int)intsBytes));
+        step.Tokens.CopyTo(ints);
+        step.RowSegment.CopyTo(ints[rows..]);
+        step.RowPosition.CopyTo(ints[(2 * rows)..]);
+        var tileInts = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)tilesAt, 8 * tileList.Count));
+        for (int i = 0; i < tileList.Count; i++) { tileInts[2 * i] = tileList[i].First; tileInts[2 * i + 1] = tileList[i].Count; }
+        tileCount = tileList.Count;
+        longestTile = tileList.Count == 0 ? 0 : tileList.Max(t => t.Count);
+        var blocks = MemoryMarshal.Cast<byte, ulong>(stepHost.AsSpan((int)blocksAt, 8 * segments * stride));
+        blocks.Clear();
+        for (int s = 0; s < segments; s++)
+            for (int i = 0; i < tables[s].Count; i++) blocks[s * stride + i] = tables[s][i];
+        ulong p = Buffer("step", total);
+        device.UploadAsync<byte>(p, stepHost.AsSpan(0, (int)total));
+        tiles = p + (ulong)tilesAt;
+        stepTable = new StepTable
+        {
+            Token = p, Seq = p + (ulong)(rows * 4), Pos = p + (ulong)(2 * rows * 4), Blocks = p + (ulong)blocksAt,
+            TableStride = stride, BlockTokens = PagedKvPool.BlockTokens,
+        };
+    }
+
+    public void Embed(DeviceMatrix table, Activation output)
+    {
+        var m = Dev(table);
+        if (!m.Plain || m.Stride != 1) throw new InvalidOperationException($"The embedding '{m.Name}' is not a plain device matrix.");
+        if (step.Rows == 0) return;
+        string suffix = m.DType switch { DType.F16 => "f16", DType.BF16 => "bf16", _ => "f32" };
+        Launch("be_embed_" + suffix, step.Rows, 1, 256, 0,
+            args.Reset().Ptr(m.Buffer + (ulong)(m.Lo * m.RowBytes)).Ptr(stepTable.Token).Ptr(Ptr(output)).Int(output.Width));
+    }
+
+    public void RmsNorm(Activation x, DeviceVector weight, float eps, Activation output) => Norm(x, weight, null, eps, output, 1);
+
+    public void LayerNorm(Activation x, DeviceVector weight, DeviceVector bias, float eps, Activation output) => Norm(x, weight, bias, eps, output, 2);
+
+    private void Norm(Activation x, DeviceVector weight, DeviceVector? bias, float eps, Activation output, int mode)
+    {
+        if (step.Rows == 0) return;
+        Launch("be_norm", step.Rows, 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Ptr(Ptr(weight)).Ptr(Ptr(bias))
+            .Ptr(Ptr(output)).Int(output.Width).Int(weight.Length).Int(mode).Float(eps));
+    }
+
+    public void CopyColumns(Activation source, int firstColumn, Activation destination)
+    {
+        long work = (long)step.Rows * destination.Width;
+        if (work == 0) return;
+        Launch("be_copy_columns_f32", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(source)).Int(source.Width).Int(firstColumn)
+            .Ptr(Ptr(destination)).Int(destination.Width).Int(step.Rows).Int(destination.Width));
+    }
+
+    public void Rotary(Activation x, int heads, int headDim, RotaryTable table, RowRange rows)
+    {
+        int rot = table.RotaryDim;
+        long work = (long)rows.Count * heads * (rot / 2);
+        if (work == 0) return;
+        Launch("be_rotary", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(rows.Start).Int(rows.Count)
+            .Int(heads).Int(headDim).Int(rot).Ptr(((CudaRotary)table).InverseFrequencies).Ptr(stepTable.Pos));
+    }
+
+    public void ScaleByLogPosition(Activation x, int trainedLength)
+    {
+        long work = (long)step.Rows * x.Width;
+        if (work == 0) return;
+        Launch("be_scale_log_position", Blocks(work), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Int(x.Width).Int(step.Rows).Int(x.Width)
+            .Ptr(stepTable.Pos).Int(trainedLength));
+    }
+
+    public void SiluMultiply(Activation gate, Activation up) => Elementwise(gate, up, 1);
+
+    public void Activate(ActivationFunction function, Activation x) => Elementwise(x, null, function switch
+    {
+        ActivationFunction.Silu => 2,
+        ActivationFunction.GeluTanh => 3,
+        _ => 4,
+    });
+
+    public void Add(Activation x, Activation delta) => Elementwise(x, delta, 0);
+
+    private void Elementwise(Activation x, Activation? y, int op)
+    {
+        long count = (long)step.Rows * x.Width;
+        if (count == 0) return;
+        Launch("be_elementwise", Blocks(count), 1, 256, 0, args.Reset().Ptr(Ptr(x)).Ptr(y is null ? 0 : Ptr(y)).Long(count).Int(op));
+    }
+
+    /// <summary>
+    /// Writes the step's keys and values into each row's blocks, then attends: one block of threads per (row tile, KV head)
+    /// walks the tile's key positions once for all its rows and query heads (kernels/backend.cu be_paged_attention).
+    /// </summary>
+    public void Attention(int layer, Activation q, Activation k, Activation v, Activation output, AttentionShape shape)
+    {
+        int rows = step.Rows;
+        if (rows == 0) return;
+        var kvPool = pool ?? throw new InvalidOperationException("No cache of this backend exists.");
+        int kvWidth = shape.KvHeads * shape.HeadDim, groups = shape.Heads / shape.KvHeads;
+        if (kvPool.LayerWidths[layer] != kvWidth)
+            throw new InvalidOperationException($"Layer {layer} attends {kvWidth} key/value channels; its cache holds {kvPool.LayerWidths[layer]}.");
+        // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/backend.cu)
+        int sub = Math.Min(Math.Min(64 / Math.Max(groups, 1), 8192 / Math.Max(groups * shape.HeadDim, 1)), longestTile);
+        if (sub < 1)
+            throw new NotSupportedException($"Layer {layer}: {groups} query heads × {shape.HeadDim} channels per key/value head exceed the attention kernel's 64 query vectors or 8192 outputs per block.");
+        int offset = checked((int)kvPool.LayerOffset(layer));
+        Launch("be_kv_write", rows, 1, 128, 0, args.Reset().Ptr(Ptr(k)).Ptr(Ptr(v)).Int(k.Width).Int(v.Width).Struct(stepTable)
+            .Int(offset).Int(kvWidth));
+        int vectors = sub * groups, hd = shape.HeadDim, tile = 32;
+        int shared = (vectors * hd + tile * (hd + 1) + tile * hd + vectors * (tile + 1)) * 4;
+        bool small = vectors * hd <= 8 * 128; // decode rows: the 128-thread instance with 8 outputs per thread
+        Launch(small ? "be_paged_attention_small" : "be_paged_attention", tileCount, shape.KvHeads, small ? 128 : 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+            .Int(output.Width).Struct(stepTable).Ptr(tiles).Int(offset).Int(kvWidth).Int(groups).Int(hd)
+            .Float(shape.Scale).Int(shape.SlidingWindow).Int(sub));
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>What <c>bench --device cuda --batch N</c> (N &gt; 1) runs.</summary>
+public sealed record CudaBatchBenchmarkOptions
+{
+    public int Batch { get; init; } = 16;
+    public int PromptTokens { get; init; } = 512;
+    public int NewTokens { get; init; } = 128;
+    public int Repeats { get; init; } = 3;
+    public int Warmup { get; init; } = 1;
+    /// <summary>Prefill stacks whole prompts into steps of at most this many rows.</summary>
+    public int PrefillRowsPerStep { get; init; } = 4096;
+    /// <summary>transformers' generate throughput on the same weights and shapes (tools/reference/transformers_batched.py), if given.</summary>
+    public double? ReferenceTokensPerSecond { get; init; }
+    public long? ReferencePeakBytes { get; init; }
+}
+
+/// <summary>
+/// Batched greedy decoding on the CUDA backend: <see cref="CudaBatchBenchmarkOptions.Batch"/> sequences in flight, each
+/// step one <see cref="CausalLM.GreedyNext"/> over all of them (argmax on the device). Medians over repeats; the card's
+/// read bandwidth measured in the same run gives the step's floor (weights once + every sequence's keys and values).
+/// </summary>
+public sealed record CudaBatchBenchmarkResult
+{
+    public required string Model { get; init; }
+    public required string Architecture { get; init; }
+    public required string DType { get; init; }
+    public required string Device { get; init; }
+    public required long WeightBytes { get; init; }
+    public required int Batch { get; init; }
+    public required int PromptTokens { get; init; }
+    public required int NewTokens { get; init; }
+    /// <summary>Batch × new tokens ÷ (prefill + decode): what transformers' <c>generate</c> timing measures.</summary>
+    public required double GenerateTokensPerSecond { get; init; }
+    /// <summary>Batch × (new tokens − 1) ÷ the decode steps' time (the first token comes from the prefill).</summary>
+    public required double DecodeTokensPerSecond { get; init; }
+    public required double DecodeMsPerStep { get; init; }
+    public required double PrefillTokensPerSecond { get; init; }
+    public required double ReadBandwidthGBps { get; init; }
+    /// <summary>(weight bytes + KV bytes of every sequence at the mean decode length) ÷ read bandwidth.</summary>
+    public required double FloorMsPerStep { get; init; }
+    public required double StepOverFloor { get; init; }
+    /// <summary>Device bytes at the peak (weights, KV pool, activations), as the device allocator counts them.</summary>
+    public required long PeakDeviceBytes { get; init; }
+    public required long KvPoolBytes { get; init; }
+    public required long ScratchBytes { get; init; }
+    public required double? TransformersTokensPerSecond { get; init; }
+    public required long? TransformersPeakBytes { get; init; }
+    public required double? SpeedupOverTransformers { get; init; }
+    /// <summary>One decode step with each launch timed alone (synchronised, so host overhead included): ms per step by kernel.</summary>
+    public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
+    /// <summary>Decode-step graphs the backend held at the end (0: every kernel launched one by one).</summary>
+    public required int GraphsCaptured { get; init; }
+    public required string? GraphFailure { get; init; }
+}
+
+public static class CudaBatchBenchmark
+{
+    public static CudaBatchBenchmarkResult Run(CausalLM lm, CudaBatchBenchmarkOptions options, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var backend = lm.Backend as CudaBackend ?? throw new ArgumentException("The model does not run on the CUDA backend (EngineOptions.Device).", nameof(lm));
+        if (options.Batch < 1 || options.PromptTokens < 1 || options.NewTokens < 2) throw new ArgumentException("The batch benchmark needs a batch, a prompt and at least 2 new tokens.");
+        var device = backend.Device;
+        device.MakeCurrent();
+        progress?.Report("measuring the card's read bandwidth…");
+        double bandwidth = CudaBenchmark.ReadBandwidth(device);
+        device.ResetPeak();
+        var random = new Random(1234);
+        var generate = new List<double>();
+        var decode = new List<double>();
+        var prefill = new List<double>();
+        for (int r = 0; r < options.Warmup + options.Repeats; r++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report($"batch {options.Batch}: run {r + 1} of {options.Warmup + options.Repeats}");
+            var prompts = Enumerable.Range(0, options.Batch)
+                .Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
+            var caches = prompts.Select(p => lm.NewCache(p.Length + options.NewTokens)).ToArray();
+            var next = new int[options.Batch];
+            var clock = Stopwatch.StartNew();
+            int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
+            for (int first = 0; first < options.Batch; first += perStep)
+            {
+                int count = Math.Min(perStep, options.Batch - first);
+                var tokens = lm.GreedyNext(Enumerable.Range(first, count).Select(i => new Segment(caches[i], prompts[i])).ToList(), cancellationToken);
+                tokens.CopyTo(next, first);
+            }
+            double prefillSeconds = clock.Elapsed.TotalSeconds;
+            for (int s = 1; s < options.NewTokens; s++)
+                next = lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken);
+            double total = clock.Elapsed.TotalSeconds;
+            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release(); // the next run reuses the blocks
+            if (r < options.Warmup) continue;
+            generate.Add(options.Batch * (double)options.NewTokens / total);
+            decode.Add(total - prefillSeconds);
+            prefill.Add(options.Batch * (double)options.PromptTokens / prefillSeconds);
+        }
+        int graphsCaptured = backend.GraphCount;
+        // One more decode step with every launch timed alone: where the step's device time goes.
+        var profile = new Dictionary<string, (double Ms, int Count)>();
+        {
+            var prompts = Enumerable.Range(0, options.Batch).Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
+            var caches = prompts.Select(p => lm.NewCache(p.Length + 2)).ToArray();
+            int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
+            var next = new int[options.Batch];
+            for (int first = 0; first < options.Batch; first += perStep)
+                lm.GreedyNext(Enumerable.Range(first, Math.Min(perStep, options.Batch - first)).Select(i => new Segment(caches[i], prompts[i])).ToList(), cancellationToken)
+                    .CopyTo(next, first);
+            backend.Profile = profile;
+            try { lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken); }
+            finally { backend.Profile = null; }
+            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release();
+        }
+        double decodeSeconds = Median(decode);
+        double stepMs = decodeSeconds * 1000 / (options.NewTokens - 1);
+        var c = lm.Config;
+        long kvPerPosition = Enumerable.Range(0, c.NumLayers).Sum(l => 2L * c.Layer(l).NumKvHeads * c.HeadDim * 2);
+        long weightBytes = lm.Checkpoint.Tensors.Values.Where(t => t.Rank == 2).Sum(t => t.ByteLength);
+        double meanLength = options.PromptTokens + options.NewTokens / 2.0;
+        double floorMs = (weightBytes + options.Batch * meanLength * kvPerPosition) / (bandwidth * 1e9) * 1000;
+        double generateRate = Median(generate);
+        return new CudaBatchBenchmarkResult
+        {
+            Model = Path.GetFileName(lm.Checkpoint.Directory.TrimEnd('/')),
+            Architecture = c.ArchitectureName,
+            DType = string.Join("+", lm.Checkpoint.Tensors.Values.Where(t => t.Rank == 2).Select(t => t.DType).Distinct()),
+            Device = $"{backend.Name} ({device.Name}, {device.Architecture}, {device.Multiprocessors} SMs)",
+            WeightBytes = weightBytes,
+            Batch = options.Batch,
+            PromptTokens = options.PromptTokens,
+            NewTokens = options.NewTokens,
+            GenerateTokensPerSecond = generateRate,
+            DecodeTokensPerSecond = options.Batch * (options.NewTokens - 1) / decodeSeconds,
+            DecodeMsPerStep = stepMs,
+            PrefillTokensPerSecond = Median(prefill),
+            ReadBandwidthGBps = bandwidth,
+            FloorMsPerStep = floorMs,
+            StepOverFloor = stepMs / floorMs,
+            PeakDeviceBytes = device.PeakAllocatedBytes,
+            KvPoolBytes = backend.KvPoolBytes,
+            ScratchBytes = lm.WorkspaceBytes,
+            TransformersTokensPerSecond = options.ReferenceTokensPerSecond,
+            TransformersPeakBytes = options.ReferencePeakBytes,
+            SpeedupOverTransformers = generateRate / options.ReferenceTokensPerSecond,
+            GraphsCaptured = graphsCaptured,
+            GraphFailure = backend.GraphFailure,
+            StepProfileMs = profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count}", p => p.Value.Ms),
+        };
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return 0;
+        var s = values.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Numerics.Tensors;
+using EdgeLlm.Checkpoints;
+
+namespace EdgeLlm.Inference.Backends.Cuda;
+
+/// <summary>
+/// The checks of <see cref="CudaBackend"/> that go beyond one sequence: weight residency, many sequences in one step
+/// against each alone, the device argmax against the host's, batched greedy decoding, and calibration observers.
+/// </summary>
+/// <remarks>
+/// Limits. Prefill rows of several sequences stacked in one step go through the same kernels as each sequence alone;
+/// only cuBLAS may pick another algorithm for another row count (float32 accumulation order): 1e-3 absolute on logits.
+/// One decode row alone runs the matrix-vector kernel on float32 input, several rows a GEMM on 16-bit input, so
+/// batched decode rows differ from lone ones by the input rounding the fixture limits already allow
+/// (<see cref="LogitLimit"/>). The device argmax reads the same device logits as the host would: identical tokens.
+/// Batched greedy tokens equal lone ones unless the CPU engine's top two logits at the first difference lie within
+/// twice the logit limit (a near-tie, reported in the detail).
+/// </remarks>
+public static partial class CudaSelfTest
+{
+    private static IEnumerable<SelfTestCheck> BackendChecks(string name, CausalLM gpu, CausalLM cpu, SafeTensorsFile expected, double limit)
+    {
+        var backend = (CudaBackend)gpu.Backend;
+        long stored = gpu.Checkpoint.Tensors.Values.Where(t => t.Rank == 2).Sum(t => t.ByteLength);
+        long onDevice = (gpu.Cuda?.DeviceWeightBytes ?? 0) + backend.OwnMatrixBytes;
+        yield return Check(name, "device weight bytes / stored matrix bytes (resident once)", onDevice / (double)stored, 1.0001,
+            $"engine {gpu.Cuda?.DeviceWeightBytes ?? 0:N0} B + backend's own {backend.OwnMatrixBytes:N0} B for {stored:N0} B stored; " +
+            $"{backend.SharedMatrixBytes:N0} B read through the engine's buffers");
+
+        int vocab = gpu.VocabSize;
+        var long130 = Ids(expected, "ids_len130");
+        var short7 = expected.Contains("ids_len7") ? Ids(expected, "ids_len7") : long130[100..107];
+        int[][] prompts = [long130[..40], Ids(expected, "ids_len33"), short7];
+
+        // Prefill: three sequences in one step against each alone.
+        var alone = prompts.Select(p => gpu.ForwardAll(gpu.NewCache(p.Length), p)).ToArray();
+        var caches = prompts.Select(p => gpu.NewCache(p.Length)).ToArray();
+        var hidden = gpu.ForwardHidden(prompts.Select((p, i) => new Segment(caches[i], p)).ToList());
+        var together = new float[prompts.Sum(p => p.Length) * vocab];
+        gpu.Logits(hidden, prompts.Sum(p => p.Length), together);
+        yield return Check(name, "3 sequences prefilled in one step == each alone", MaxAbsDiff(together, alone.SelectMany(a => a).ToArray()), 1e-3);
+
+        // Decode: 6 teacher-forced steps of all three together against each alone and against the CPU's full forward.
+        var lone = prompts.Select(p => { var c = gpu.NewCache(p.Length + 8); gpu.Forward(c, p); return c; }).ToArray();
+        double worstLone = 0, worstCpu = 0;
+        for (int t = 0; t < 6; t++)
+        {
+            var tokens = prompts.Select((p, i) => long130[(40 + 7 * i + t) % long130.Length]).ToArray();
+            var h = gpu.ForwardHidden(tokens.Select((tok, i) => new Segment(caches[i], [tok])).ToList());
+            var batched = new float[3 * vocab];
+            gpu.Logits(h, 3, batched);
+            for (int i = 0; i < 3; i++)
+            {
+                var single = gpu.Forward(lone[i], [tokens[i]]);
+                worstLone = Math.Max(worstLone, MaxAbsDiff(batched.AsSpan(i * vocab, vocab), single));
+            }
+            if (t == 5)
+                for (int i = 0; i < 3; i++)
+                {
+                    var sequence = prompts[i].Concat(Enumerable.Range(0, 6).Select(s => long130[(40 + 7 * i + s) % long130.Length])).ToArray();
+                    var reference = cpu.ForwardAll(cpu.NewCache(sequence.Length), sequence);
+                    worstCpu = Math.Max(worstCpu, MaxAbsDiff(batched.AsSpan(i * vocab, vocab), reference.AsSpan((sequence.Length - 1) * vocab, vocab)));
+                }
+        }
+        yield return Check(name, "3 sequences decoded in one step == each alone", worstLone, limit);
+        yield return Check(name, "3 sequences decoded in one step vs CPU full forward", worstCpu, limit);
+
+        // The device argmax against the host argmax of the same logits (caches cloned so both see the same state).
+        {
+            var clones = caches.Select(c => c.Clone()).ToArray();
+            int[] next = [5, 17, 400];
+            var device = gpu.GreedyNext(next.Select((tok, i) => new Segment(caches[i], [tok])).ToList());
+            var h = gpu.ForwardHidden(next.Select((tok, i) => new Segment(clones[i], [tok])).ToList());
+            var logits = new float[3 * vocab];
+            gpu.Logits(h, 3, logits);
+            var host = Enumerable.Range(0, 3).Select(i => TensorPrimitives.IndexOfMax<float>(logits.AsSpan(i * vocab, vocab))).ToArray();
+            int differing = device.Zip(host).Count(p => p.First != p.Second);
+            yield return new SelfTestCheck(name, "GreedyNext (device argmax) == host argmax of Logits (tokens differing)", differing, 0, differing == 0,
+                $"device {string.Join(",", device)}, host {string.Join(",", host)}");
+        }
+
+        // Batched greedy decoding through GreedyNext: the fixture's greedy prompt among two others, 24 steps.
+        {
+            var greedyPrompt = Ids(expected, "greedy_prompt");
+            var want = Ids(expected, "greedy_out");
+            int[][] gp = [greedyPrompt, long130[50..61], short7];
+            var batched = GreedyLoop(gpu, gp, want.Length);
+            int graphsHeld = backend.GraphCount;
+            backend.UseGraphs = false;
+            var plain = GreedyLoop(gpu, gp, want.Length);
+            backend.UseGraphs = true;
+            int differing = batched.Zip(plain).Sum(p => p.First.Zip(p.Second).Count(t => t.First != t.Second));
+            yield return new SelfTestCheck(name, "batched decode graph replay == kernel-by-kernel (tokens differing)", differing, 0,
+                differing == 0 && graphsHeld > 0, $"{graphsHeld} graph(s) captured");
+            yield return GreedyCheck(name, "batched greedy (GreedyNext, 3 sequences) vs transformers", batched[0], want,
+                expected["greedy_logits"].ToFloatArray(), vocab);
+            for (int i = 0; i < gp.Length; i++)
+            {
+                var single = GreedyLoop(gpu, [gp[i]], want.Length)[0];
+                yield return NearTieCheck(name, $"batched greedy == alone (sequence {i})", batched[i], single, gp[i], cpu, 2 * limit);
+            }
+        }
+
+        // Calibration: observers see the same activations on the GPU as on the CPU.
+        {
+            var ids = Ids(expected, "ids_len33");
+            var g = new SumSquares();
+            var c = new SumSquares();
+            gpu.Observer = g;
+            cpu.Observer = c;
+            try
+            {
+                gpu.ForwardHidden([new Segment(gpu.NewCache(ids.Length), ids)]);
+                cpu.ForwardHidden([new Segment(cpu.NewCache(ids.Length), ids)]);
+            }
+            finally { gpu.Observer = null; cpu.Observer = null; }
+            double worst = g.Sums.Count == c.Sums.Count && g.Sums.Count > 0
+                ? g.Sums.Keys.Max(k => c.Sums.TryGetValue(k, out var v) ? Math.Abs(g.Sums[k] / v - 1) : double.PositiveInfinity)
+                : double.PositiveInfinity;
+            yield return Check(name, "observer sums of squares vs CPU engine (relative, worst point)", worst, 1e-2, $"{g.Sums.Count} observation points");
+        }
+    }
+
+    /// <summary>Greedy decoding of every prompt at once through <see cref="CausalLM.GreedyNext"/>.</summary>
+    private static int[][] GreedyLoop(CausalLM lm, int[][] prompts, int steps)
+    {
+        var caches = prompts.Select(p => lm.NewCache(p.Length + steps)).ToArray();
+        var outputs = prompts.Select(_ => new List<int>()).ToArray();
+        var next = lm.GreedyNext(prompts.Select((p, i) => new Segment(caches[i], p)).ToList());
+        for (int s = 0; s < steps; s++)
+        {
+            for (int i = 0; i < prompts.Length; i++) outputs[i].Add(next[i]);
+            if (s + 1 < steps) next = lm.GreedyNext(next.Select((tok, i) => new Segment(caches[i], [tok])).ToList());
+        }
+        return outputs.Select(o => o.ToArray()).ToArray();
+    }
+
+    private static SelfTestCheck NearTieCheck(string fixture, string what, int[] got, int[] want, int[] prompt, CausalLM cpu, double tie)
+    {
+        for (int t = 0; t < Math.Min(got.Length, want.Length); t++)
+        {
+            if (got[t] == want[t]) continue;
+            var prefix = prompt.Concat(want.Take(t)).ToArray();
+            var logits = cpu.Forward(cpu.NewCache(prefix.Length), prefix);
+            var top = logits.OrderDescending().Take(2).ToArray();
+            bool nearTie = top[0] - top[1] < tie;
+            return new SelfTestCheck(fixture, what, t, want.Length, nearTie,
+                $"step {t}: {got[t]} vs {want[t]}; CPU top-two gap {top[0] - top[1]:G3} {(nearTie ? "(near-tie)" : "")}");
+        }
+        return new SelfTestCheck(fixture, what, got.Length, want.Length, got.Length == want.Length, "identical");
+    }
+
+    /// <summary>Σ x² of every observation point, keyed by kind and layer.</summary>
+    private sealed class SumSquares : IActivationObserver
+    {
+        public Dictionary<string, double> Sums { get; } = new();
+
+        private void Add(string key, float[] x, int rows, int width) =>
+            Sums[key] = Sums.GetValueOrDefault(key) + TensorPrimitives.SumOfSquares<float>(x.AsSpan(0, rows * width));
+
+        public void BlockInput(int layer, float[] hidden, int rows, int width) => Add($"in{layer}", hidden, rows, width);
+
+        public void ProjectionInput(int layer, Projection projection, float[] activations, int rows, int width) =>
+            Add($"{projection}{layer}", activations, rows, width);
+
+        public void BlockOutput(int layer, float[] hidden, int rows, int width) => Add($"out{layer}", hidden, rows, width);
+    }
+}

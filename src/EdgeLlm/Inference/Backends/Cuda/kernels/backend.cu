@@ -1,0 +1,364 @@
+// Kernels of CudaBackend (the IBackend primitives on the device). Activations are float32 row-major
+// [rows, width]; a step's per-row token, sequence and position, and each sequence's block table, sit in
+// device memory that BeginStep fills (StepTable below), so the launches of a step do not depend on them.
+//
+// Paged KV cache: every sequence's keys and values live in fixed-size blocks of `block_tokens` positions
+// taken from one pool. A block holds all layers: layer l starts at byte layer_offset[l] of the block, its
+// keys [block_tokens][kv_width] float16 first, then its values in the same layout. A sequence's block
+// table lists the device address of its i-th block (positions i·block_tokens …).
+
+// Where a step's row data lie (all device pointers, filled by BeginStep).
+struct StepTable
+{
+    const int* token;      // [rows]
+    const int* seq;        // [rows] segment index
+    const int* pos;        // [rows] absolute position
+    const u64* blocks;     // [segments][table_stride] block addresses
+    int table_stride;
+    int block_tokens;
+};
+
+__device__ __forceinline__ u16* kv_slot(const StepTable& t, int seq, int p, int layer_offset, int kv_width, bool values)
+{
+    u64 block = t.blocks[(size_t)seq * t.table_stride + p / t.block_tokens];
+    size_t off = (size_t)layer_offset + (values ? (size_t)t.block_tokens * kv_width * 2 : 0) + (size_t)(p % t.block_tokens) * kv_width * 2;
+    return (u16*)(block + off);
+}
+
+// ---------------------------------------------------------------- element-wise and row-wise
+
+// y[r, c] (+)= bias[c] over rows × n, y's rows ld floats apart.
+extern "C" __global__ void be_add_bias(float* y, int ld, const float* bias, int rows, int n)
+{
+    long long total = (long long)rows * n;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = (int)(i / n), c = (int)(i % n);
+        y[(size_t)r * ld + c] += bias[c];
+    }
+}
+
+// out[r, c] = tmp[r, map[c] - first] (+ bias[c]): a projection's columns picked out of a GEMM over the rows of a
+// fused device matrix that cover it (map[c] is the device row holding the checkpoint's output row c).
+extern "C" __global__ void be_gather_columns(const float* tmp, int ld_tmp, const int* map, int first, const float* bias,
+    float* out, int ld_out, int rows, int n)
+{
+    long long total = (long long)rows * n;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = (int)(i / n), c = (int)(i % n);
+        float v = tmp[(size_t)r * ld_tmp + (map[c] - first)];
+        out[(size_t)r * ld_out + c] = bias ? v + bias[c] : v;
+    }
+}
+
+// dst[r, :n] = src[r, first .. first+n) in dtype DT (DT 2: a float32 copy). The 16-bit GEMM input of a projection.
+template <int DT>
+__device__ __forceinline__ void copy_columns(const float* src, int ld_src, int first, void* dst, int ld_dst, int rows, int n)
+{
+    long long total = (long long)rows * n;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = (int)(i / n), c = (int)(i % n);
+        store_one<DT>(dst, (long long)r * ld_dst + c, src[(size_t)r * ld_src + first + c]);
+    }
+}
+extern "C" __global__ void be_copy_columns_f16(const float* s, int ls, int f, void* d, int ld, int rows, int n) { copy_columns<0>(s, ls, f, d, ld, rows, n); }
+extern "C" __global__ void be_copy_columns_f32(const float* s, int ls, int f, void* d, int ld, int rows, int n) { copy_columns<2>(s, ls, f, d, ld, rows, n); }
+
+// A float32 row split into two bfloat16 parts hi + lo (x ≈ hi + lo to about 2^-16), compact [rows, n].
+extern "C" __global__ void be_split_bf16(const float* src, int ld_src, u16* hi, u16* lo, int rows, int n)
+{
+    long long total = (long long)rows * n;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = (int)(i / n), c = (int)(i % n);
+        float v = src[(size_t)r * ld_src + c];
+        u16 h = f2b(v);
+        hi[i] = h;
+        lo[i] = f2b(v - b2f(h));
+    }
+}
+
+// RMSNorm (mode 1) or LayerNorm (mode 2, biased variance) of each of x's rows over k columns; one block per row;
+// out may be x.
+extern "C" __global__ void be_norm(const float* x, int ld_x, const float* w, const float* b, float* out, int ld_out, int k, int mode, float eps)
+{
+    __shared__ float red[32];
+    const float* xr = x + (size_t)blockIdx.x * ld_x;
+    float* orow = out + (size_t)blockIdx.x * ld_out;
+    float mean = 0.f;
+    if (mode == 2)
+    {
+        float s = 0.f;
+        for (int i = threadIdx.x; i < k; i += blockDim.x) s += xr[i];
+        mean = block_sum(s, red) / k;
+    }
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) { float d = xr[i] - mean; ss += d * d; }
+    float rstd = rsqrtf(block_sum(ss, red) / k + eps);
+    for (int i = threadIdx.x; i < k; i += blockDim.x)
+        orow[i] = mode == 1 ? xr[i] * rstd * w[i] : (xr[i] - mean) * rstd * w[i] + b[i];
+}
+
+// out[r, :] = table[token[r], :] widened to float32.
+template <int DT>
+__device__ __forceinline__ void embed_rows(const void* table, const int* token, float* out, int k)
+{
+    long long t = token[blockIdx.x];
+    for (int i = threadIdx.x; i < k; i += blockDim.x) out[(size_t)blockIdx.x * k + i] = load_one<DT>(table, t * k + i);
+}
+extern "C" __global__ void be_embed_f16(const void* t, const int* tok, float* o, int k) { embed_rows<0>(t, tok, o, k); }
+extern "C" __global__ void be_embed_bf16(const void* t, const int* tok, float* o, int k) { embed_rows<1>(t, tok, o, k); }
+extern "C" __global__ void be_embed_f32(const void* t, const int* tok, float* o, int k) { embed_rows<2>(t, tok, o, k); }
+
+// Rotary in place on rows first .. first+count of x: in each head the pairs (i, i + rot/2), i < rot/2, turn by
+// pos·inv_freq[i] (rotate_pair in common.cuh); channels past rot stay.
+extern "C" __global__ void be_rotary(float* x, int ld, int first, int count, int heads, int head_dim, int rot,
+    const float* inv_freq, const int* pos)
+{
+    int half = rot / 2;
+    long long total = (long long)count * heads * half;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = first + (int)(i / ((long long)heads * half));
+        int rest = (int)(i % ((long long)heads * half));
+        int h = rest / half, c = rest % half;
+        float* p = x + (size_t)r * ld + h * head_dim;
+        rotate_pair(p + c, p + c + half, pos[r], inv_freq[c]);
+    }
+}
+
+// QWen's log-n scaling: rows whose position p has p + 1 > trained are multiplied by ln(p+1)/ln(trained).
+extern "C" __global__ void be_scale_log_position(float* x, int ld, int rows, int n, const int* pos, int trained)
+{
+    long long total = (long long)rows * n;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int r = (int)(i / n), c = (int)(i % n);
+        int p = pos[r];
+        if (p + 1 <= trained) continue;
+        x[(size_t)r * ld + c] *= (float)(log((double)(p + 1)) / log((double)trained));
+    }
+}
+
+// op 0: x += y; op 1: x = silu(x) · y; op 2: x = silu(x); op 3: x = gelu_new(x); op 4: x = exact gelu(x).
+extern "C" __global__ void be_elementwise(float* x, const float* y, long long count, int op)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+    {
+        float v = x[i];
+        switch (op)
+        {
+            case 0: v += y[i]; break;
+            case 1: v = silu(v) * y[i]; break;
+            case 2: v = silu(v); break;
+            case 3: v = gelu_new(v); break;
+            default: v = 0.5f * v * (1.f + erff(v * 0.7071067811865476f)); break;
+        }
+        x[i] = v;
+    }
+}
+
+// dst[r, :] = src[rows[r], :] (the hidden rows the head reads for greedy tokens).
+extern "C" __global__ void be_gather_rows(const float* src, const int* rows, float* dst, int k)
+{
+    const float* s = src + (size_t)rows[blockIdx.x] * k;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) dst[(size_t)blockIdx.x * k + i] = s[i];
+}
+
+// token[r] = the first index of the largest of logits[r, :n]; -1 when the row holds NaN (the caller reports it).
+extern "C" __global__ void __launch_bounds__(1024) be_argmax_rows(const float* logits, int n, int* token)
+{
+    __shared__ float best[32];
+    __shared__ int where[32];
+    __shared__ int nan_seen;
+    if (threadIdx.x == 0) nan_seen = 0;
+    __syncthreads();
+    const float* row = logits + (size_t)blockIdx.x * n;
+    float b = NEG_INF;
+    int at = 0x7fffffff;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        float v = row[i];
+        if (v != v) nan_seen = 1;
+        else if (v > b) { b = v; at = i; } // i increases: a later equal value keeps the earlier index
+    }
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        float ob = __shfl_xor_sync(0xffffffffu, b, o);
+        int oa = __shfl_xor_sync(0xffffffffu, at, o);
+        if (ob > b || (ob == b && oa < at)) { b = ob; at = oa; }
+    }
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    if (lane == 0) { best[warp] = b; where[warp] = at; }
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        b = best[0]; at = where[0];
+        for (int w = 1; w < warps; w++)
+            if (best[w] > b || (best[w] == b && where[w] < at)) { b = best[w]; at = where[w]; }
+        token[blockIdx.x] = nan_seen || at == 0x7fffffff ? -1 : at;
+    }
+}
+
+// ---------------------------------------------------------------- paged attention
+
+// Writes each row's k and v (float32 [rows, kv_width]) into its sequence's blocks at its position, in float16.
+extern "C" __global__ void be_kv_write(const float* k, const float* v, int ld_k, int ld_v, StepTable t, int layer_offset, int kv_width)
+{
+    int r = blockIdx.x;
+    int seq = t.seq[r], p = t.pos[r];
+    u16* kd = kv_slot(t, seq, p, layer_offset, kv_width, false);
+    u16* vd = kv_slot(t, seq, p, layer_offset, kv_width, true);
+    for (int c = threadIdx.x; c < kv_width; c += blockDim.x)
+    {
+        kd[c] = f2h(k[(size_t)r * ld_k + c]);
+        vd[c] = f2h(v[(size_t)r * ld_v + c]);
+    }
+}
+
+#define ATT_TILE 32        // key positions per tile (one per lane of a warp in the score phase)
+#define ATT_VECTORS 64     // query vectors (row, query head) a block holds at once
+
+// Causal attention of one row tile (consecutive rows of one sequence, from the step's tile list) for one KV head and
+// the `groups` query heads that share it (grid: tiles × kv_heads, ATT_THREADS threads; each thread owns at most
+// MAX_OUT outputs (query vector, channel), so vectors · head_dim ≤ MAX_OUT · ATT_THREADS). Two instances: 256 threads ×
+// 32 outputs for prefill tiles, 128 × 8 for decode rows (few outputs: fewer registers, more blocks per multiprocessor). Rows are taken `sub` at a time
+// (sub · groups ≤ ATT_VECTORS query vectors); for each such chunk the block walks the key positions in tiles of
+// ATT_TILE: keys and values of the tile are loaded once into shared memory (float16 → float32, 16-byte loads), every
+// query vector is scored against every key (lane = key), masked causally (key ≤ the row's position) and by the sliding
+// window (key > position − window when window > 0), folded into running maxima and sums (online softmax, float32),
+// and each thread accumulates its (query vector, channel) outputs over the tile's values.
+// Dynamic shared memory (floats): vectors·head_dim queries + ATT_TILE·(head_dim+1) keys + ATT_TILE·head_dim values
+// + vectors·(ATT_TILE+1) scores.
+template <int ATT_THREADS, int ATT_MAX_OUT>
+__device__ __forceinline__ void paged_attention(const float* q, int ld_q, float* out, int ld_out,
+    StepTable t, const int2* tiles, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int sub)
+{
+    extern __shared__ float shared[];
+    __shared__ float m_run[ATT_VECTORS], l_run[ATT_VECTORS], alpha[ATT_VECTORS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int kvh = blockIdx.y, h0 = kvh * groups;
+    const int2 tile = tiles[blockIdx.x];
+    const int seq = t.seq[tile.x];
+    const int hd1 = head_dim + 1;
+    const int vmax = sub * groups;
+    float* qs = shared;                          // [vmax][head_dim]
+    float* ks = qs + vmax * head_dim;            // [ATT_TILE][head_dim + 1]
+    float* vs = ks + ATT_TILE * hd1;             // [ATT_TILE][head_dim]
+    float* sc = vs + ATT_TILE * head_dim;        // [vmax][ATT_TILE + 1]
+    const bool vec = (head_dim & 7) == 0;
+
+    for (int r0 = 0; r0 < tile.y; r0 += sub)
+    {
+        const int rows = min(sub, tile.y - r0), vectors = rows * groups, outputs = vectors * head_dim;
+        const int first = tile.x + r0;
+        const int pmin = t.pos[first], pmax = t.pos[first + rows - 1];
+        // query vector v = (row v / groups, head h0 + v % groups)
+        for (int i = tid; i < outputs; i += ATT_THREADS)
+        {
+            int v = i / head_dim, d = i % head_dim;
+            qs[i] = q[(size_t)(first + v / groups) * ld_q + (h0 + v % groups) * head_dim + d] * scale;
+        }
+        for (int v = tid; v < vectors; v += ATT_THREADS) { m_run[v] = NEG_INF; l_run[v] = 0.f; }
+        float acc[ATT_MAX_OUT];
+#pragma unroll
+        for (int u = 0; u < ATT_MAX_OUT; u++) acc[u] = 0.f;
+        const int start = window > 0 ? max(0, pmin + 1 - window) : 0;
+        __syncthreads();
+
+        for (int j0 = start; j0 <= pmax; j0 += ATT_TILE)
+        {
+            const int count = min(ATT_TILE, pmax + 1 - j0);
+            // 1. keys and values of positions j0 .. j0+count into shared memory (zeros past count)
+            if (vec)
+            {
+                const int chunks = head_dim >> 3;
+                for (int i = tid; i < ATT_TILE * chunks; i += ATT_THREADS)
+                {
+                    int jj = i / chunks, c = (i % chunks) << 3;
+                    float kf[8], vf[8];
+                    if (jj < count)
+                    {
+                        const u16* kp = kv_slot(t, seq, j0 + jj, layer_offset, kv_width, false) + kvh * head_dim + c;
+                        const u16* vp = kv_slot(t, seq, j0 + jj, layer_offset, kv_width, true) + kvh * head_dim + c;
+                        unpack16<0>(*(const uint4*)kp, kf);
+                        unpack16<0>(*(const uint4*)vp, vf);
+                    }
+                    else
+                        for (int e = 0; e < 8; e++) { kf[e] = 0.f; vf[e] = 0.f; }
+#pragma unroll
+                    for (int e = 0; e < 8; e++) { ks[jj * hd1 + c + e] = kf[e]; vs[jj * head_dim + c + e] = vf[e]; }
+                }
+            }
+            else
+                for (int i = tid; i < ATT_TILE * head_dim; i += ATT_THREADS)
+                {
+                    int jj = i / head_dim, c = i % head_dim;
+                    float kf = 0.f, vf = 0.f;
+                    if (jj < count)
+                    {
+                        kf = h2f(kv_slot(t, seq, j0 + jj, layer_offset, kv_width, false)[kvh * head_dim + c]);
+                        vf = h2f(kv_slot(t, seq, j0 + jj, layer_offset, kv_width, true)[kvh * head_dim + c]);
+                    }
+                    ks[jj * hd1 + c] = kf;
+                    vs[jj * head_dim + c] = vf;
+                }
+            __syncthreads();
+            // 2. scores: warp w takes query vectors w, w+8, …; lane = key position. Then that vector's running softmax.
+            for (int v = warp; v < vectors; v += ATT_THREADS / 32)
+            {
+                const float* qv = qs + v * head_dim;
+                const float* kr = ks + lane * hd1;
+                float sdot = 0.f;
+                for (int d = 0; d < head_dim; d++) sdot = fmaf(qv[d], kr[d], sdot);
+                int p = t.pos[first + v / groups], j = j0 + lane;
+                bool ok = lane < count && j <= p && (window <= 0 || j > p - window);
+                float sv = ok ? sdot : NEG_INF;
+                float mx = warp_max(sv);
+                float m_old = m_run[v], m_new = fmaxf(m_old, mx);
+                // a vector with no visible key in this tile (all masked) keeps its state
+                float pr = ok ? expf(sv - m_new) : 0.f;
+                float sum = warp_sum(pr);
+                sc[v * (ATT_TILE + 1) + lane] = pr;
+                if (lane == 0)
+                {
+                    float a = m_new == NEG_INF ? 1.f : expf(m_old - m_new);
+                    alpha[v] = a;
+                    l_run[v] = l_run[v] * a + sum;
+                    m_run[v] = m_new;
+                }
+            }
+            __syncthreads();
+            // 3. outputs: acc = acc·alpha + Σ_j p_j · value_j
+#pragma unroll
+            for (int u = 0; u < ATT_MAX_OUT; u++)
+            {
+                int o = tid + u * ATT_THREADS;
+                if (o >= outputs) break;
+                int v = o / head_dim, d = o % head_dim;
+                const float* pv = sc + v * (ATT_TILE + 1);
+                float a = acc[u] * alpha[v];
+                for (int jj = 0; jj < count; jj++) a = fmaf(pv[jj], vs[jj * head_dim + d], a);
+                acc[u] = a;
+            }
+            __syncthreads();
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_MAX_OUT; u++)
+        {
+            int o = tid + u * ATT_THREADS;
+            if (o >= outputs) break;
+            int v = o / head_dim, d = o % head_dim;
+            out[(size_t)(first + v / groups) * ld_out + (h0 + v % groups) * head_dim + d] = acc[u] / l_run[v];
+        }
+        __syncthreads();
+    }
+}
+
+#define ATT_PARAMS const float* q, int ld_q, float* out, int ld_out, StepTable t, const int2* tiles, int layer_offset, \
+    int kv_width, int groups, int head_dim, float scale, int window, int sub
+#define ATT_ARGS q, ld_q, out, ld_out, t, tiles, layer_offset, kv_width, groups, head_dim, scale, window, sub
+extern "C" __global__ void __launch_bounds__(256) be_paged_attention(ATT_PARAMS) { paged_attention<256, 32>(ATT_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_PARAMS) { paged_attention<128, 8>(ATT_ARGS); }
