@@ -1,9 +1,14 @@
 using System.Text;
 using System.Text.Json;
+using Ml = Microsoft.ML.Tokenizers;
 
 namespace EdgeLlm.Tokenization;
 
-/// <summary>Builds the byte-level BPE pipeline described by a Hugging Face tokenizer.json.</summary>
+/// <summary>
+/// Reads a Hugging Face tokenizer.json and configures Microsoft.ML.Tokenizers' byte-level <see cref="Ml.BpeTokenizer"/>
+/// from it (vocabulary, merges, added tokens, normalizer, split pattern); what the file asks for and the library
+/// cannot do is refused with a <see cref="TokenizerFormatException"/> naming the file.
+/// </summary>
 internal static class HfTokenizerJson
 {
     public static TokenizerCore Load(string path, SpecialTokenSettings settings)
@@ -24,14 +29,37 @@ internal static class HfTokenizerJson
 
         var vocab = ReadVocab(model, path);
         var merges = ReadMerges(model, vocab, path);
-        var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
         var added = ReadAddedTokens(root, path);
         var normalizer = ReadNormalizer(root, path);
-        var preTokenizers = ReadPreTokenizers(root, path);
+        var stages = ReadPreTokenizers(root, path);
         CheckDecoder(root, path);
 
-        var encoder = new MergeBpeEncoder(vocab, merges, ignoreMerges);
-        return new TokenizerCore(vocab, added, normalizer, preTokenizers, encoder, settings);
+        var options = new Ml.BpeOptions(vocab)
+        {
+            Merges = merges,
+            SpecialTokens = AddedTokenIds(added),
+            Normalizer = normalizer,
+            PreTokenizer = new HfPreTokenizer(added.Count > 0 ? new AddedTokenSplitter(added) : null, stages),
+            ByteLevel = true,
+        };
+        Ml.BpeTokenizer bpe;
+        try
+        {
+            bpe = Ml.BpeTokenizer.Create(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TokenizerFormatException($"Microsoft.ML.Tokenizers refused the BPE model: {e.Message}", path, null, e);
+        }
+        return new TokenizerCore(bpe, vocab, added, settings);
+    }
+
+    /// <summary>Added tokens by content; a content listed twice keeps its first id, as the splitter does.</summary>
+    internal static Dictionary<string, int> AddedTokenIds(IEnumerable<AddedToken> added)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in added) ids.TryAdd(t.Content, t.Id);
+        return ids;
     }
 
     private static Dictionary<string, int> ReadVocab(JsonElement model, string path)
@@ -48,20 +76,24 @@ internal static class HfTokenizerJson
         return vocab;
     }
 
-    private static Dictionary<long, (int Rank, int Id)> ReadMerges(JsonElement model, Dictionary<string, int> vocab, string path)
+    /// <summary>The merges as the library reads them ("left right"), in rank order; a pair listed again is dropped.</summary>
+    private static List<string> ReadMerges(JsonElement model, Dictionary<string, int> vocab, string path)
     {
-        var merges = new Dictionary<long, (int Rank, int Id)>();
+        var merges = new List<string>();
         if (!model.TryGetProperty("merges", out var mergesJson) || mergesJson.ValueKind == JsonValueKind.Null) return merges;
         if (mergesJson.ValueKind != JsonValueKind.Array)
             throw new TokenizerFormatException("model.merges must be an array.", path);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var rank = 0;
         foreach (var merge in mergesJson.EnumerateArray())
         {
             var (left, right) = MergeParts(merge, rank, path);
-            if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r) ||
-                !vocab.TryGetValue(left + right, out var m))
+            if (!vocab.ContainsKey(left) || !vocab.ContainsKey(right) || !vocab.ContainsKey(left + right))
                 throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') uses a token missing from model.vocab.", path);
-            merges.TryAdd(MergeBpeEncoder.PairKey(l, r), (rank, m));
+            if (left.Contains(' ') || right.Contains(' '))
+                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') has a token containing a space, which Microsoft.ML.Tokenizers' merge format cannot hold.", path);
+            var joined = left + " " + right;
+            if (seen.Add(joined)) merges.Add(joined);
             rank++;
         }
         return merges;
