@@ -19,10 +19,10 @@ internal sealed class AddedTokenSplitter
     }
 
     /// <summary>
-    /// Appends each stretch of text between tokens (IsToken false) and each token's own characters (IsToken true),
-    /// in order; whitespace that a token strips belongs to neither.
+    /// Appends each stretch of text between tokens (TokenId -1) and each token's own characters (with its id), in
+    /// order; whitespace that a token strips belongs to neither.
     /// </summary>
-    public void Split(string text, List<(int Start, int Length, bool IsToken)> segments)
+    public void Split(string text, List<(int Start, int Length, int TokenId)> segments)
     {
         var textStart = 0;
         var pos = 0;
@@ -40,11 +40,11 @@ internal sealed class AddedTokenSplitter
                 while (start > textStart && char.IsWhiteSpace(text[start - 1])) start--;
             if (match.RStrip)
                 while (end < text.Length && char.IsWhiteSpace(text[end])) end++;
-            if (start > textStart) segments.Add((textStart, start - textStart, false));
-            segments.Add((pos, match.Content.Length, true));
+            if (start > textStart) segments.Add((textStart, start - textStart, -1));
+            segments.Add((pos, match.Content.Length, match.Id));
             pos = textStart = end;
         }
-        if (textStart < text.Length) segments.Add((textStart, text.Length - textStart, false));
+        if (textStart < text.Length) segments.Add((textStart, text.Length - textStart, -1));
     }
 
     private AddedToken? MatchAt(string text, int pos)

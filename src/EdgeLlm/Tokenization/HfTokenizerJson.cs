@@ -34,12 +34,16 @@ internal static class HfTokenizerJson
         var stages = ReadPreTokenizers(root, path);
         CheckDecoder(root, path);
 
+        var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
+        var preTokenizer = new HfPreTokenizer(added.Count > 0 ? new AddedTokenSplitter(added) : null, stages);
+        if (ignoreMerges)
+            return new TokenizerCore(RankTokenizer(vocab, merges, added, preTokenizer, normalizer, path), preTokenizer, vocab, added, settings);
         var options = new Ml.BpeOptions(vocab)
         {
             Merges = merges,
             SpecialTokens = AddedTokenIds(added),
             Normalizer = normalizer,
-            PreTokenizer = new HfPreTokenizer(added.Count > 0 ? new AddedTokenSplitter(added) : null, stages),
+            PreTokenizer = preTokenizer,
             ByteLevel = true,
         };
         Ml.BpeTokenizer bpe;
@@ -51,7 +55,25 @@ internal static class HfTokenizerJson
         {
             throw new TokenizerFormatException($"Microsoft.ML.Tokenizers refused the BPE model: {e.Message}", path, null, e);
         }
-        return new TokenizerCore(bpe, vocab, added, settings);
+        return new TokenizerCore(bpe, preTokenizer, vocab, added, settings);
+    }
+
+    private static Ml.TiktokenTokenizer RankTokenizer(Dictionary<string, int> vocab, List<string> merges,
+        List<AddedToken> added, HfPreTokenizer preTokenizer, TextNormalizer? normalizer, string path)
+    {
+        if (RankOrderedVocabulary.Mismatch(vocab, merges) is { } why)
+            throw new TokenizerFormatException($"ignore_merges is true but the merges are not the vocabulary's own ({why}); Microsoft.ML.Tokenizers can only encode such a file by rank.", path);
+        if (vocab.Keys.FirstOrDefault(t => !ByteLevelAlphabet.IsByteLevel(t)) is { } odd)
+            throw new TokenizerFormatException($"model.vocab token '{odd}' is not in the byte-level alphabet.", path);
+        using var tiktoken = RankOrderedVocabulary.ToTiktoken(vocab);
+        try
+        {
+            return Ml.TiktokenTokenizer.Create(tiktoken, preTokenizer, normalizer, AddedTokenIds(added));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new TokenizerFormatException($"Microsoft.ML.Tokenizers refused the vocabulary: {e.Message}", path, null, e);
+        }
     }
 
     /// <summary>Added tokens by content; a content listed twice keeps its first id, as the splitter does.</summary>
@@ -139,7 +161,7 @@ internal static class HfTokenizerJson
         if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null) return null;
         var forms = new List<NormalizationForm>();
         AddNormalizer(n, forms, path);
-        return new TextNormalizer(forms);
+        return forms.Count > 0 ? new TextNormalizer(forms) : null;
     }
 
     private static void AddNormalizer(JsonElement n, List<NormalizationForm> forms, string path)

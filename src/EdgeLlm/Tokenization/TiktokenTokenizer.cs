@@ -50,6 +50,6 @@ public sealed class TiktokenTokenizer : CoreBackedTokenizer
                 throw new TokenizerFormatException($"Microsoft.ML.Tokenizers could not read the file: {e.Message}", path, null, e);
             }
         }
-        return new TiktokenTokenizer(new TokenizerCore(model, tokens, added, new SpecialTokenSettings(null, eosToken, false, false)));
+        return new TiktokenTokenizer(new TokenizerCore(model, preTokenizer, tokens, added, new SpecialTokenSettings(null, eosToken, false, false)));
     }
 }
