@@ -9,7 +9,7 @@ import path from "path";
 
 const [sharedTokenizers, out] = process.argv.slice(2);
 const input = JSON.parse(fs.readFileSync(new URL("./extra-texts.json", import.meta.url), "utf8"));
-const texts = [...input.edge_cases, ...input.llama3_whole_tokens];
+const texts = [...input.edge_cases, ...input.instruct_prompts, ...input.llama3_whole_tokens];
 const version = JSON.parse(fs.readFileSync(new URL("./node_modules/@huggingface/tokenizers/package.json", import.meta.url), "utf8")).version;
 const result = { reference: `@huggingface/tokenizers ${version}: encode(text, {add_special_tokens: false}); decode(ids, {skip_special_tokens: true, clean_up_tokenization_spaces: false})`, texts, tokenizers: {} };
 for (const name of ["gpt2", "llama3", "qwen3", "phi-2"]) {
