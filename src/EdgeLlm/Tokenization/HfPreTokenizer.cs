@@ -9,41 +9,48 @@ namespace EdgeLlm.Tokenization;
 internal sealed class HfPreTokenizer(AddedTokenSplitter? addedTokens, IReadOnlyList<IPreTokenizer> stages)
     : Microsoft.ML.Tokenizers.PreTokenizer
 {
+    public AddedTokenSplitter? AddedTokens { get; } = addedTokens;
+
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
     {
-        var pieces = new List<Piece>(text.Length / 4 + 1);
-        Split(text, pieces);
-        return pieces.Select(p => (p.Offset, p.Length));
+        var result = new List<(int Offset, int Length)>(text.Length / 4 + 1);
+        if (AddedTokens is null)
+        {
+            SplitPlain(text, result);
+            return result;
+        }
+        var segments = new List<(int Start, int Length, int TokenId)>();
+        AddedTokens.Split(text, segments);
+        var pieces = new List<(int Start, int Length)>();
+        foreach (var (start, length, tokenId) in segments)
+        {
+            if (tokenId >= 0)
+            {
+                result.Add((start, length));
+                continue;
+            }
+            pieces.Clear();
+            SplitPlain(text.AsSpan(start, length), pieces);
+            foreach (var (s, l) in pieces) result.Add((start + s, l));
+        }
+        return result;
     }
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => PreTokenize(text.ToString());
 
-    /// <summary>Appends the pieces of <paramref name="text"/> in order; an added token's piece carries its id.</summary>
-    public void Split(string text, List<Piece> pieces)
-    {
-        if (addedTokens is null)
-        {
-            SplitPlain(text, 0, text.Length, pieces);
-            return;
-        }
-        var segments = new List<(int Start, int Length, int TokenId)>();
-        addedTokens.Split(text, segments);
-        foreach (var (start, length, tokenId) in segments)
-        {
-            if (tokenId >= 0) pieces.Add(new Piece(start, length, tokenId));
-            else SplitPlain(text, start, length, pieces);
-        }
-    }
-
-    private void SplitPlain(string text, int start, int length, List<Piece> pieces)
+    /// <summary>Appends the pieces of text that holds no added token, relative to its start.</summary>
+    public void SplitPlain(ReadOnlySpan<char> text, List<(int Start, int Length)> pieces)
     {
         if (stages.Count == 0)
         {
-            pieces.Add(new Piece(start, length, -1));
+            pieces.Add((0, text.Length));
             return;
         }
-        var current = new List<(int Start, int Length)>();
-        stages[0].Split(text.AsSpan(start, length), current);
+        var first = pieces.Count;
+        stages[0].Split(text, pieces);
+        if (stages.Count == 1) return;
+        var current = pieces.GetRange(first, pieces.Count - first);
+        pieces.RemoveRange(first, pieces.Count - first);
         for (var stage = 1; stage < stages.Count; stage++)
         {
             var refined = new List<(int Start, int Length)>(current.Count);
@@ -51,14 +58,11 @@ internal sealed class HfPreTokenizer(AddedTokenSplitter? addedTokens, IReadOnlyL
             foreach (var (s, l) in current)
             {
                 sub.Clear();
-                stages[stage].Split(text.AsSpan(start + s, l), sub);
+                stages[stage].Split(text.Slice(s, l), sub);
                 foreach (var (ss, sl) in sub) refined.Add((s + ss, sl));
             }
             current = refined;
         }
-        foreach (var (s, l) in current) pieces.Add(new Piece(start + s, l, -1));
+        pieces.AddRange(current);
     }
-
-    /// <param name="TokenId">The added token's id, or -1 for text that BPE encodes.</param>
-    internal readonly record struct Piece(int Offset, int Length, int TokenId);
 }

@@ -81,15 +81,30 @@ internal sealed class TokenizerCore
         var output = new List<int>(text.Length / 3 + 4);
         if (addSpecialTokens && AddBosToken) output.Add(BosTokenId!.Value);
         if (Model.Normalizer is { } normalizer) text = normalizer.Normalize(text);
-        var pieces = new List<HfPreTokenizer.Piece>(text.Length / 4 + 1);
-        preTokenizer.Split(text, pieces);
-        foreach (var piece in pieces)
+        var pieces = new List<(int Start, int Length)>(text.Length / 4 + 1);
+        if (preTokenizer.AddedTokens is null)
         {
-            if (piece.TokenId >= 0) output.Add(piece.TokenId);
-            else EncodePiece(text.AsSpan(piece.Offset, piece.Length), output);
+            EncodePlain(text, pieces, output);
+        }
+        else
+        {
+            var segments = new List<(int Start, int Length, int TokenId)>();
+            preTokenizer.AddedTokens.Split(text, segments);
+            foreach (var (start, length, tokenId) in segments)
+            {
+                if (tokenId >= 0) output.Add(tokenId);
+                else EncodePlain(text.AsSpan(start, length), pieces, output);
+            }
         }
         if (addSpecialTokens && AddEosToken) output.Add(EosTokenId!.Value);
         return output.ToArray();
+    }
+
+    private void EncodePlain(ReadOnlySpan<char> text, List<(int Start, int Length)> pieces, List<int> output)
+    {
+        pieces.Clear();
+        preTokenizer.SplitPlain(text, pieces);
+        foreach (var (start, length) in pieces) EncodePiece(text.Slice(start, length), output);
     }
 
     private void EncodePiece(ReadOnlySpan<char> piece, List<int> output)
