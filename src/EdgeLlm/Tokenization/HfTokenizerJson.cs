@@ -106,35 +106,39 @@ internal static class HfTokenizerJson
         if (mergesJson.ValueKind != JsonValueKind.Array)
             throw new TokenizerFormatException("model.merges must be an array.", path);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         var rank = 0;
         foreach (var merge in mergesJson.EnumerateArray())
         {
-            var (left, right) = MergeParts(merge, rank, path);
-            if (!vocab.ContainsKey(left) || !vocab.ContainsKey(right) || !vocab.ContainsKey(left + right))
-                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') uses a token missing from model.vocab.", path);
-            if (left.Contains(' ') || right.Contains(' '))
-                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') has a token containing a space, which Microsoft.ML.Tokenizers' merge format cannot hold.", path);
-            var joined = left + " " + right;
+            var joined = MergeText(merge, rank, path);
+            var space = joined.IndexOf(' ');
+            Span<char> made = joined.Length <= 256 ? stackalloc char[joined.Length - 1] : new char[joined.Length - 1];
+            joined.AsSpan(0, space).CopyTo(made);
+            joined.AsSpan(space + 1).CopyTo(made[space..]);
+            if (!lookup.ContainsKey(joined.AsSpan(0, space)) || !lookup.ContainsKey(joined.AsSpan(space + 1)) || !lookup.ContainsKey(made))
+                throw new TokenizerFormatException($"merge #{rank} ('{joined[..space]}' '{joined[(space + 1)..]}') uses a token missing from model.vocab.", path);
             if (seen.Add(joined)) merges.Add(joined);
             rank++;
         }
         return merges;
     }
 
-    /// <summary>A merge is either "left right" or ["left", "right"].</summary>
-    private static (string Left, string Right) MergeParts(JsonElement merge, int rank, string path)
+    /// <summary>A merge as "left right": given so, or as ["left", "right"] (whose parts may then hold no space).</summary>
+    private static string MergeText(JsonElement merge, int rank, string path)
     {
         if (merge.ValueKind == JsonValueKind.String)
         {
             var text = merge.GetString()!;
             var space = text.IndexOf(' ', 1);
-            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0)
-                return (text[..space], text[(space + 1)..]);
+            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0) return text;
         }
         else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2 &&
                  merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String)
         {
-            return (merge[0].GetString()!, merge[1].GetString()!);
+            var (left, right) = (merge[0].GetString()!, merge[1].GetString()!);
+            if (left.Length > 0 && right.Length > 0 && !left.Contains(' ') && !right.Contains(' ')) return left + " " + right;
+            if (left.Contains(' ') || right.Contains(' '))
+                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') has a token containing a space, which Microsoft.ML.Tokenizers' merge format cannot hold.", path);
         }
         throw new TokenizerFormatException($"merge #{rank} is neither \"left right\" nor [\"left\", \"right\"]: {merge.GetRawText()}", path);
     }

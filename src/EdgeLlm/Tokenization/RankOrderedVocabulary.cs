@@ -20,14 +20,16 @@ internal static class RankOrderedVocabulary
         var previous = -1;
         for (var rank = 0; rank < merges.Count; rank++)
         {
-            var merge = merges[rank].AsSpan();
+            // "left right" without the space is the token the merge makes.
+            var merge = merges[rank];
             var space = merge.IndexOf(' ');
-            var left = merge[..space];
-            var right = merge[(space + 1)..];
-            var made = vocab[string.Concat(left, right)];
+            Span<char> joined = merge.Length <= 256 ? stackalloc char[merge.Length - 1] : new char[merge.Length - 1];
+            merge.AsSpan(0, space).CopyTo(joined);
+            merge.AsSpan(space + 1).CopyTo(joined[space..]);
+            var made = lookup[joined];
             if (made < previous) return $"merge #{rank} makes id {made}, lower than the id {previous} made by an earlier merge";
             previous = made;
-            listed.Add(Pair(lookup[left], lookup[right]));
+            listed.Add(Pair(lookup[merge.AsSpan(0, space)], lookup[merge.AsSpan(space + 1)]));
         }
         foreach (var (token, _) in vocab)
         {
