@@ -1,8 +1,10 @@
 namespace EdgeLlm.Tokenization;
 
 /// <summary>
-/// Cuts added tokens out of the raw text: leftmost match first, longest token at that position,
-/// honouring single_word (no word character either side) and lstrip/rstrip (swallow adjacent whitespace).
+/// Cuts added tokens out of the raw text as Hugging Face does: leftmost match first, longest token at that
+/// position, honouring single_word (no word character either side) and lstrip/rstrip (swallow adjacent
+/// whitespace). Microsoft.ML.Tokenizers' special-token split takes the first listed token that matches and has
+/// neither rule, so this stays ours.
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
@@ -16,27 +18,30 @@ internal sealed class AddedTokenSplitter
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
     }
 
-    /// <summary>Appends segments: TokenId -1 marks plain text to be pre-tokenized.</summary>
+    /// <summary>
+    /// Appends each stretch of text between tokens (TokenId -1) and each token's own characters (with its id), in
+    /// order; whitespace that a token strips belongs to neither.
+    /// </summary>
     public void Split(string text, List<(int Start, int Length, int TokenId)> segments)
     {
         var textStart = 0;
         var pos = 0;
         while (pos < text.Length)
         {
-            var token = byFirstChar.Count == 0 ? null : MatchAt(text, pos);
-            if (token is null)
+            var match = MatchAt(text, pos);
+            if (match is null)
             {
                 pos++;
                 continue;
             }
             var start = pos;
-            var end = pos + token.Content.Length;
-            if (token.LStrip)
+            var end = pos + match.Content.Length;
+            if (match.LStrip)
                 while (start > textStart && char.IsWhiteSpace(text[start - 1])) start--;
-            if (token.RStrip)
+            if (match.RStrip)
                 while (end < text.Length && char.IsWhiteSpace(text[end])) end++;
             if (start > textStart) segments.Add((textStart, start - textStart, -1));
-            segments.Add((start, end - start, token.Id));
+            segments.Add((pos, match.Content.Length, match.Id));
             pos = textStart = end;
         }
         if (textStart < text.Length) segments.Add((textStart, text.Length - textStart, -1));

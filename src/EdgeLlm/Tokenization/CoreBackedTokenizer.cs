@@ -7,6 +7,7 @@ public abstract class CoreBackedTokenizer : ITokenizer
 
     private protected TokenizerCore Core { get; }
 
+    public Microsoft.ML.Tokenizers.Tokenizer Tokenizer => Core.Model;
     public int VocabSize => Core.VocabSize;
     public int? BosTokenId => Core.BosTokenId;
     public int? EosTokenId => Core.EosTokenId;

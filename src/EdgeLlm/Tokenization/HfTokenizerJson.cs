@@ -1,9 +1,14 @@
 using System.Text;
 using System.Text.Json;
+using Ml = Microsoft.ML.Tokenizers;
 
 namespace EdgeLlm.Tokenization;
 
-/// <summary>Builds the byte-level BPE pipeline described by a Hugging Face tokenizer.json.</summary>
+/// <summary>
+/// Reads a Hugging Face tokenizer.json and configures Microsoft.ML.Tokenizers' byte-level <see cref="Ml.BpeTokenizer"/>
+/// from it (vocabulary, merges, added tokens, normalizer, split pattern); what the file asks for and the library
+/// cannot do is refused with a <see cref="TokenizerFormatException"/> naming the file.
+/// </summary>
 internal static class HfTokenizerJson
 {
     public static TokenizerCore Load(string path, SpecialTokenSettings settings)
@@ -24,14 +29,59 @@ internal static class HfTokenizerJson
 
         var vocab = ReadVocab(model, path);
         var merges = ReadMerges(model, vocab, path);
-        var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
         var added = ReadAddedTokens(root, path);
         var normalizer = ReadNormalizer(root, path);
-        var preTokenizers = ReadPreTokenizers(root, path);
+        var stages = ReadPreTokenizers(root, path);
         CheckDecoder(root, path);
 
-        var encoder = new MergeBpeEncoder(vocab, merges, ignoreMerges);
-        return new TokenizerCore(vocab, added, normalizer, preTokenizers, encoder, settings);
+        var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
+        var preTokenizer = new HfPreTokenizer(added.Count > 0 ? new AddedTokenSplitter(added) : null, stages);
+        if (ignoreMerges)
+            return new TokenizerCore(RankTokenizer(vocab, merges, added, preTokenizer, normalizer, path), preTokenizer, vocab, added, settings);
+        var options = new Ml.BpeOptions(vocab)
+        {
+            Merges = merges,
+            SpecialTokens = AddedTokenIds(added),
+            Normalizer = normalizer,
+            PreTokenizer = preTokenizer,
+            ByteLevel = true,
+        };
+        Ml.BpeTokenizer bpe;
+        try
+        {
+            bpe = Ml.BpeTokenizer.Create(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TokenizerFormatException($"Microsoft.ML.Tokenizers refused the BPE model: {e.Message}", path, null, e);
+        }
+        return new TokenizerCore(bpe, preTokenizer, vocab, added, settings);
+    }
+
+    private static Ml.TiktokenTokenizer RankTokenizer(Dictionary<string, int> vocab, List<string> merges,
+        List<AddedToken> added, HfPreTokenizer preTokenizer, TextNormalizer? normalizer, string path)
+    {
+        if (RankOrderedVocabulary.Mismatch(vocab, merges) is { } why)
+            throw new TokenizerFormatException($"ignore_merges is true but the merges are not the vocabulary's own ({why}); Microsoft.ML.Tokenizers can only encode such a file by rank.", path);
+        if (vocab.Keys.FirstOrDefault(t => !ByteLevelAlphabet.IsByteLevel(t)) is { } odd)
+            throw new TokenizerFormatException($"model.vocab token '{odd}' is not in the byte-level alphabet.", path);
+        using var tiktoken = RankOrderedVocabulary.ToTiktoken(vocab);
+        try
+        {
+            return Ml.TiktokenTokenizer.Create(tiktoken, preTokenizer, normalizer, AddedTokenIds(added));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new TokenizerFormatException($"Microsoft.ML.Tokenizers refused the vocabulary: {e.Message}", path, null, e);
+        }
+    }
+
+    /// <summary>Added tokens by content; a content listed twice keeps its first id, as the splitter does.</summary>
+    internal static Dictionary<string, int> AddedTokenIds(IEnumerable<AddedToken> added)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in added) ids.TryAdd(t.Content, t.Id);
+        return ids;
     }
 
     private static Dictionary<string, int> ReadVocab(JsonElement model, string path)
@@ -48,39 +98,47 @@ internal static class HfTokenizerJson
         return vocab;
     }
 
-    private static Dictionary<long, (int Rank, int Id)> ReadMerges(JsonElement model, Dictionary<string, int> vocab, string path)
+    /// <summary>The merges as the library reads them ("left right"), in rank order; a pair listed again is dropped.</summary>
+    private static List<string> ReadMerges(JsonElement model, Dictionary<string, int> vocab, string path)
     {
-        var merges = new Dictionary<long, (int Rank, int Id)>();
+        var merges = new List<string>();
         if (!model.TryGetProperty("merges", out var mergesJson) || mergesJson.ValueKind == JsonValueKind.Null) return merges;
         if (mergesJson.ValueKind != JsonValueKind.Array)
             throw new TokenizerFormatException("model.merges must be an array.", path);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         var rank = 0;
         foreach (var merge in mergesJson.EnumerateArray())
         {
-            var (left, right) = MergeParts(merge, rank, path);
-            if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r) ||
-                !vocab.TryGetValue(left + right, out var m))
-                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') uses a token missing from model.vocab.", path);
-            merges.TryAdd(MergeBpeEncoder.PairKey(l, r), (rank, m));
+            var joined = MergeText(merge, rank, path);
+            var space = joined.IndexOf(' ');
+            Span<char> made = joined.Length <= 256 ? stackalloc char[joined.Length - 1] : new char[joined.Length - 1];
+            joined.AsSpan(0, space).CopyTo(made);
+            joined.AsSpan(space + 1).CopyTo(made[space..]);
+            if (!lookup.ContainsKey(joined.AsSpan(0, space)) || !lookup.ContainsKey(joined.AsSpan(space + 1)) || !lookup.ContainsKey(made))
+                throw new TokenizerFormatException($"merge #{rank} ('{joined[..space]}' '{joined[(space + 1)..]}') uses a token missing from model.vocab.", path);
+            if (seen.Add(joined)) merges.Add(joined);
             rank++;
         }
         return merges;
     }
 
-    /// <summary>A merge is either "left right" or ["left", "right"].</summary>
-    private static (string Left, string Right) MergeParts(JsonElement merge, int rank, string path)
+    /// <summary>A merge as "left right": given so, or as ["left", "right"] (whose parts may then hold no space).</summary>
+    private static string MergeText(JsonElement merge, int rank, string path)
     {
         if (merge.ValueKind == JsonValueKind.String)
         {
             var text = merge.GetString()!;
             var space = text.IndexOf(' ', 1);
-            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0)
-                return (text[..space], text[(space + 1)..]);
+            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0) return text;
         }
         else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2 &&
                  merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String)
         {
-            return (merge[0].GetString()!, merge[1].GetString()!);
+            var (left, right) = (merge[0].GetString()!, merge[1].GetString()!);
+            if (left.Length > 0 && right.Length > 0 && !left.Contains(' ') && !right.Contains(' ')) return left + " " + right;
+            if (left.Contains(' ') || right.Contains(' '))
+                throw new TokenizerFormatException($"merge #{rank} ('{left}' '{right}') has a token containing a space, which Microsoft.ML.Tokenizers' merge format cannot hold.", path);
         }
         throw new TokenizerFormatException($"merge #{rank} is neither \"left right\" nor [\"left\", \"right\"]: {merge.GetRawText()}", path);
     }
@@ -107,7 +165,7 @@ internal static class HfTokenizerJson
         if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null) return null;
         var forms = new List<NormalizationForm>();
         AddNormalizer(n, forms, path);
-        return new TextNormalizer(forms);
+        return forms.Count > 0 ? new TextNormalizer(forms) : null;
     }
 
     private static void AddNormalizer(JsonElement n, List<NormalizationForm> forms, string path)

@@ -26,6 +26,12 @@ public interface ITokenizer
 
     int? TokenToId(string token);
 
+    /// <summary>
+    /// The Microsoft.ML.Tokenizers tokenizer that does the encoding, configured from the same files, for code written
+    /// against that library: its <c>EncodeToIds(text)</c> gives what <see cref="Encode"/> gives without BOS/EOS.
+    /// </summary>
+    Microsoft.ML.Tokenizers.Tokenizer Tokenizer { get; }
+
     /// <summary>Contents of the tokens marked special (skipped by Decode when asked).</summary>
     IReadOnlyList<string> SpecialTokens { get; }
 }

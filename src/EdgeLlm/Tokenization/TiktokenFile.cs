@@ -3,7 +3,7 @@ namespace EdgeLlm.Tokenization;
 /// <summary>Parses a .tiktoken file: each non-empty line is "base64(token bytes) rank".</summary>
 internal static class TiktokenFile
 {
-    /// <summary>Ranks keyed by token bytes widened one-to-one to chars (see <see cref="RankBpeEncoder"/>).</summary>
+    /// <summary>Checks every line (so a bad one is named with its number) and returns the ranks keyed by token bytes widened one-to-one to chars.</summary>
     public static Dictionary<string, int> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file not found: {path}", path);
@@ -22,10 +22,17 @@ internal static class TiktokenFile
             if (buffer.Length < parts[0].Length) buffer = new byte[parts[0].Length];
             if (!Convert.TryFromBase64String(parts[0], buffer, out var written) || written == 0)
                 throw new TokenizerFormatException($"'{parts[0]}' is not valid base64 for a non-empty token.", path, lineNumber);
-            if (!ranks.TryAdd(RankBpeEncoder.ToKey(buffer.AsSpan(0, written)), rank))
+            if (!ranks.TryAdd(ToKey(buffer.AsSpan(0, written)), rank))
                 throw new TokenizerFormatException($"token '{parts[0]}' is listed twice.", path, lineNumber);
         }
         if (ranks.Count == 0) throw new TokenizerFormatException("the file holds no tokens.", path);
         return ranks;
+    }
+
+    private static string ToKey(ReadOnlySpan<byte> bytes)
+    {
+        var chars = new char[bytes.Length];
+        for (var i = 0; i < bytes.Length; i++) chars[i] = (char)bytes[i];
+        return new string(chars);
     }
 }

@@ -1,11 +1,13 @@
 using System.Text;
+using Ml = Microsoft.ML.Tokenizers;
 
 namespace EdgeLlm.Tokenization;
 
 /// <summary>
-/// tiktoken-format BPE (one "base64-token rank" per line), as shipped by Qwen-7B in qwen.tiktoken.
-/// Defaults follow Qwen-7B: its split pattern, NFC normalization, and the special tokens
-/// &lt;|endoftext|&gt;, &lt;|im_start|&gt;, &lt;|im_end|&gt;, &lt;|extra_0|&gt;..&lt;|extra_204|&gt; numbered after the last rank.
+/// tiktoken-format BPE (one "base64-token rank" per line), as shipped by Qwen-7B in qwen.tiktoken, encoded by
+/// Microsoft.ML.Tokenizers' <see cref="Ml.TiktokenTokenizer"/>. Defaults follow Qwen-7B: its split pattern, NFC
+/// normalization, and the special tokens &lt;|endoftext|&gt;, &lt;|im_start|&gt;, &lt;|im_end|&gt;,
+/// &lt;|extra_0|&gt;..&lt;|extra_204|&gt; numbered after the last rank.
 /// </summary>
 public sealed class TiktokenTokenizer : CoreBackedTokenizer
 {
@@ -34,9 +36,20 @@ public sealed class TiktokenTokenizer : CoreBackedTokenizer
             next = Math.Max(next, rank + 1);
         }
         var added = specialTokens.Select((t, i) => new AddedToken(next + i, t, Special: true)).ToArray();
+        var preTokenizer = new HfPreTokenizer(added.Length > 0 ? new AddedTokenSplitter(added) : null, [SplitPatterns.For(splitPattern)]);
         var normalizer = normalizeNfc ? new TextNormalizer([NormalizationForm.FormC]) : null;
-        var core = new TokenizerCore(tokens, added, normalizer, [SplitPatterns.For(splitPattern)],
-            new RankBpeEncoder(ranks), new SpecialTokenSettings(null, eosToken, false, false));
-        return new TiktokenTokenizer(core);
+        Ml.TiktokenTokenizer model;
+        using (var stream = File.OpenRead(path))
+        {
+            try
+            {
+                model = Ml.TiktokenTokenizer.Create(stream, preTokenizer, normalizer, HfTokenizerJson.AddedTokenIds(added));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                throw new TokenizerFormatException($"Microsoft.ML.Tokenizers could not read the file: {e.Message}", path, null, e);
+            }
+        }
+        return new TiktokenTokenizer(new TokenizerCore(model, preTokenizer, tokens, added, new SpecialTokenSettings(null, eosToken, false, false)));
     }
 }

@@ -1,45 +1,39 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
+using Ml = Microsoft.ML.Tokenizers;
 
 namespace EdgeLlm.Tokenization;
 
 /// <summary>
-/// The shared byte-level pipeline: added tokens, normalization, pre-tokenization, cached per-piece BPE,
-/// and byte-level decoding. The BPE step itself is an <see cref="IWordEncoder"/>.
+/// What EdgeLlm adds around a configured Microsoft.ML.Tokenizers <see cref="Ml.Tokenizer"/>, which does the BPE:
+/// BOS/EOS from the configuration; a cache of each piece's ids in front of the library (its own keeps only words
+/// of up to 15 byte-level characters, which made warm encoding 2-3x slower here); token ⇄ id look-ups over model
+/// and added tokens; and decoding that skips only the tokens marked special and writes added tokens' text as is
+/// (the library skips all of its special tokens and maps their characters back through the byte-level alphabet).
+/// <see cref="Encode"/> gives what <c>Model.EncodeToIds</c> gives, plus BOS/EOS.
 /// </summary>
 internal sealed class TokenizerCore
 {
     private const int MaxCachedPieceLength = 64;
     private const int CacheCapacity = 200_000;
 
-    private readonly AddedTokenSplitter? addedTokens;
-    private readonly TextNormalizer? normalizer;
-    private readonly IPreTokenizer[] preTokenizers;
-    private readonly IWordEncoder encoder;
+    private readonly HfPreTokenizer preTokenizer;
+    private readonly ConcurrentDictionary<string, int[]> cache = new();
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
+    private int cacheCount;
     private readonly byte[]?[] idToBytes;
     private readonly bool[] isSpecial;
     private readonly string?[] idToToken;
     private readonly Dictionary<string, int> tokenToId;
-    private readonly ConcurrentDictionary<string, int[]> cache = new();
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
-    private int cacheCount;
 
     // tokens: every model token string (byte-level form) with its id.
-    public TokenizerCore(
-        IReadOnlyDictionary<string, int> tokens,
-        IReadOnlyList<AddedToken> added,
-        TextNormalizer? normalizer,
-        IPreTokenizer[] preTokenizers,
-        IWordEncoder encoder,
-        SpecialTokenSettings settings)
+    public TokenizerCore(Ml.Tokenizer model, HfPreTokenizer preTokenizer, IReadOnlyDictionary<string, int> tokens,
+        IReadOnlyList<AddedToken> added, SpecialTokenSettings settings)
     {
-        this.normalizer = normalizer is { Forms.Count: > 0 } ? normalizer : null;
-        this.preTokenizers = preTokenizers;
-        this.encoder = encoder;
-        addedTokens = added.Count > 0 ? new AddedTokenSplitter(added) : null;
+        Model = model;
+        this.preTokenizer = preTokenizer;
         cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
-
         var size = 0;
         foreach (var id in tokens.Values) size = Math.Max(size, id + 1);
         foreach (var t in added) size = Math.Max(size, t.Id + 1);
@@ -69,6 +63,7 @@ internal sealed class TokenizerCore
         AddEosToken = settings.AddEosToken && EosTokenId is not null;
     }
 
+    public Ml.Tokenizer Model { get; }
     public int VocabSize { get; }
     public int? BosTokenId { get; }
     public int? EosTokenId { get; }
@@ -85,49 +80,31 @@ internal sealed class TokenizerCore
         ArgumentNullException.ThrowIfNull(text);
         var output = new List<int>(text.Length / 3 + 4);
         if (addSpecialTokens && AddBosToken) output.Add(BosTokenId!.Value);
-        if (addedTokens is null)
+        if (Model.Normalizer is { } normalizer) text = normalizer.Normalize(text);
+        var pieces = new List<(int Start, int Length)>(text.Length / 4 + 1);
+        if (preTokenizer.AddedTokens is null)
         {
-            EncodePlain(text, output);
+            EncodePlain(text, pieces, output);
         }
         else
         {
             var segments = new List<(int Start, int Length, int TokenId)>();
-            addedTokens.Split(text, segments);
+            preTokenizer.AddedTokens.Split(text, segments);
             foreach (var (start, length, tokenId) in segments)
             {
                 if (tokenId >= 0) output.Add(tokenId);
-                else EncodePlain(text.Substring(start, length), output);
+                else EncodePlain(text.AsSpan(start, length), pieces, output);
             }
         }
         if (addSpecialTokens && AddEosToken) output.Add(EosTokenId!.Value);
         return output.ToArray();
     }
 
-    private void EncodePlain(string text, List<int> output)
+    private void EncodePlain(ReadOnlySpan<char> text, List<(int Start, int Length)> pieces, List<int> output)
     {
-        if (normalizer is not null) text = normalizer.Apply(text);
-        var pieces = new List<(int Start, int Length)>();
-        if (preTokenizers.Length == 0)
-        {
-            pieces.Add((0, text.Length));
-        }
-        else
-        {
-            preTokenizers[0].Split(text, pieces);
-            for (var stage = 1; stage < preTokenizers.Length; stage++)
-            {
-                var refined = new List<(int Start, int Length)>(pieces.Count);
-                var sub = new List<(int Start, int Length)>();
-                foreach (var (start, length) in pieces)
-                {
-                    sub.Clear();
-                    preTokenizers[stage].Split(text.AsSpan(start, length), sub);
-                    foreach (var (s, l) in sub) refined.Add((start + s, l));
-                }
-                pieces = refined;
-            }
-        }
-        foreach (var (start, length) in pieces) EncodePiece(text.AsSpan(start, length), output);
+        pieces.Clear();
+        preTokenizer.SplitPlain(text, pieces);
+        foreach (var (start, length) in pieces) EncodePiece(text.Slice(start, length), output);
     }
 
     private void EncodePiece(ReadOnlySpan<char> piece, List<int> output)
@@ -138,32 +115,15 @@ internal sealed class TokenizerCore
             output.AddRange(cached);
             return;
         }
-
-        var byteCount = Encoding.UTF8.GetByteCount(piece);
-        byte[]? rented = null;
-        var utf8 = byteCount <= 512 ? stackalloc byte[byteCount] : (rented = ArrayPool<byte>.Shared.Rent(byteCount));
-        try
+        var ids = Model.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false);
+        output.AddRange(ids);
+        if (piece.Length > MaxCachedPieceLength) return;
+        if (Interlocked.Increment(ref cacheCount) > CacheCapacity)
         {
-            utf8 = utf8[..Encoding.UTF8.GetBytes(piece, utf8)];
-            if (piece.Length > MaxCachedPieceLength)
-            {
-                encoder.Encode(utf8, output);
-                return;
-            }
-            var before = output.Count;
-            encoder.Encode(utf8, output);
-            var ids = output.GetRange(before, output.Count - before).ToArray();
-            if (Interlocked.Increment(ref cacheCount) > CacheCapacity)
-            {
-                cache.Clear();
-                Interlocked.Exchange(ref cacheCount, 0);
-            }
-            cacheLookup.TryAdd(piece, ids);
+            cache.Clear();
+            Interlocked.Exchange(ref cacheCount, 0);
         }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        cacheLookup.TryAdd(piece, [.. ids]);
     }
 
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)

@@ -4,7 +4,7 @@ namespace EdgeLlm.Tests.Tokenization;
 
 public class BpeTokenizerReferenceTests
 {
-    public static TheoryData<string> Vocabularies => new() { "gpt2", "llama3", "qwen3" };
+    public static TheoryData<string> Vocabularies => new() { "gpt2", "llama3", "qwen3", "phi-2" };
 
     [Theory]
     [MemberData(nameof(Vocabularies))]

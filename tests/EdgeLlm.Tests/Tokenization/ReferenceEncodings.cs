@@ -3,7 +3,10 @@ using EdgeLlm.Tests.Support;
 
 namespace EdgeLlm.Tests.Tokenization;
 
-/// <summary>The shared reference-encodings.json: texts and, per tokenizer, the ids transformers.js produced.</summary>
+/// <summary>
+/// The shared reference-encodings.json: texts and, per tokenizer, the ids transformers.js produced; and phi-2's own
+/// (phi-2/reference-encodings.json: the same texts, ids from Hugging Face's Rust tokenizers).
+/// </summary>
 public static class ReferenceEncodings
 {
     private static readonly Lazy<(string[] Texts, Dictionary<string, int[][]> Ids)> data = new(Load);
@@ -12,16 +15,27 @@ public static class ReferenceEncodings
 
     public static int[][] IdsFor(string tokenizer) => data.Value.Ids[tokenizer];
 
-    private static (string[], Dictionary<string, int[][]>) Load()
+    /// <summary>Each id list of a reference file's tokenizers.NAME.ids.</summary>
+    internal static Dictionary<string, int[][]> ReadIds(JsonElement tokenizers)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(SharedData.Path("tokenizers", "reference-encodings.json")));
-        var texts = doc.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToArray();
         var ids = new Dictionary<string, int[][]>();
-        foreach (var tok in doc.RootElement.GetProperty("tokenizers").EnumerateObject())
+        foreach (var tok in tokenizers.EnumerateObject())
         {
             ids[tok.Name] = tok.Value.GetProperty("ids").EnumerateArray()
                 .Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
         }
+        return ids;
+    }
+
+    private static (string[], Dictionary<string, int[][]>) Load()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(SharedData.Path("tokenizers", "reference-encodings.json")));
+        var texts = doc.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToArray();
+        var ids = ReadIds(doc.RootElement.GetProperty("tokenizers"));
+        using var phi2 = JsonDocument.Parse(File.ReadAllText(SharedData.Path("tokenizers", "phi-2", "reference-encodings.json")));
+        if (!phi2.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).SequenceEqual(texts))
+            throw new InvalidDataException("phi-2/reference-encodings.json does not hold the same texts as reference-encodings.json");
+        foreach (var (name, list) in ReadIds(phi2.RootElement.GetProperty("tokenizers"))) ids[name] = list;
         return (texts, ids);
     }
 

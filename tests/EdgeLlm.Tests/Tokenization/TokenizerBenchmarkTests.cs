@@ -19,5 +19,8 @@ public class TokenizerBenchmarkTests(ITestOutputHelper output)
         Assert.Equal(ReferenceEncodings.IdsFor(vocabulary).Sum(ids => ids.Length), result.Tokens);
         Assert.Equal(5, result.PassSeconds.Count);
         Assert.True(result.MegabytesPerSecond > 0);
+
+        var library = TokenizerBenchmark.Run(tok, texts, repeats: 1, throughLibrary: true);
+        Assert.Equal(result.Tokens, library.Tokens);
     }
 }

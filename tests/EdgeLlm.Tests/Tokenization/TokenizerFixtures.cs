@@ -11,6 +11,7 @@ public static class TokenizerFixtures
         ["gpt2"] = new(() => BpeTokenizer.FromFolder(SharedData.Path("tokenizers", "gpt2"))),
         ["llama3"] = new(() => BpeTokenizer.FromFolder(SharedData.Path("tokenizers", "llama3"))),
         ["qwen3"] = new(() => BpeTokenizer.FromFolder(SharedData.Path("tokenizers", "qwen3"))),
+        ["phi-2"] = new(() => BpeTokenizer.FromFolder(SharedData.Path("tokenizers", "phi-2"))),
     };
 
     public static BpeTokenizer Get(string name) => loaded[name].Value;
