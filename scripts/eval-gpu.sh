@@ -6,14 +6,17 @@
 #
 #   bash scripts/eval-gpu.sh --publish edgellm.tar.xz --data datasets.tar.xz \
 #        --model demo=data/demo-model [--model trained=DIR]... \
-#        [--protocols "edge-llm-2024 kit-2024-base:csqa,bbh,gsm8k"] [--chat-template FILE.jinja] [-- EXTRA EVAL ARGS]
+#        [--protocols "edge-llm-2024 kit-2024-base:csqa,bbh,gsm8k"] [--chat-template FILE.jinja] \
+#        [--deadline SECONDS] [-- EXTRA EVAL ARGS]
 #
 # Each --protocols entry is PROTOCOL (its own task list) or PROTOCOL:TASK,TASK,...
 #
 # Writes $OUT/evals.json (one entry per run: model, protocol, wall seconds, exit status, the summary) and
-# $OUT/runs.tar.xz (every run folder), and $OUT/eval-log.txt.
+# $OUT/runs.tar.xz (every run folder and the log). --deadline stops the runs that many seconds after the start
+# (each run is resumable) so that the results are packed before the device call's own limit; WORK (default
+# /tmp/edgellm-eval) lets several instances run side by side.
 set -uo pipefail
-publish="" data="" template="" protocols="edge-llm-2024 kit-2024-base"
+publish="" data="" template="" deadline=0 protocols="edge-llm-2024 kit-2024-base"
 models=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --model) models+=("$2"); shift 2 ;;
     --protocols) protocols="$2"; shift 2 ;;
     --chat-template) template="$2"; shift 2 ;;
+    --deadline) deadline="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "eval-gpu.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -29,9 +33,10 @@ done
 extra=("$@")
 [ -n "$publish" ] && [ -n "$data" ] && [ ${#models[@]} -gt 0 ] || { echo "eval-gpu.sh: --publish, --data and --model are required" >&2; exit 2; }
 out="${OUT:-$PWD/gpu-out}"
-work=/tmp/edgellm-eval
+work="${WORK:-/tmp/edgellm-eval}"
 mkdir -p "$out" "$work/runs"
-log="$out/eval-log.txt"
+log="$work/runs/eval-log.txt"
+begin=$(date +%s)
 bin="$work/edgellm/EdgeLlm.Cli"
 [ -x "$bin" ] || tar -xJf "$publish" -C "$work" || { echo "eval-gpu.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
 if [ -d "$data" ]; then datasets="$data"; else mkdir -p "$work/data" && tar -xJf "$data" -C "$work/data" && datasets="$work/data/datasets"; fi
@@ -48,7 +53,13 @@ for entry in "${models[@]}"; do
     if [ "$protocol" = edge-llm-2024 ] && [ -n "$template" ]; then args+=(--chat-template "$template"); fi
     echo "== $label $protocol: ${args[*]} ${extra[*]}" | tee -a "$log"
     start=$(date +%s.%N)
-    "$bin" "${args[@]}" "${extra[@]}" > "$work/summary.json" 2>> "$log"
+    limit=()
+    if [ "$deadline" -gt 0 ]; then
+      left=$(( deadline - ($(date +%s) - begin) ))
+      [ "$left" -gt 5 ] || { echo "== $label $protocol: not started, deadline reached" | tee -a "$log"; continue; }
+      limit=(timeout "$left")
+    fi
+    "${limit[@]}" "$bin" "${args[@]}" "${extra[@]}" > "$work/summary.json" 2>> "$log"
     status=$?
     end=$(date +%s.%N)
     python3 - "$label" "$protocol" "$start" "$end" "$status" "$work/summary.json" >> "$results" <<'PY'

@@ -12,6 +12,10 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 dotnet publish src/EdgeLlm.Cli/EdgeLlm.Cli.csproj -c Release -r linux-x64 --self-contained -o "$stage/edgellm" --nologo -v q
 "$stage/edgellm/EdgeLlm.Cli" --help >/dev/null
+# Debug symbols, XML docs and satellite resource folders are not needed to run; without them the pack leaves room
+# in the 64 MiB carry for fixtures and datasets.
+find "$stage/edgellm" \( -name '*.pdb' -o -name '*.xml' \) -delete
+find "$stage/edgellm" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'ls "$1"/*.resources.dll >/dev/null 2>&1' _ {} \; -print | xargs -r rm -rf
 mkdir -p "$out"
 tar -C "$stage" -cf - edgellm | xz -6 -T0 > "$out/edgellm.tar.xz.tmp"
 mv "$out/edgellm.tar.xz.tmp" "$out/edgellm.tar.xz"
