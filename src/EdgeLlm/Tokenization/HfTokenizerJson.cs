@@ -5,9 +5,10 @@ using Ml = Microsoft.ML.Tokenizers;
 namespace EdgeLlm.Tokenization;
 
 /// <summary>
-/// Reads a Hugging Face tokenizer.json and configures Microsoft.ML.Tokenizers' byte-level <see cref="Ml.BpeTokenizer"/>
-/// from it (vocabulary, merges, added tokens, normalizer, split pattern); what the file asks for and the library
-/// cannot do is refused with a <see cref="TokenizerFormatException"/> naming the file.
+/// Reads a Hugging Face tokenizer.json and configures Microsoft.ML.Tokenizers from it (vocabulary, merges, added
+/// tokens, normalizer, split pattern): its byte-level <see cref="Ml.BpeTokenizer"/>, or for <c>ignore_merges</c> its
+/// <see cref="Ml.TiktokenTokenizer"/> (see <see cref="RankOrderedVocabulary"/>). What the file asks for and cannot be
+/// encoded exactly is refused with a <see cref="TokenizerFormatException"/> naming the file.
 /// </summary>
 internal static class HfTokenizerJson
 {

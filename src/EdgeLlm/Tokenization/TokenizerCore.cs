@@ -8,9 +8,10 @@ namespace EdgeLlm.Tokenization;
 /// <summary>
 /// What EdgeLlm adds around a configured Microsoft.ML.Tokenizers <see cref="Ml.Tokenizer"/>, which does the BPE:
 /// BOS/EOS from the configuration; a cache of each piece's ids in front of the library (its own keeps only words
-/// of up to 15 byte-level characters, which made warm encoding 2-3x slower here); token ⇄ id look-ups over model
-/// and added tokens; and decoding that skips only the tokens marked special and writes added tokens' text as is
-/// (the library skips all of its special tokens and maps their characters back through the byte-level alphabet).
+/// of up to 15 byte-level characters, and warm encoding through it alone was 1.7-3x slower, docs/performance.md);
+/// token ⇄ id look-ups over model and added tokens; and decoding that skips only the tokens marked special and
+/// writes added tokens' text as is (the library skips all of its special tokens and maps their characters back
+/// through the byte-level alphabet).
 /// <see cref="Encode"/> gives what <c>Model.EncodeToIds</c> gives, plus BOS/EOS.
 /// </summary>
 internal sealed class TokenizerCore
