@@ -37,10 +37,9 @@ work="${WORK:-/tmp/edgellm-eval}"
 mkdir -p "$out" "$work/runs"
 log="$work/runs/eval-log.txt"
 begin=$(date +%s)
-bin="$work/edgellm/EdgeLlm.Cli"
-[ -x "$bin" ] || tar -xJf "$publish" -C "$work" || { echo "eval-gpu.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
+. "$(dirname "$0")/gpu-build.sh"
+unpack_gpu_build "$publish" "$work" "$log"
 if [ -d "$data" ]; then datasets="$data"; else mkdir -p "$work/data" && tar -xJf "$data" -C "$work/data" && datasets="$work/data/datasets"; fi
-export EDGELLM_CUDA_CACHE="$work/kernel-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1
 results="$work/evals.jsonl"
 : > "$results"
 for entry in "${models[@]}"; do

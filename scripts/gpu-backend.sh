@@ -29,9 +29,8 @@ mkdir -p "$out"
 work=/tmp/edgellm-gpu
 mkdir -p "$work"
 log="$out/log.txt"
-tar -xJf "$publish" -C "$work" || { echo "gpu-backend.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
-bin="$work/edgellm/EdgeLlm.Cli"
-export EDGELLM_CUDA_CACHE="$work/kernel-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1
+. "$here/gpu-build.sh"
+unpack_gpu_build "$publish" "$work" "$log"
 reference="$here/../tools/reference/transformers_batched.py"
 [ -f "$reference" ] || reference="$here/transformers_batched.py"   # the script and its helpers carried side by side
 references="$here/../tests/EdgeLlm.Tests/References"

@@ -25,9 +25,8 @@ mkdir -p "$out"
 work=/tmp/edgellm-gpu
 mkdir -p "$work"
 log="$out/log.txt"
-tar -xJf "$publish" -C "$work" || { echo "test-gpu.sh: cannot unpack $publish" | tee -a "$log"; exit 1; }
-bin="$work/edgellm/EdgeLlm.Cli"
-export EDGELLM_CUDA_CACHE="$work/kernel-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1
+. "$here/gpu-build.sh"
+unpack_gpu_build "$publish" "$work" "$log"
 reference="$here/../tools/reference/transformers_tpot.py"
 [ -f "$reference" ] || reference="$here/transformers_tpot.py"
 {
