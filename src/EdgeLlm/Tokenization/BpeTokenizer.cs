@@ -8,12 +8,12 @@ public sealed class BpeTokenizer : CoreBackedTokenizer
     /// <summary>Loads tokenizer.json and, when given, tokenizer_config.json (BOS/EOS and add_bos/eos_token).</summary>
     public static BpeTokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null)
     {
-        var settings = TokenizerConfigReader.Read(tokenizerConfigPath);
-        var core = HfTokenizerJson.Load(tokenizerJsonPath, settings);
+        var configured = TokenizerConfigReader.Read(tokenizerConfigPath);
+        var core = HfTokenizerJson.Load(tokenizerJsonPath, configured, out var settings);
         // A token the config asks to add but the vocabulary lacks was silently left out of every prompt.
-        if (settings.AddBosToken && settings.BosToken is { } bos && core.BosTokenId is null)
+        if (settings.AddBosToken == true && settings.BosToken is { } bos && core.BosTokenId is null)
             throw new TokenizerFormatException($"add_bos_token is true but bos_token '{bos}' is not in the vocabulary of {tokenizerJsonPath}", tokenizerConfigPath);
-        if (settings.AddEosToken && settings.EosToken is { } eos && core.EosTokenId is null)
+        if (settings.AddEosToken == true && settings.EosToken is { } eos && core.EosTokenId is null)
             throw new TokenizerFormatException($"add_eos_token is true but eos_token '{eos}' is not in the vocabulary of {tokenizerJsonPath}", tokenizerConfigPath);
         return new BpeTokenizer(core);
     }

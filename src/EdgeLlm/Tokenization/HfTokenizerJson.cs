@@ -12,12 +12,14 @@ namespace EdgeLlm.Tokenization;
 /// </summary>
 internal static class HfTokenizerJson
 {
-    public static TokenizerCore Load(string path, SpecialTokenSettings settings)
+    /// <summary>Reads the file; <paramref name="settings"/> is the config's BOS/EOS completed from the file's post_processor.</summary>
+    public static TokenizerCore Load(string path, SpecialTokenSettings configured, out SpecialTokenSettings settings)
     {
         using var doc = JsonFiles.Parse(path);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
             throw new TokenizerFormatException("expected a JSON object at the top level.", path);
+        settings = PostProcessorTemplate.Apply(root, configured, path);
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
             throw new TokenizerFormatException("missing the 'model' object.", path);
 

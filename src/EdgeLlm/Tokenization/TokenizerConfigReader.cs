@@ -7,7 +7,7 @@ internal static class TokenizerConfigReader
 {
     public static SpecialTokenSettings Read(string? path)
     {
-        if (path is null) return new SpecialTokenSettings(null, null, false, false);
+        if (path is null) return new SpecialTokenSettings(null, null, null, null);
         using var doc = JsonFiles.Parse(path);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
@@ -32,13 +32,14 @@ internal static class TokenizerConfigReader
         };
     }
 
-    private static bool Flag(JsonElement root, string name, string path)
+    private static bool? Flag(JsonElement root, string name, string path)
     {
-        if (!root.TryGetProperty(name, out var value)) return false;
+        if (!root.TryGetProperty(name, out var value)) return null;
         return value.ValueKind switch
         {
             JsonValueKind.True => true,
-            JsonValueKind.False or JsonValueKind.Null => false,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => null,
             _ => throw new TokenizerFormatException($"'{name}' must be true or false.", path),
         };
     }

@@ -60,8 +60,8 @@ internal sealed class TokenizerCore
 
         BosTokenId = Resolve(settings.BosToken);
         EosTokenId = Resolve(settings.EosToken);
-        AddBosToken = settings.AddBosToken && BosTokenId is not null;
-        AddEosToken = settings.AddEosToken && EosTokenId is not null;
+        AddBosToken = settings.AddBosToken == true && BosTokenId is not null;
+        AddEosToken = settings.AddEosToken == true && EosTokenId is not null;
     }
 
     public Ml.Tokenizer Model { get; }

@@ -44,6 +44,57 @@ public sealed class TokenizerConfigTests : IDisposable
         Assert.Equal([.. tok.Encode("Hi"), tok.EosTokenId!.Value], tok.Encode("Hi", addSpecialTokens: true));
     }
 
+    // GPT-2's shared tokenizer.json with its ByteLevel post_processor replaced by Llama-3.1's layout: a Sequence of
+    // ByteLevel and a TemplateProcessing that wraps a single sequence in the given special tokens.
+    private string Gpt2WithTemplate(params string[] single)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SharedData.Path("tokenizers", "gpt2", "tokenizer.json")))!;
+        var pieces = new System.Text.Json.Nodes.JsonArray(single.Select(p => (System.Text.Json.Nodes.JsonNode)(p == "A"
+            ? new System.Text.Json.Nodes.JsonObject { ["Sequence"] = new System.Text.Json.Nodes.JsonObject { ["id"] = "A", ["type_id"] = 0 } }
+            : new System.Text.Json.Nodes.JsonObject { ["SpecialToken"] = new System.Text.Json.Nodes.JsonObject { ["id"] = p, ["type_id"] = 0 } })).ToArray());
+        json["post_processor"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "Sequence",
+            ["processors"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = false, ["use_regex"] = true },
+                new System.Text.Json.Nodes.JsonObject { ["type"] = "TemplateProcessing", ["single"] = pieces }),
+        };
+        var path = Path.Combine(dir, "tokenizer.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public void Post_processor_template_adds_bos_and_eos_when_the_config_does_not_say()
+    {
+        var plain = TokenizerFixtures.Get("gpt2").Encode("Hello world");
+        var bos = BpeTokenizer.FromFile(Gpt2WithTemplate("<|endoftext|>", "A"));
+        Assert.True(bos.AddBosToken);
+        Assert.Equal(50256, bos.BosTokenId);
+        Assert.Equal([50256, .. plain], bos.Encode("Hello world", addSpecialTokens: true));
+        Assert.Equal(plain, bos.Encode("Hello world"));
+
+        var eos = BpeTokenizer.FromFile(Gpt2WithTemplate("A", "<|endoftext|>"), Config("""{"eos_token":"<|endoftext|>"}"""));
+        Assert.False(eos.AddBosToken);
+        Assert.Equal([.. plain, 50256], eos.Encode("Hello world", addSpecialTokens: true));
+    }
+
+    [Fact]
+    public void Config_flags_win_over_the_post_processor_and_a_conflicting_token_is_refused()
+    {
+        var off = BpeTokenizer.FromFile(Gpt2WithTemplate("<|endoftext|>", "A"), Config("""{"add_bos_token":false}"""));
+        Assert.False(off.AddBosToken);
+        Assert.Equal(off.Encode("Hi"), off.Encode("Hi", addSpecialTokens: true));
+
+        var json = Gpt2WithTemplate("<|endoftext|>", "A");
+        var e = Assert.Throws<TokenizerFormatException>(() => BpeTokenizer.FromFile(json, Config("""{"bos_token":"!"}""")));
+        Assert.Contains(json, e.Message);
+        Assert.Contains("post_processor adds '<|endoftext|>'", e.Message);
+
+        var two = Gpt2WithTemplate("<|endoftext|>", "<|endoftext|>", "A");
+        Assert.Contains("only one BOS", Assert.Throws<TokenizerFormatException>(() => BpeTokenizer.FromFile(two)).Message);
+    }
+
     [Fact]
     public void Shared_configs_give_expected_bos_eos()
     {
