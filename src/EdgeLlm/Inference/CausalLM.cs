@@ -54,6 +54,9 @@ public sealed class CausalLM : IDisposable
     /// is a GPU and the engine knows the family (Llama, Qwen2, Phi, QWen); else null.
     /// </summary>
     public CudaEngine? Cuda => cuda;
+
+    /// <summary>The GPU this model runs on (also for architectures the fused engine does not cover, such as Mistral); null on the CPU.</summary>
+    internal CudaDevice? Device => (Backend as CudaBackend)?.Device;
     public int VocabSize => Config.VocabSize;
     public int MaxContext => Config.MaxPositions;
 

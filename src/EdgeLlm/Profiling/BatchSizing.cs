@@ -35,8 +35,8 @@ public static class BatchSizing
         if (maxBatch is < 1) throw new ArgumentException($"--max-batch must be at least 1 (got {maxBatch}).");
         var config = model.Config;
         int context = Math.Max(1, Math.Min(sequenceTokens, model.MaxContext));
-        var (runtime, free, source, cap) = model.Cuda is { } cuda
-            ? (RuntimeProfile.EdgeLlmCuda, cuda.DeviceMemory.Free, $"{model.Options.Device} free memory", CudaCap)
+        var (runtime, free, source, cap) = model.Device is { } device
+            ? (RuntimeProfile.EdgeLlmCuda, device.MemoryInfo().Free, $"{model.Options.Device} free memory", CudaCap)
             : (RuntimeProfile.EdgeLlmCpu, AvailableRam() - model.Checkpoint.WeightBytes, "available RAM less the weights", CpuCap);
         long usable = (long)(Math.Max(0, free) * UsableShare);
         MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, context, prefillChunk, runtime, model.Checkpoint.WeightBytes);

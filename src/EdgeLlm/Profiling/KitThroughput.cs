@@ -105,9 +105,10 @@ public static class KitThroughput
         var (ids, textTokens) = Input(tokenizer, text, options.InputTokens);
         var logits = new float[(long)ids.Length * model.VocabSize];
         var times = new List<double>(options.Repeats);
-        bool cpu = model.Cuda is null;
-        if (cpu) ProcessMemory.ResetPeak();
-        else model.Cuda!.Device.ResetPeak();
+        var device = model.Device;
+        bool cpu = device is null;
+        if (device is null) ProcessMemory.ResetPeak();
+        else device.ResetPeak();
         var clock = new Stopwatch();
         for (int r = 0; r < options.Repeats; r++)
         {
@@ -119,14 +120,14 @@ public static class KitThroughput
             times.Add(clock.Elapsed.TotalSeconds);
             if ((r + 1) % Math.Max(1, options.Repeats / 10) == 0) progress?.Report($"kit forward {r + 1}/{options.Repeats}: {times[^1] * 1000:F1} ms");
         }
-        long peak = cpu ? ProcessMemory.PeakResidentBytes : model.Cuda!.PeakDeviceBytes;
+        long peak = device?.PeakAllocatedBytes ?? ProcessMemory.PeakResidentBytes;
         int promptForTpot = Math.Min(ids.Length, model.MaxContext - options.NewTokens);
         var response = new Generator(model).Greedy(ids[..promptForTpot], new GenerationOptions { MaxNewTokens = options.NewTokens, StopAtEos = false },
             cancellationToken);
         long parameters = TensorLayout.ParameterCount(model.Config);
         return new KitThroughputResult
         {
-            Model = model.Checkpoint.Directory, Device = cpu ? "cpu" : model.Cuda!.DeviceName, Parameters = parameters,
+            Model = model.Checkpoint.Directory, Device = device?.Describe(model.Options.Device) ?? "cpu", Parameters = parameters,
             WeightBytes = model.Checkpoint.WeightBytes, KitFloat32WeightBytes = parameters * 4, TextFile = null,
             InputTokens = ids.Length, TextTokens = textTokens, Repeats = options.Repeats, ForwardSeconds = times, PeakMemoryBytes = peak,
             MemoryDefinition = cpu

@@ -127,7 +127,7 @@ public static class CudaBatchBenchmark
             Model = Path.GetFileName(lm.Checkpoint.Directory.TrimEnd('/')),
             Architecture = c.ArchitectureName,
             DType = string.Join("+", lm.Checkpoint.Tensors.Values.Where(t => t.Rank == 2).Select(t => t.DType).Distinct()),
-            Device = $"{backend.Name} ({device.Name}, {device.Architecture}, {device.Multiprocessors} SMs)",
+            Device = device.Describe(backend.Name),
             WeightBytes = weightBytes,
             Batch = options.Batch,
             PromptTokens = options.PromptTokens,

@@ -59,6 +59,9 @@ internal sealed unsafe class CudaDevice : IDisposable
     public long TotalBytes { get; }
     public IntPtr Stream { get; }
     public string Architecture => $"sm_{ComputeMajor}{ComputeMinor}";
+
+    /// <summary>"cuda:0 (NVIDIA H200, sm_90, 132 SMs)" for the device selected as <paramref name="selection"/>.</summary>
+    public string Describe(object selection) => $"{selection} ({Name}, {Architecture}, {Multiprocessors} SMs)";
     /// <summary>Bytes this engine holds on the device now, and the most it has held.</summary>
     public long AllocatedBytes { get; private set; }
     public long PeakAllocatedBytes { get; private set; }

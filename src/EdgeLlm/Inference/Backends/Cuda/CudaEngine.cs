@@ -149,7 +149,7 @@ public sealed partial class CudaEngine : IDisposable
     public DType WeightDType { get; }
     /// <summary>Bytes of weight matrices on the device (the decode floor's numerator streams nearly all of them).</summary>
     public long DeviceWeightBytes { get; }
-    public string DeviceName => $"{Options.Device} ({Device.Name}, {Device.Architecture}, {Device.Multiprocessors} SMs)";
+    public string DeviceName => Device.Describe(Options.Device);
     public long PeakDeviceBytes => Device.PeakAllocatedBytes;
     public long DeviceBytes => Device.AllocatedBytes;
     public (long Free, long Total) DeviceMemory => Device.MemoryInfo();
