@@ -4,15 +4,16 @@
 # writes JSON and a log under $OUT.
 #
 #   bash scripts/gpu-backend.sh --publish edgellm.tar.xz [--fixtures hf-tiny.tar.xz] \
-#        [--bench "phi-2:16,64 llama-3-8b:16,64"] [--repeats 2] [--prompt 512] [--new 128]
+#        [--bench "phi-2:16,64 llama-3-8b:16,64"] [--repeats 2] [--prompt 512] [--new 128] [--ab-tiled]
 #
 # --fixtures runs `edgellm gpu-selftest` over every hf-tiny fixture and the Mistral references in
 # tests/EdgeLlm.Tests/References. --bench writes each shape's random FP16 checkpoint (init-random --like, full depth),
 # runs tools/reference/transformers_batched.py and `edgellm bench --device cuda --batch N --json` at each batch size,
-# then deletes the checkpoint (the disk is 64 GB).
+# then deletes the checkpoint (the disk is 64 GB). --ab-tiled runs each bench a second time with decode rows on the
+# tiled attention kernel (EDGELLM_CUDA_DECODE_ATTENTION=tiled), bench-SHAPE-bN-tiled.json, for the A/B in one session.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" fixtures="" shapes="" repeats=2 prompt=512 new=128
+publish="" fixtures="" shapes="" repeats=2 prompt=512 new=128 ab=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --repeats) repeats="$2"; shift 2 ;;
     --prompt) prompt="$2"; shift 2 ;;
     --new) new="$2"; shift 2 ;;
+    --ab-tiled) ab=1; shift ;;
     *) echo "gpu-backend.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +63,12 @@ for item in $shapes; do
       --new-tokens "$new" --repeats "$repeats" > "$ref" 2>> "$log" || echo '{"error": "transformers_batched.py failed or timed out"}' > "$ref"
     timeout 300 "$bin" bench "$model" --device cuda --batch "$b" --prompt-tokens "$prompt" --new-tokens "$new" --repeats "$repeats" \
       --warmup 1 --reference "$ref" --json > "$out/bench-$shape-b$b.json" 2>> "$log" || status=1
+    if [ "$ab" = 1 ]; then
+      EDGELLM_CUDA_DECODE_ATTENTION=tiled timeout 300 "$bin" bench "$model" --device cuda --batch "$b" --prompt-tokens "$prompt" \
+        --new-tokens "$new" --repeats "$repeats" --warmup 1 --reference "$ref" --json > "$out/bench-$shape-b$b-tiled.json" 2>> "$log" || status=1
+      "$python" -c "import json,sys; r=json.load(open(sys.argv[1])); print('   tiled decode attention: generate %.0f tok/s, step %.2f ms' % (r['generate_tokens_per_second'], r['decode_ms_per_step']))" \
+        "$out/bench-$shape-b$b-tiled.json" 2>&1 | tee -a "$log"
+    fi
     "$python" - "$out/bench-$shape-b$b.json" "$ref" <<'PY' 2>&1 | tee -a "$log"
 import json, sys
 try:

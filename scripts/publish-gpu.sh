@@ -16,7 +16,9 @@ dotnet publish src/EdgeLlm.Cli/EdgeLlm.Cli.csproj -c Release -r linux-x64 --self
 # in the 64 MiB carry for fixtures and datasets.
 find "$stage/edgellm" \( -name '*.pdb' -o -name '*.xml' \) -delete
 find "$stage/edgellm" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'ls "$1"/*.resources.dll >/dev/null 2>&1' _ {} \; -print | xargs -r rm -rf
+# The runtime's debugger and crash-dump helpers (only a debugger attaching or a crash dump loads them).
+rm -f "$stage/edgellm/libmscordaccore.so" "$stage/edgellm/libmscordbi.so" "$stage/edgellm/createdump"
 mkdir -p "$out"
-tar -C "$stage" -cf - edgellm | xz -6 -T0 > "$out/edgellm.tar.xz.tmp"
+tar -C "$stage" -cf - edgellm | xz -9e -T0 > "$out/edgellm.tar.xz.tmp"
 mv "$out/edgellm.tar.xz.tmp" "$out/edgellm.tar.xz"
 ls -l "$out/edgellm.tar.xz"

@@ -2,8 +2,8 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 
 public sealed partial class CudaBackend
 {
-    private readonly Dictionary<(int Rows, int Segments, int Stride, int Tiles), CudaGraph> graphs = new();
-    private readonly HashSet<(int, int, int, int)> ranPlainly = new();
+    private readonly Dictionary<(int Rows, int Segments, int Stride, int Tiles, int DecodeRows), CudaGraph> graphs = new();
+    private readonly HashSet<(int, int, int, int, int)> ranPlainly = new();
 
     /// <summary>Replay decode steps as captured CUDA graphs, one per step shape (default); false launches every kernel.</summary>
     public bool UseGraphs { get; set; } = true;
@@ -22,7 +22,7 @@ public sealed partial class CudaBackend
     internal void RunStep(ForwardStep forwardStep, bool capturable, Action body)
     {
         if (!capturable || !UseGraphs || Profile != null || forwardStep.Rows == 0) { body(); return; }
-        var key = (forwardStep.Rows, forwardStep.Segments.Count, stepTable.TableStride, tileCount);
+        var key = (forwardStep.Rows, forwardStep.Segments.Count, stepTable.TableStride, tileCount, decodeRowCount);
         if (graphs.TryGetValue(key, out var graph)) { graph.Launch(); return; }
         if (ranPlainly.Add(key)) { body(); return; }
         try { graph = device.Capture(body); }

@@ -84,7 +84,7 @@ public sealed partial class CudaBackend
 
     private unsafe void Gemm(ulong w, int type, int ldw, ulong x, int ldx, int n, int k, int rows, ulong y, int ldy, float* alpha, float* beta)
     {
-        long started = BeginTiming();
+        var started = BeginTiming();
         Cublas.Check(Cublas.cublasGemmEx(cublas, Cublas.OpT, Cublas.OpN, n, rows, k, alpha, w, type, ldw, x, type, ldx, beta,
             y, Cublas.R32F, ldy, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
         EndTiming("cublasGemmEx", started);

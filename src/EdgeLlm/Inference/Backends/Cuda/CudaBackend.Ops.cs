@@ -18,8 +18,8 @@ public sealed partial class CudaBackend
 
     private StepTable stepTable;
     private byte[] stepHost = [];
-    private ulong tiles;
-    private int tileCount, longestTile;
+    private ulong tiles, decodeRows;
+    private int tileCount, multiRowTiles, longestTile, decodeRowCount;
 
     /// <summary>
     /// Uploads, in one copy, each row's token, segment and position and each segment's block table
@@ -40,13 +40,24 @@ public sealed partial class CudaBackend
             stride = Math.Max(stride, storage.Blocks.Count);
         }
         stride = (stride + 7) / 8 * 8; // in steps of 128 positions, so a captured decode graph serves 128 steps
+        // Tiles of several rows first (prompt chunks: be_paged_attention), then the rows alone (decode rows: be_paged_decode).
         var tileList = new List<(int First, int Count)>();
+        var single = new List<int>();
         for (int s = 0; s < segments; s++)
         {
             var range = step.RowsOf(s);
-            for (int r = 0; r < range.Count; r += TileRows) tileList.Add((range.Start + r, Math.Min(TileRows, range.Count - r)));
+            for (int r = 0; r < range.Count; r += TileRows)
+            {
+                int count = Math.Min(TileRows, range.Count - r);
+                if (count == 1) single.Add(range.Start + r); else tileList.Add((range.Start + r, count));
+            }
         }
-        long intsBytes = 3L * rows * 4, tilesAt = (intsBytes + 15) / 16 * 16, blocksAt = (tilesAt + 8L * tileList.Count + 15) / 16 * 16;
+        multiRowTiles = tileList.Count;
+        longestTile = tileList.Count == 0 ? 1 : tileList.Max(t => t.Count);
+        tileList.AddRange(single.Select(r => (r, 1)));
+        decodeRowCount = single.Count;
+        long intsBytes = 3L * rows * 4, tilesAt = (intsBytes + 15) / 16 * 16, singleAt = tilesAt + 8L * tileList.Count;
+        long blocksAt = (singleAt + 4L * single.Count + 15) / 16 * 16;
         long total = blocksAt + 8L * segments * stride;
         if (stepHost.Length < total) stepHost = new byte[total + total / 4];
         var ints = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan(0, (int)intsBytes));
@@ -56,7 +67,7 @@ public sealed partial class CudaBackend
         var tileInts = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)tilesAt, 8 * tileList.Count));
         for (int i = 0; i < tileList.Count; i++) { tileInts[2 * i] = tileList[i].First; tileInts[2 * i + 1] = tileList[i].Count; }
         tileCount = tileList.Count;
-        longestTile = tileList.Count == 0 ? 0 : tileList.Max(t => t.Count);
+        single.CopyTo(MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)singleAt, 4 * single.Count)));
         var blocks = MemoryMarshal.Cast<byte, ulong>(stepHost.AsSpan((int)blocksAt, 8 * segments * stride));
         blocks.Clear();
         for (int s = 0; s < segments; s++)
@@ -64,6 +75,7 @@ public sealed partial class CudaBackend
         ulong p = Buffer("step", total);
         device.UploadAsync<byte>(p, stepHost.AsSpan(0, (int)total));
         tiles = p + (ulong)tilesAt;
+        decodeRows = p + (ulong)singleAt;
         stepTable = new StepTable
         {
             Token = p, Seq = p + (ulong)(rows * 4), Pos = p + (ulong)(2 * rows * 4), Blocks = p + (ulong)blocksAt,
@@ -136,29 +148,72 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Writes the step's keys and values into each row's blocks, then attends: one block of threads per (row tile, KV head)
-    /// walks the tile's key positions once for all its rows and query heads (kernels/backend.cu be_paged_attention).
+    /// Writes the step's keys and values into each row's blocks, then attends. Prompt chunks: one block of threads per (row
+    /// tile, KV head) walks the tile's key positions once for all its rows and query heads (kernels/backend.cu
+    /// be_paged_attention). Decode rows (a tile of one row): flash-decoding over (row, KV head, split) blocks
+    /// (be_paged_decode), when the head shape suits it (head_dim a multiple of 8 up to 128, at most 8 query heads per KV head).
     /// </summary>
     public void Attention(int layer, Activation q, Activation k, Activation v, Activation output, AttentionShape shape)
     {
         int rows = step.Rows;
         if (rows == 0) return;
         var kvPool = pool ?? throw new InvalidOperationException("No cache of this backend exists.");
-        int kvWidth = shape.KvHeads * shape.HeadDim, groups = shape.Heads / shape.KvHeads;
+        int kvWidth = shape.KvHeads * shape.HeadDim, groups = shape.Heads / shape.KvHeads, hd = shape.HeadDim;
         if (kvPool.LayerWidths[layer] != kvWidth)
             throw new InvalidOperationException($"Layer {layer} attends {kvWidth} key/value channels; its cache holds {kvPool.LayerWidths[layer]}.");
-        // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/backend.cu)
-        int sub = Math.Min(Math.Min(64 / Math.Max(groups, 1), 8192 / Math.Max(groups * shape.HeadDim, 1)), longestTile);
-        if (sub < 1)
-            throw new NotSupportedException($"Layer {layer}: {groups} query heads × {shape.HeadDim} channels per key/value head exceed the attention kernel's 64 query vectors or 8192 outputs per block.");
         int offset = checked((int)kvPool.LayerOffset(layer));
         Launch("be_kv_write", rows, 1, 128, 0, args.Reset().Ptr(Ptr(k)).Ptr(Ptr(v)).Int(k.Width).Int(v.Width).Struct(stepTable)
             .Int(offset).Int(kvWidth));
-        int vectors = sub * groups, hd = shape.HeadDim, tile = 32;
-        int shared = (vectors * hd + tile * (hd + 1) + tile * hd + vectors * (tile + 1)) * 4;
-        bool small = vectors * hd <= 8 * 128; // decode rows: the 128-thread instance with 8 outputs per thread
-        Launch(small ? "be_paged_attention_small" : "be_paged_attention", tileCount, shape.KvHeads, small ? 128 : 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
-            .Int(output.Width).Struct(stepTable).Ptr(tiles).Int(offset).Int(kvWidth).Int(groups).Int(hd)
-            .Float(shape.Scale).Int(shape.SlidingWindow).Int(sub));
+        bool decodeKernel = UseDecodeKernel && decodeRowCount > 0 && hd % 8 == 0 && hd <= 128 && groups <= 8;
+        int tiled = decodeKernel ? multiRowTiles : tileCount;
+        if (tiled > 0)
+        {
+            // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/backend.cu)
+            int sub = Math.Min(Math.Min(64 / Math.Max(groups, 1), 8192 / Math.Max(groups * hd, 1)), longestTile);
+            if (sub < 1)
+                throw new NotSupportedException($"Layer {layer}: {groups} query heads × {hd} channels per key/value head exceed the attention kernel's 64 query vectors or 8192 outputs per block.");
+            int vectors = sub * groups, tile = 32;
+            int shared = (vectors * hd + tile * (hd + 1) + tile * hd + vectors * (tile + 1)) * 4;
+            bool small = vectors * hd <= 8 * 128; // one row per tile: the 128-thread instance with 8 outputs per thread
+            Launch(small ? "be_paged_attention_small" : "be_paged_attention", tiled, shape.KvHeads, small ? 128 : 256, shared, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+                .Int(output.Width).Struct(stepTable).Ptr(tiles).Int(offset).Int(kvWidth).Int(groups).Int(hd)
+                .Float(shape.Scale).Int(shape.SlidingWindow).Int(sub));
+        }
+        if (!decodeKernel) return;
+        int g = groups <= 1 ? 1 : groups <= 2 ? 2 : groups <= 4 ? 4 : 8;
+        int splits = DecodeSplits(decodeRowCount * shape.KvHeads, stepTable.TableStride * stepTable.BlockTokens);
+        ulong part = splits > 1 ? Buffer("attention.splits", (long)decodeRowCount * shape.Heads * splits * (hd + 2) * 4) : 0;
+        Launch($"be_paged_decode_g{g}", decodeRowCount, shape.KvHeads, 128, 0, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+            .Int(output.Width).Ptr(part).Struct(stepTable).Ptr(decodeRows).Int(offset).Int(kvWidth).Int(groups).Int(hd)
+            .Float(shape.Scale).Int(shape.SlidingWindow).Int(splits), splits);
+        if (splits > 1)
+            Launch("be_paged_decode_combine", decodeRowCount, shape.Heads, 128, 0, args.Reset().Ptr(part).Ptr(decodeRows).Ptr(Ptr(output))
+                .Int(output.Width).Int(hd).Int(splits));
     }
+
+    /// <summary>Decode rows through be_paged_decode (default); false sends them through the tiled kernel, as prompt chunks.</summary>
+    public bool UseDecodeKernel
+    {
+        get => useDecodeKernel;
+        set { if (value != useDecodeKernel) DropGraphs(); useDecodeKernel = value; }
+    }
+
+    // EDGELLM_CUDA_DECODE_ATTENTION=tiled starts a backend on the tiled kernel: the benchmark's A/B switch.
+    private bool useDecodeKernel = Environment.GetEnvironmentVariable("EDGELLM_CUDA_DECODE_ATTENTION") != "tiled";
+
+    /// <summary>For the self-test: this many splits per decode row instead of <see cref="DecodeSplits"/>'s choice.</summary>
+    internal int? DecodeSplitsOverride
+    {
+        get => decodeSplitsOverride;
+        set { if (value != decodeSplitsOverride) DropGraphs(); decodeSplitsOverride = value; }
+    }
+
+    private int? decodeSplitsOverride;
+
+    /// <summary>
+    /// Splits per decode row: enough (row, KV head, split) blocks to fill the device about eight times over, but no split
+    /// shorter than 64 of the positions the block tables can hold (the step shape fixes both, so a captured graph keeps it).
+    /// </summary>
+    private int DecodeSplits(int rowHeads, int capacity) => DecodeSplitsOverride ??
+        Math.Clamp(Math.Min((8 * device.Multiprocessors + rowHeads - 1) / rowHeads, capacity / 64), 1, 32);
 }

@@ -160,33 +160,39 @@ public sealed partial class CudaBackend : IBackend
     private ulong Owned(int[] values, string what) => Owned<int>(values, what);
 
     /// <summary>
-    /// When set, every kernel launch and GEMM waits for the device before and after and adds its time here, by kernel
-    /// (a profile of where a step's device time goes; each entry includes one launch's host overhead).
+    /// When set, every kernel launch and GEMM is timed on the device (<see cref="CudaKernelTimer"/>) and, when the property
+    /// is set again, its time is added here by kernel: where a step's device time goes.
     /// </summary>
-    internal Dictionary<string, (double Ms, int Count)>? Profile { get; set; }
-
-    private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs kernelArgs)
+    internal Dictionary<string, (double Ms, int Count)>? Profile
     {
-        long started = BeginTiming();
-        device.Launch(kernel, gridX, gridY, block, sharedBytes, kernelArgs);
+        get => profile;
+        set
+        {
+            if (timer != null && profile != null)
+                foreach (var (label, (ms, count)) in timer.Collect())
+                {
+                    var (total, n) = profile.GetValueOrDefault(label);
+                    profile[label] = (total + ms, n + count);
+                }
+            timer?.Dispose();
+            profile = value;
+            timer = value is null ? null : new CudaKernelTimer(device);
+        }
+    }
+
+    private Dictionary<string, (double Ms, int Count)>? profile;
+    private CudaKernelTimer? timer;
+
+    private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs kernelArgs, int gridZ = 1)
+    {
+        var started = BeginTiming();
+        device.Launch(kernel, gridX, gridY, block, sharedBytes, kernelArgs, gridZ);
         EndTiming(kernel, started);
     }
 
-    private long BeginTiming()
-    {
-        if (Profile == null) return 0;
-        device.Synchronize();
-        return System.Diagnostics.Stopwatch.GetTimestamp();
-    }
+    private IntPtr BeginTiming() => timer?.Start() ?? IntPtr.Zero;
 
-    private void EndTiming(string what, long started)
-    {
-        if (Profile == null) return;
-        device.Synchronize();
-        double ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var (total, count) = Profile.GetValueOrDefault(what);
-        Profile[what] = (total + ms, count + 1);
-    }
+    private void EndTiming(string what, IntPtr started) => timer?.Stop(what, started);
 
     public void CopyToHost(Activation x, Span<float> destination) =>
         device.Download(destination[..(step.Rows * x.Width)], Ptr(x));

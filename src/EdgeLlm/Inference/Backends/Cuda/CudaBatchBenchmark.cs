@@ -49,7 +49,7 @@ public sealed record CudaBatchBenchmarkResult
     public required double? TransformersTokensPerSecond { get; init; }
     public required long? TransformersPeakBytes { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
-    /// <summary>One decode step with each launch timed alone (synchronised, so host overhead included): ms per step by kernel.</summary>
+    /// <summary>One decode step kernel by kernel, each launch's device time from events around it (launch gaps excluded): ms per step by kernel.</summary>
     public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
     /// <summary>Decode-step graphs the backend held at the end (0: every kernel launched one by one).</summary>
     public required int GraphsCaptured { get; init; }

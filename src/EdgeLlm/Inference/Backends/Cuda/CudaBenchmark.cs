@@ -53,7 +53,7 @@ public sealed record CudaBenchmarkResult
     public required long DeviceTotalBytes { get; init; }
     public required double? TransformersTpotMs { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
-    /// <summary>Where one decode step's time goes, per role, ms per step (each launch timed alone, so ~10 µs each of host overhead).</summary>
+    /// <summary>Where one decode step's time goes, per role, ms per step: each launch's device time from events around it (launch gaps excluded).</summary>
     public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
     public required IReadOnlyDictionary<string, string> Libraries { get; init; }
     public required string KernelCache { get; init; }

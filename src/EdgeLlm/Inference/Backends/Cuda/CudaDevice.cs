@@ -196,9 +196,9 @@ internal sealed unsafe class CudaDevice : IDisposable
         return functions[name] = fn;
     }
 
-    public void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs args)
+    public void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs args, int gridZ = 1)
     {
-        Cu.Check(Cu.cuLaunchKernel(Function(kernel), (uint)gridX, (uint)gridY, 1, (uint)block, 1, 1, (uint)sharedBytes,
+        Cu.Check(Cu.cuLaunchKernel(Function(kernel), (uint)gridX, (uint)gridY, (uint)gridZ, (uint)block, 1, 1, (uint)sharedBytes,
             Stream, args.Pointers, null), $"cuLaunchKernel({kernel})");
     }
 

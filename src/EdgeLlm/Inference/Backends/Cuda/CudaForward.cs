@@ -110,23 +110,20 @@ public sealed partial class CudaEngine
     private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode) =>
         Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps), "norm");
 
-    /// <summary>When set (the benchmark's profile), every launch of the decode step waits for the device and adds its time here by role.</summary>
-    private Dictionary<string, (double Ms, int Count)>? profile;
+    /// <summary>When set (the benchmark's profile), every launch of the decode step is timed on the device by role.</summary>
+    private CudaKernelTimer? profile;
 
     private void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs a, string label)
     {
         if (profile == null) { Device.Launch(kernel, gridX, gridY, block, sharedBytes, a); return; }
-        Device.Synchronize();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var start = profile.Start();
         Device.Launch(kernel, gridX, gridY, block, sharedBytes, a);
-        Device.Synchronize();
-        var (ms, count) = profile.GetValueOrDefault(label);
-        profile[label] = (ms + clock.Elapsed.TotalMilliseconds, count + 1);
+        profile.Stop(label, start);
     }
 
     /// <summary>
-    /// Runs <paramref name="steps"/> decode steps kernel by kernel, each launch timed alone (launch + run + sync):
-    /// where a step's time goes, per role, in ms per step. Host-timed, so each entry includes ~10 µs per launch.
+    /// Runs <paramref name="steps"/> decode steps kernel by kernel, each launch timed on the device (<see cref="CudaKernelTimer"/>):
+    /// where a step's time goes, per role, in ms per step. The gaps between launches are not in it; graph replay shortens them.
     /// </summary>
     internal IReadOnlyDictionary<string, double> ProfileDecode(KvCache cache, int[] prompt, int steps)
     {
@@ -134,13 +131,14 @@ public sealed partial class CudaEngine
         int token = decoder.First(prompt, CancellationToken.None);
         var device = Storage(cache, cache.Length + steps);
         SetTokenAndPosition(token, cache.Length);
-        profile = new();
+        using var timer = new CudaKernelTimer(Device);
+        profile = timer;
         try
         {
             for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
-            Device.Synchronize();
+            var totals = timer.Collect();
             cache.Advance(steps);
-            return profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
+            return totals.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
         }
         finally { profile = null; }
     }

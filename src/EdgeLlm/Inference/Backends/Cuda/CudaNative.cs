@@ -44,6 +44,10 @@ internal static unsafe partial class Cu
     [LibraryImport(L)] public static partial int cuGraphExecDestroy(IntPtr exec);
     [LibraryImport(L)] public static partial int cuGraphDestroy(IntPtr graph);
     [LibraryImport(L)] public static partial int cuGetErrorString(int error, byte** text);
+    [LibraryImport(L)] public static partial int cuEventCreate(IntPtr* e, uint flags);
+    [LibraryImport(L)] public static partial int cuEventRecord(IntPtr e, IntPtr stream);
+    [LibraryImport(L)] public static partial int cuEventElapsedTime(float* ms, IntPtr start, IntPtr end);
+    [LibraryImport(L)] public static partial int cuEventDestroy_v2(IntPtr e);
 
     /// <summary>Throws with the driver's own message when a call fails.</summary>
     public static void Check(int result, string call)

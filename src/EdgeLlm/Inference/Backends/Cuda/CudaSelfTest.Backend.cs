@@ -65,6 +65,32 @@ public static partial class CudaSelfTest
         yield return Check(name, "3 sequences decoded in one step == each alone", worstLone, limit);
         yield return Check(name, "3 sequences decoded in one step vs CPU full forward", worstCpu, limit);
 
+        // Decode rows: the flash-decoding kernel with one split, three, and as many as the step shape picks, against the
+        // tiled kernel every prompt chunk runs, on the same step (float32 throughout; only the summation order differs).
+        {
+            int[][] dp = [long130, long130[..70], short7];
+            var dc = dp.Select(p => { var c = gpu.NewCache(p.Length + 2); gpu.ForwardHidden([new Segment(c, p)]); return c; }).ToArray();
+            int[] next = [11, 12, 13];
+            float[] DecodeStep(bool decodeKernel, int? splits)
+            {
+                var clones = dc.Select(c => c.Clone()).ToArray();
+                backend.UseDecodeKernel = decodeKernel;
+                backend.DecodeSplitsOverride = splits;
+                try
+                {
+                    var h = gpu.ForwardHidden(next.Select((tok, i) => new Segment(clones[i], [tok])).ToList());
+                    var l = new float[3 * vocab];
+                    gpu.Logits(h, 3, l);
+                    return l;
+                }
+                finally { backend.UseDecodeKernel = true; backend.DecodeSplitsOverride = null; }
+            }
+            var tiled = DecodeStep(false, null);
+            foreach (int? splits in new int?[] { 1, 3, null })
+                yield return Check(name, $"decode rows: flash-decoding ({(splits is { } n ? $"{n} split(s)" : "splits as chosen")}) == tiled kernel",
+                    MaxAbsDiff(DecodeStep(true, splits), tiled), 1e-3);
+        }
+
         // The device argmax against the host argmax of the same logits (caches cloned so both see the same state).
         {
             var clones = caches.Select(c => c.Clone()).ToArray();

@@ -1,6 +1,7 @@
 // Attention over the float16 KV cache, laid out per layer as [position][kv_head · head_dim].
 //
-// Decode (one new token): flash-decoding. The cache is cut into splits of ATT_SPLIT positions; block
+// Decode (one new token): flash-decoding. The cache is cut into splits of ATT_SPLIT positions (short, so
+// each warp walks only two rounds of ATT_KEYS positions and the kernel ends before load latencies add up); block
 // (head, split) runs an online softmax over its split (each of its 4 warps takes every 4th position,
 // a warp reduces one q·k dot product with shuffles) and leaves the split's running max, sum and
 // unnormalised output; attn_decode_combine rescales and adds the splits. Both kernels read the length
@@ -11,7 +12,7 @@
 // Prefill (many rows) runs as cuBLAS GEMMs S = Q·Kᵀ and O = P·V per key/value head (the engine's
 // CudaAttention), with attn_softmax_rows between them: a causal softmax in float32 writing P in float16.
 
-#define ATT_SPLIT 128
+#define ATT_SPLIT 32
 #define ATT_WARPS 4
 #define ATT_MAX_DIMS 8  // head_dim <= 256
 #define ATT_KEYS 4      // positions a warp has in flight at once

@@ -362,3 +362,175 @@ __device__ __forceinline__ void paged_attention(const float* q, int ld_q, float*
 #define ATT_ARGS q, ld_q, out, ld_out, t, tiles, layer_offset, kv_width, groups, head_dim, scale, window, sub
 extern "C" __global__ void __launch_bounds__(256) be_paged_attention(ATT_PARAMS) { paged_attention<256, 32>(ATT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_PARAMS) { paged_attention<128, 8>(ATT_ARGS); }
+
+// ---------------------------------------------------------------- paged attention, decode rows
+
+#define DEC_WARPS 4
+#define DEC_MAX_DIMS 128   // head_dim ≤ 128 and a multiple of 8 (16-byte key loads); else the tiled kernel above
+
+// Attention of single-row tiles (decode rows: one new position each) in flash-decoding form. Block (row i of the
+// step's decode-row list, KV head, split s) takes split s of the row's visible positions (from max(0, p+1−window)
+// to p) and runs an online softmax over them for the G query heads that share the KV head (G ≥ groups, one
+// instance per power of two). Each of its warps takes 32 positions at a time, lane = position for the scores
+// (the lane's key read whole with 16-byte loads, the queries from shared memory) and lane = 4 channels for the
+// values (each value row read by the whole warp, 8 bytes per lane, 8 rows in flight). The warps' states are merged
+// in shared memory; with one split the block writes the output, with more it leaves (unnormalised output, max, sum)
+// in part[i][head][split] for be_paged_decode_combine. The split count is fixed per step shape and each row cuts its
+// own length, so a captured graph serves every position.
+template <int G>
+__device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* out, int ld_out, float* part,
+    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits)
+{
+    __shared__ float4 qs4[G * DEC_MAX_DIMS / 4]; // float4: the 16-byte alignment the query loads need
+    float* qs = (float*)qs4;
+    __shared__ float wm[DEC_WARPS][G], wl[DEC_WARPS][G];
+    __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
+    const int seq = t.seq[row], p = t.pos[row];
+    const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
+    const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
+    const int lo = begin + s * chunk, hi = min(end, lo + chunk);
+    const int h0 = kvh * groups, chunks = head_dim >> 3;
+    const bool owner = lane * 4 < head_dim; // this lane's 4 value channels exist
+
+    for (int i = tid; i < G * head_dim; i += DEC_WARPS * 32)
+        qs[i] = i < groups * head_dim ? q[(size_t)row * ld_q + h0 * head_dim + i] * scale : 0.f;
+    __syncthreads();
+
+    float m[G], l[G], acc[G][4];
+#pragma unroll
+    for (int g = 0; g < G; g++) { m[g] = NEG_INF; l[g] = 0.f; acc[g][0] = acc[g][1] = acc[g][2] = acc[g][3] = 0.f; }
+
+    for (int j0 = lo + warp * 32; j0 < hi; j0 += DEC_WARPS * 32)
+    {
+        const int n = min(32, hi - j0);
+        const bool valid = lane < n;
+        // scores: lane's key against every query head of the group
+        float sc[G];
+#pragma unroll
+        for (int g = 0; g < G; g++) sc[g] = 0.f;
+        if (valid)
+        {
+            const uint4* kp = (const uint4*)(kv_slot(t, seq, j0 + lane, layer_offset, kv_width, false) + kvh * head_dim);
+            for (int c0 = 0; c0 < chunks; c0 += 8)
+            {
+                uint4 kr[8];
+#pragma unroll
+                for (int u = 0; u < 8; u++) if (c0 + u < chunks) kr[u] = kp[c0 + u];
+#pragma unroll
+                for (int u = 0; u < 8; u++)
+                {
+                    if (c0 + u >= chunks) break;
+                    float kf[8];
+                    unpack16<0>(kr[u], kf);
+#pragma unroll
+                    for (int g = 0; g < G; g++)
+                    {
+                        const float4* qv = (const float4*)(qs + g * head_dim + (c0 + u) * 8);
+                        float4 a = qv[0], b = qv[1];
+                        sc[g] += a.x * kf[0] + a.y * kf[1] + a.z * kf[2] + a.w * kf[3] + b.x * kf[4] + b.y * kf[5] + b.z * kf[6] + b.w * kf[7];
+                    }
+                }
+            }
+        }
+        // online softmax, per query head
+        float pr[G];
+#pragma unroll
+        for (int g = 0; g < G; g++)
+        {
+            float sv = valid ? sc[g] : NEG_INF;
+            float m_new = fmaxf(m[g], warp_max(sv)); // finite: lane 0 always holds a key
+            float a = expf(m[g] - m_new);
+            pr[g] = valid ? expf(sv - m_new) : 0.f;
+            l[g] = l[g] * a + warp_sum(pr[g]);
+            m[g] = m_new;
+            acc[g][0] *= a; acc[g][1] *= a; acc[g][2] *= a; acc[g][3] *= a;
+        }
+        // values: Σ_j p_j · v_j, 8 rows in flight
+        for (int jj0 = 0; jj0 < n; jj0 += 8)
+        {
+            uint2 vr[8];
+#pragma unroll
+            for (int u = 0; u < 8; u++)
+                if (owner && jj0 + u < n)
+                    vr[u] = *(const uint2*)(kv_slot(t, seq, j0 + jj0 + u, layer_offset, kv_width, true) + kvh * head_dim + lane * 4);
+#pragma unroll
+            for (int u = 0; u < 8; u++)
+            {
+                if (jj0 + u >= n) break; // warp-uniform
+                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
+                if (owner)
+                {
+                    v0 = h2f((u16)(vr[u].x & 0xffff)); v1 = h2f((u16)(vr[u].x >> 16));
+                    v2 = h2f((u16)(vr[u].y & 0xffff)); v3 = h2f((u16)(vr[u].y >> 16));
+                }
+#pragma unroll
+                for (int g = 0; g < G; g++)
+                {
+                    float pj = __shfl_sync(0xffffffffu, pr[g], jj0 + u);
+                    acc[g][0] = fmaf(pj, v0, acc[g][0]); acc[g][1] = fmaf(pj, v1, acc[g][1]);
+                    acc[g][2] = fmaf(pj, v2, acc[g][2]); acc[g][3] = fmaf(pj, v3, acc[g][3]);
+                }
+            }
+        }
+    }
+
+    // merge the warps (a warp that saw no position has max −inf and adds nothing)
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        if (lane == 0) { wm[warp][g] = m[g]; wl[warp][g] = l[g]; }
+        if (owner)
+            for (int e = 0; e < 4; e++) wacc[warp][g * head_dim + lane * 4 + e] = acc[g][e];
+    }
+    __syncthreads();
+    for (int o = tid; o < groups * head_dim; o += DEC_WARPS * 32)
+    {
+        int g = o / head_dim, d = o % head_dim;
+        float M = NEG_INF;
+        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][g]);
+        float A = 0.f, L = 0.f;
+        if (M != NEG_INF)
+            for (int w = 0; w < DEC_WARPS; w++)
+                if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
+        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
+        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
+        pp[d] = A;
+        if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
+    }
+}
+
+#define DEC_PARAMS const float* q, int ld_q, float* out, int ld_out, float* part, StepTable t, const int* drows, \
+    int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits
+#define DEC_ARGS q, ld_q, out, ld_out, part, t, drows, layer_offset, kv_width, groups, head_dim, scale, window, splits
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g1(DEC_PARAMS) { paged_decode<1>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g2(DEC_PARAMS) { paged_decode<2>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g4(DEC_PARAMS) { paged_decode<4>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g8(DEC_PARAMS) { paged_decode<8>(DEC_ARGS); }
+
+// out[row, head] = Σ_s A_s·e^(M_s−M) / Σ_s L_s·e^(M_s−M) over the splits be_paged_decode left (grid: decode rows × heads);
+// splits past a row's length are empty (max −inf) and skipped.
+extern "C" __global__ void be_paged_decode_combine(const float* part, const int* drows, float* out, int ld_out, int head_dim, int splits)
+{
+    const int i = blockIdx.x, h = blockIdx.y;
+    const float* pp = part + ((size_t)i * gridDim.y + h) * splits * (head_dim + 2);
+    float M = NEG_INF;
+    for (int s = 0; s < splits; s++) M = fmaxf(M, pp[s * (head_dim + 2) + head_dim]);
+    float L = 0.f;
+    for (int s = 0; s < splits; s++)
+    {
+        float ms = pp[s * (head_dim + 2) + head_dim];
+        if (ms != NEG_INF) L += pp[s * (head_dim + 2) + head_dim + 1] * expf(ms - M);
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    {
+        float o = 0.f;
+        for (int s = 0; s < splits; s++)
+        {
+            float ms = pp[s * (head_dim + 2) + head_dim];
+            if (ms != NEG_INF) o += pp[s * (head_dim + 2) + d] * expf(ms - M);
+        }
+        out[(size_t)drows[i] * ld_out + h * head_dim + d] = o / L;
+    }
+}
