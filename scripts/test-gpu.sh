@@ -5,18 +5,21 @@
 # prefill benchmark on random full-depth FP16 weights of each shape, generated there, paired with transformers'
 # TPOT on the same weights (tools/reference/transformers_tpot.py). Writes JSON under $OUT (or ./gpu-out).
 #
-#   bash scripts/test-gpu.sh --publish edgellm.tar.xz [--fixtures DIR] [--trained DIR] [--bench "phi-2 llama-3-8b qwen-7b"]
+#   bash scripts/test-gpu.sh --publish edgellm.tar.xz [--fixtures DIR] [--trained DIR] [--bench "phi-2 llama-3-8b qwen-7b"] [--ab-pdl]
+#
+# --ab-pdl runs each bench a second time with strictly serialised launches (EDGELLM_CUDA_PDL=0), bench-SHAPE-serial.json.
 #
 # The GPU machine's disk is 64 GB: each shape's checkpoint is written, measured and deleted before the next.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" fixtures="" trained="" shapes="" prompt=128 new=256
+publish="" fixtures="" trained="" shapes="" prompt=128 new=256 ab=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
     --fixtures) fixtures="$2"; shift 2 ;;
     --trained) trained="$2"; shift 2 ;;
     --bench) shapes="$2"; shift 2 ;;
+    --ab-pdl) ab=1; shift ;;
     *) echo "test-gpu.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,6 +67,10 @@ print(f"   TPOT {g('tpot_ms'):.3f} ms = {g('tpot_over_floor'):.2f} x floor {g('f
       f"prefill {g('long_prefill_tokens_per_second'):.0f} tok/s at {r.get('long_prefill_tokens')}; peak {g('peak_device_bytes')/2**30:.2f} GiB; "
       f"transformers {r.get('transformers_tpot_ms')} ms")
 PY
+  if [ "$ab" = 1 ]; then
+    EDGELLM_CUDA_PDL=0 "$bin" bench "$model" --device cuda --prompt-tokens "$prompt" --new-tokens "$new" --json > "$out/bench-$shape-serial.json" 2>> "$log" || status=1
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('   serialised launches: TPOT %.3f ms = %.2f x floor' % (r['tpot_ms'], r['tpot_over_floor']))" "$out/bench-$shape-serial.json" 2>&1 | tee -a "$log"
+  fi
   rm -rf "$model"
 done
 echo "test-gpu.sh: exit $status" | tee -a "$log"

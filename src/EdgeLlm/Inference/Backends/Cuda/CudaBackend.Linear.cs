@@ -5,29 +5,33 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 public sealed partial class CudaBackend
 {
     /// <summary>
-    /// Targets that read one engine buffer (q|k|v, gate|up, Phi's q|k|v|fc1) are one product over the device rows that
-    /// cover them, then each target's columns are gathered (undoing the engine's row order) with its bias; a plain
-    /// matrix of its own is one product straight into its output.
+    /// A target whose device rows are plain (consecutive, or every other row of two interleaved matrices) is one product
+    /// straight into its output, then its bias; the rest of the targets that read one engine buffer (q and k, whose rows
+    /// the engine permuted into rotary pairs) are one product over the device rows that cover them, then each target's
+    /// columns are gathered (undoing the engine's row order) with its bias. One row keeps interleaved targets in the
+    /// covering product too: the matrix-vector kernel reads consecutive rows only.
     /// </summary>
     public void Linear(Activation input, IReadOnlyList<LinearOutput> targets)
     {
         int rows = step.Rows;
         if (rows == 0) return;
+        converted = default; // the input's 16-bit copy serves every product of this call, none after it
         foreach (var group in targets.GroupBy(t => Dev(t.Weight).Buffer))
         {
-            var list = group.ToList();
-            var first = Dev(list[0].Weight);
-            if (list.Count == 1 && first.Plain)
+            var covered = new List<LinearOutput>();
+            foreach (var t in group)
             {
-                var t = list[0];
-                Project(first, first.Lo, first.Rows, first.Stride, Ptr(input), input.Width, rows, Ptr(t.Output), t.Output.Width);
-                if (t.Bias != null) AddBias(Ptr(t.Output), t.Output.Width, Ptr(t.Bias), rows, first.Rows);
-                continue;
+                var m = Dev(t.Weight);
+                if (!m.Plain || (m.Stride != 1 && rows == 1)) { covered.Add(t); continue; }
+                Project(m, m.Lo, m.Rows, m.Stride, Ptr(input), input.Width, rows, Ptr(t.Output), t.Output.Width);
+                if (t.Bias != null) AddBias(Ptr(t.Output), t.Output.Width, Ptr(t.Bias), rows, m.Rows);
             }
-            int lo = list.Min(t => Dev(t.Weight).Lo), hi = list.Max(t => Dev(t.Weight).Hi), n = hi - lo + 1;
+            if (covered.Count == 0) continue;
+            var first = Dev(covered[0].Weight);
+            int lo = covered.Min(t => Dev(t.Weight).Lo), hi = covered.Max(t => Dev(t.Weight).Hi), n = hi - lo + 1;
             ulong tmp = Buffer("linear.covering", (long)rows * n * 4);
             Project(first, lo, n, 1, Ptr(input), input.Width, rows, tmp, n);
-            foreach (var t in list)
+            foreach (var t in covered)
             {
                 var m = Dev(t.Weight);
                 if (m.Map == 0) throw new InvalidOperationException($"'{m.Name}' shares a device buffer but has no row map.");
@@ -36,6 +40,9 @@ public sealed partial class CudaBackend
             }
         }
     }
+
+    /// <summary>The input whose 16-bit copy sits in the conversion buffers now (within one <see cref="Linear"/> call).</summary>
+    private (ulong X, int Ld, int Rows, int K, DType Type) converted;
 
     private void AddBias(ulong y, int ld, ulong bias, int rows, int n) =>
         Launch("be_add_bias", Blocks((long)rows * n), 1, 256, 0, args.Reset().Ptr(y).Int(ld).Ptr(bias).Int(rows).Int(n));
@@ -67,14 +74,18 @@ public sealed partial class CudaBackend
             case DType.F16:
             {
                 ulong x16 = Buffer("linear.x16", (long)rows * k * 2);
-                Launch("be_copy_columns_f16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Int(0).Ptr(x16).Int(k).Int(rows).Int(k));
+                if (converted != (x, ldx, rows, k, DType.F16))
+                    Launch("be_copy_columns_f16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Int(0).Ptr(x16).Int(k).Int(rows).Int(k));
+                converted = (x, ldx, rows, k, DType.F16);
                 Gemm(w, Cublas.R16F, ldw, x16, k, n, k, rows, y, ldy, &alpha, &beta);
                 break;
             }
             default:
             {
                 ulong hi = Buffer("linear.hi", (long)rows * k * 2), lo = Buffer("linear.lo", (long)rows * k * 2);
-                Launch("be_split_bf16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Ptr(hi).Ptr(lo).Int(rows).Int(k));
+                if (converted != (x, ldx, rows, k, DType.BF16))
+                    Launch("be_split_bf16", Blocks((long)rows * k), 1, 256, 0, args.Reset().Ptr(x).Int(ldx).Ptr(hi).Ptr(lo).Int(rows).Int(k));
+                converted = (x, ldx, rows, k, DType.BF16);
                 Gemm(w, Cublas.R16BF, ldw, hi, k, n, k, rows, y, ldy, &alpha, &beta);
                 Gemm(w, Cublas.R16BF, ldw, lo, k, n, k, rows, y, ldy, &alpha, &one);
                 break;
@@ -94,6 +105,7 @@ public sealed partial class CudaBackend
     private void Head(ulong hidden, int rows, CudaMatrix head, DeviceVector? bias, ulong logits)
     {
         if (!head.Plain) throw new InvalidOperationException($"The head '{head.Name}' is not a plain device matrix.");
+        converted = default;
         Project(head, head.Lo, head.Rows, head.Stride, hidden, head.Columns, rows, logits, head.Rows);
         if (bias != null) AddBias(logits, head.Rows, Ptr(bias), rows, head.Rows);
     }

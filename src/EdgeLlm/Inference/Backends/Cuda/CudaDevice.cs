@@ -44,6 +44,7 @@ internal sealed unsafe class CudaDevice : IDisposable
         Cu.Check(Cu.cuDeviceGetAttribute(&sms, Cu.AttrMultiprocessors, handle), "cuDeviceGetAttribute");
         Cu.Check(Cu.cuDeviceGetAttribute(&smem, Cu.AttrMaxSharedPerBlockOptin, handle), "cuDeviceGetAttribute");
         ComputeMajor = major; ComputeMinor = minor; Multiprocessors = sms; MaxSharedPerBlock = smem;
+        ProgrammaticLaunch = major >= 9 && Environment.GetEnvironmentVariable("EDGELLM_CUDA_PDL") != "0";
         ulong total;
         Cu.Check(Cu.cuDeviceTotalMem_v2(&total, handle), "cuDeviceTotalMem");
         TotalBytes = (long)total;
@@ -195,6 +196,26 @@ internal sealed unsafe class CudaDevice : IDisposable
             Cu.Check(Cu.cuFuncSetAttribute(fn, Cu.FuncAttrMaxDynamicShared, MaxSharedPerBlock - 4096), $"cuFuncSetAttribute({name})");
         return functions[name] = fn;
     }
+
+    /// <summary>
+    /// Launches with programmatic stream serialization (sm_90 and later; kernels/common.cuh pdl_wait): the kernel may start
+    /// while the one before it on the stream finishes. Only for kernels that wait (pdl_wait) before reading what the one
+    /// before them wrote. Elsewhere, or with EDGELLM_CUDA_PDL=0, a plain launch.
+    /// </summary>
+    public void LaunchOverlapped(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs args)
+    {
+        if (!ProgrammaticLaunch) { Launch(kernel, gridX, gridY, block, sharedBytes, args); return; }
+        var attribute = new Cu.LaunchAttribute { Id = Cu.LaunchAttributeProgrammaticStreamSerialization, Value = 1 };
+        var config = new Cu.LaunchConfig
+        {
+            GridX = (uint)gridX, GridY = (uint)gridY, GridZ = 1, BlockX = (uint)block, BlockY = 1, BlockZ = 1,
+            SharedBytes = (uint)sharedBytes, Stream = Stream, Attributes = &attribute, AttributeCount = 1,
+        };
+        Cu.Check(Cu.cuLaunchKernelEx(&config, Function(kernel), args.Pointers, null), $"cuLaunchKernelEx({kernel})");
+    }
+
+    /// <summary>Whether <see cref="LaunchOverlapped"/> overlaps launches: compute capability 9.0 or later, unless EDGELLM_CUDA_PDL=0.</summary>
+    public bool ProgrammaticLaunch { get; set; }
 
     public void Launch(string kernel, int gridX, int gridY, int block, int sharedBytes, KernelArgs args, int gridZ = 1)
     {

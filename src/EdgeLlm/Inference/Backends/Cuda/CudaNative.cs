@@ -9,6 +9,25 @@ internal static unsafe partial class Cu
     public const int AttrComputeMajor = 75, AttrComputeMinor = 76, AttrMultiprocessors = 16, AttrMaxSharedPerBlockOptin = 97;
     public const int FuncAttrMaxDynamicShared = 8;
     public const int CaptureModeThreadLocal = 1;
+    public const int LaunchAttributeProgrammaticStreamSerialization = 6;
+
+    /// <summary><c>CUlaunchConfig</c> (cuda.h, CUDA 12 and later).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LaunchConfig
+    {
+        public uint GridX, GridY, GridZ, BlockX, BlockY, BlockZ, SharedBytes;
+        public IntPtr Stream;
+        public LaunchAttribute* Attributes;
+        public uint AttributeCount;
+    }
+
+    /// <summary><c>CUlaunchAttribute</c>: the id, padding to 8 bytes, then a 64-byte value union (here its first int).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 72)]
+    public struct LaunchAttribute
+    {
+        [FieldOffset(0)] public int Id;
+        [FieldOffset(8)] public int Value;
+    }
 
     [LibraryImport(L)] public static partial int cuInit(uint flags);
     [LibraryImport(L)] public static partial int cuDriverGetVersion(int* version);
@@ -34,6 +53,7 @@ internal static unsafe partial class Cu
     [LibraryImport(L)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
     [LibraryImport(L)] public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ,
         uint blockX, uint blockY, uint blockZ, uint sharedBytes, IntPtr stream, void** parameters, void** extra);
+    [LibraryImport(L)] public static partial int cuLaunchKernelEx(LaunchConfig* config, IntPtr function, void** parameters, void** extra);
     [LibraryImport(L)] public static partial int cuStreamCreate(IntPtr* stream, uint flags);
     [LibraryImport(L)] public static partial int cuStreamDestroy_v2(IntPtr stream);
     [LibraryImport(L)] public static partial int cuStreamSynchronize(IntPtr stream);

@@ -79,6 +79,17 @@ public static partial class CudaSelfTest
             engine.UseGraphs = true;
             int differing = graph.Tokens.Zip(direct.Tokens).Count(p => p.First != p.Second) + Math.Abs(graph.Tokens.Length - direct.Tokens.Length);
             checks.Add(new SelfTestCheck(name, "graph replay == kernel-by-kernel launch (tokens differing)", differing, 0, differing == 0));
+            if (engine.Device.ProgrammaticLaunch)
+            {
+                // Overlapped launches (programmatic dependent launch) against strictly serialised ones, kernel by kernel.
+                engine.UseGraphs = false;
+                engine.Device.ProgrammaticLaunch = false;
+                var serial = new Generator(gpu).Greedy(prompt, options);
+                engine.Device.ProgrammaticLaunch = true;
+                engine.UseGraphs = true;
+                int changed = direct.Tokens.Zip(serial.Tokens).Count(p => p.First != p.Second) + Math.Abs(direct.Tokens.Length - serial.Tokens.Length);
+                checks.Add(new SelfTestCheck(name, "overlapped launches (PDL) == serialised launches (tokens differing)", changed, 0, changed == 0));
+            }
         }
         var cpuGreedy = new Generator(cpu).Greedy(prompt, options);
         checks.Add(GreedyCheck(name, $"greedy tokens ({path}) vs CPU engine", graph.Tokens, cpuGreedy.Tokens, refLogits, vocab));

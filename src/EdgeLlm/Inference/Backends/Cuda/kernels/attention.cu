@@ -23,6 +23,8 @@ attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos
 {
     __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
     __shared__ float sm_acc[ATT_WARPS][ATT_MAX_DIMS * 32];
+    pdl_launch_dependents();
+    pdl_wait();
     const int h = blockIdx.x, s = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int len = *pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
     const int kvh = h / (heads / kv_heads);
@@ -106,6 +108,8 @@ attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos
 
 extern "C" __global__ void attn_decode_combine(const float* part, const int* pos, float* out, int head_dim, int splits)
 {
+    pdl_launch_dependents();
+    pdl_wait();
     const int h = blockIdx.x, len = *pos + 1, used = min(splits, (len + ATT_SPLIT - 1) / ATT_SPLIT);
     const float* p = part + (size_t)h * splits * (head_dim + 2);
     float M = NEG_INF;

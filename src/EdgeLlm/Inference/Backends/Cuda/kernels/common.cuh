@@ -66,6 +66,24 @@ __device__ __forceinline__ uint4 load_stream(const uint4* p)
     return v;
 }
 
+// Programmatic dependent launch (sm_90 and later). The decode step launches its kernels with the attribute that lets
+// each start while the one before it is finishing: pdl_launch_dependents() lets the next kernel's blocks be scheduled
+// once every block of this one has started, and pdl_wait() holds a kernel until the one before it has completed and
+// its writes are visible. Before its wait a kernel reads only what no kernel of the step writes (the weights).
+// Launched without the attribute, or compiled for an older GPU, both do nothing.
+__device__ __forceinline__ void pdl_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
 __device__ __forceinline__ float warp_sum(float v)
 {
 #pragma unroll

@@ -84,18 +84,23 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     const char* w0 = (const char*)a.w + (size_t)r * k * esize;
     const char* w1 = has1 ? w0 + (size_t)k * esize : w0;
     float acc0 = 0.f, acc1 = 0.f;
+    pdl_launch_dependents();
     if (a.vec)
     {
         const int E = Vec16<DT>::N, chunks = k / E, T = GEMV_WARPS * 32;
         const uint4* p0 = (const uint4*)w0;
         const uint4* p1 = (const uint4*)w1;
         const float4* x4 = (const float4*)a.x;
-        for (int c0 = tid; c0 < chunks; c0 += 4 * T)
-        {
-            uint4 v0[4], v1[4];
+        // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic
+        // dependent launch, common.cuh): on rows of up to 4 · 256 chunks (8,192 16-bit values) that is all of the block's weights.
+        uint4 v0[4], v1[4];
+        int c0 = tid;
 #pragma unroll
-            for (int u = 0; u < 4; u++)
-                if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
+        for (int u = 0; u < 4; u++)
+            if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
+        pdl_wait();
+        while (c0 < chunks)
+        {
 #pragma unroll
             for (int u = 0; u < 4; u++)
             {
@@ -115,10 +120,15 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #pragma unroll
                 for (int e = 0; e < E; e++) acc1 = fmaf(f[e], xv[e], acc1);
             }
+            c0 += 4 * T;
+#pragma unroll
+            for (int u = 0; u < 4; u++)
+                if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
         }
     }
     else
     {
+        pdl_wait();
         for (int i = tid; i < k; i += blockDim.x)
         {
             float xv = a.x[i];

@@ -7,6 +7,8 @@ template <int DT>
 __device__ __forceinline__ void norm_rows(const float* x, const float* w, const float* b, void* out, int k, int mode, float eps)
 {
     __shared__ float red[32];
+    pdl_launch_dependents();
+    pdl_wait();
     const float* xr = x + (size_t)blockIdx.x * k;
     float mean = 0.f;
     if (mode == 2)
@@ -105,6 +107,8 @@ extern "C" __global__ void convert_f32(const float* in, void* out, long long cou
 template <int DT>
 __device__ __forceinline__ void embed(const void* table, const int* tokens, float* x, int k)
 {
+    pdl_launch_dependents();
+    pdl_wait();
     long long token = tokens[blockIdx.x];
     for (int i = threadIdx.x; i < k; i += blockDim.x)
         x[(size_t)blockIdx.x * k + i] = load_one<DT>(table, token * k + i);
@@ -118,6 +122,8 @@ extern "C" __global__ void embed_f32(const void* table, const int* tokens, float
 // One block of 1024 threads.
 extern "C" __global__ void __launch_bounds__(1024) argmax_advance(const float* logits, int n, int* token, int* pos)
 {
+    pdl_launch_dependents();
+    pdl_wait();
     __shared__ float best_v[32];
     __shared__ int best_i[32];
     float bv = NEG_INF;
