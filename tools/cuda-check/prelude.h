@@ -25,6 +25,7 @@ __device__ float __shfl_xor_sync(unsigned int, float, int, int = 32);
 __device__ int __shfl_xor_sync(unsigned int, int, int, int = 32);
 __device__ float __shfl_sync(unsigned int, float, int, int = 32);
 __device__ int __shfl_sync(unsigned int, int, int, int = 32);
+__device__ unsigned long long __shfl_sync(unsigned int, unsigned long long, int, int = 32);
 __device__ float __shfl_down_sync(unsigned int, float, unsigned int, int = 32);
 __device__ unsigned int __reduce_add_sync(unsigned int, unsigned int);
 __device__ unsigned int __ballot_sync(unsigned int, int);

@@ -61,7 +61,8 @@ public sealed partial class CudaBackend
         if (rows == 1 && stride == 1)
         {
             var a = new GemvArgs { W = w, X = x, Y = y, N = n, K = k, Mode = 0, Vec = k * es % 16 == 0 && w % 16 == 0 ? 1 : 0 };
-            Launch("gemv_" + suffix, (n + 1) / 2, 1, 256, 0, args.Reset().Struct(a));
+            int r = CudaEngine.GemvRowsPerBlock;
+            Launch(CudaEngine.GemvKernel(suffix), (n + r - 1) / r, 1, 256, 0, args.Reset().Struct(a));
             return;
         }
         float alpha = 1f, beta = 0f, one = 1f;

@@ -14,7 +14,15 @@ internal struct GemvArgs
 
 public sealed partial class CudaEngine
 {
-    private const int GemvRowsPerBlock = 2, GemvThreads = 256;
+    private const int GemvThreads = 256;
+
+    /// <summary>Rows per block of the matrix-vector kernels (kernels/linear.cu: 2, 4 or 8; EDGELLM_GEMV_ROWS overrides, for A/B runs).</summary>
+    internal static int GemvRowsPerBlock { get; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ROWS") switch
+    {
+        "2" => 2, "8" => 8, _ => 4,
+    };
+
+    internal static string GemvKernel(string suffix) => (GemvRowsPerBlock == 2 ? "gemv_" : $"gemv{GemvRowsPerBlock}_") + suffix;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
@@ -54,7 +62,7 @@ public sealed partial class CudaEngine
     {
         a.Vec = a.K * ElementSize % 16 == 0 ? 1 : 0;
         a.Eps = Eps;
-        Launch("gemv_" + Suffix, (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        Launch(GemvKernel(Suffix), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     // ---------------------------------------------------------------- one token

@@ -66,7 +66,9 @@ public static partial class CudaSelfTest
         yield return Check(name, "3 sequences decoded in one step vs CPU full forward", worstCpu, limit);
 
         // Decode rows: the flash-decoding kernel with one split, three, and as many as the step shape picks, against the
-        // tiled kernel every prompt chunk runs, on the same step (float32 throughout; only the summation order differs).
+        // tiled kernel every prompt chunk runs, on the same step. Both accumulate in float32 and differ only in summation
+        // order, but the attention output is rounded to 16 bits for the next GEMM, where an order-of-summation difference
+        // can flip a rounding (float16 fixtures: 0.001–0.002 on the logits), so the limit is the fixture's logit limit.
         {
             int[][] dp = [long130, long130[..70], short7];
             var dc = dp.Select(p => { var c = gpu.NewCache(p.Length + 2); gpu.ForwardHidden([new Segment(c, p)]); return c; }).ToArray();
@@ -88,7 +90,7 @@ public static partial class CudaSelfTest
             var tiled = DecodeStep(false, null);
             foreach (int? splits in new int?[] { 1, 3, null })
                 yield return Check(name, $"decode rows: flash-decoding ({(splits is { } n ? $"{n} split(s)" : "splits as chosen")}) == tiled kernel",
-                    MaxAbsDiff(DecodeStep(true, splits), tiled), 1e-3);
+                    MaxAbsDiff(DecodeStep(true, splits), tiled), limit);
         }
 
         // The device argmax against the host argmax of the same logits (caches cloned so both see the same state).

@@ -371,12 +371,13 @@ extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_P
 // Attention of single-row tiles (decode rows: one new position each) in flash-decoding form. Block (row i of the
 // step's decode-row list, KV head, split s) takes split s of the row's visible positions (from max(0, p+1−window)
 // to p) and runs an online softmax over them for the G query heads that share the KV head (G ≥ groups, one
-// instance per power of two). Each of its warps takes 32 positions at a time, lane = position for the scores
-// (the lane's key read whole with 16-byte loads, the queries from shared memory) and lane = 4 channels for the
-// values (each value row read by the whole warp, 8 bytes per lane, 8 rows in flight). The warps' states are merged
-// in shared memory; with one split the block writes the output, with more it leaves (unnormalised output, max, sum)
-// in part[i][head][split] for be_paged_decode_combine. The split count is fixed per step shape and each row cuts its
-// own length, so a captured graph serves every position.
+// instance per power of two). Each of its warps takes 32 positions at a time and issues every load of them at once
+// (the key loads and the value loads are all in flight together, one wait on memory per 32 positions): lane = position
+// for the scores (the lane's key read whole with 16-byte loads, its block's address looked up once and passed to the
+// other lanes by shuffles), lane = 4 channels for the values (each value row read by the whole warp, 8 bytes a lane).
+// The warps' states are merged in shared memory; with one split the block writes the output, with more it leaves
+// (unnormalised output, max, sum) in part[i][head][split] for be_paged_decode_combine. The split count is fixed per
+// step shape and each row cuts its own length, so a captured graph serves every position.
 template <int G>
 __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* out, int ld_out, float* part,
     StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits)
@@ -387,12 +388,15 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
     __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
-    const int seq = t.seq[row], p = t.pos[row];
+    const int seq = t.seq[row], p = t.pos[row], bt = t.block_tokens;
     const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
     const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
     const int lo = begin + s * chunk, hi = min(end, lo + chunk);
     const int h0 = kvh * groups, chunks = head_dim >> 3;
     const bool owner = lane * 4 < head_dim; // this lane's 4 value channels exist
+    const size_t row_bytes = (size_t)kv_width * 2, values_at = (size_t)bt * row_bytes;
+    const size_t head_at = (size_t)layer_offset + (size_t)kvh * head_dim * 2;
+    const u64* table = t.blocks + (size_t)seq * t.table_stride;
 
     for (int i = tid; i < G * head_dim; i += DEC_WARPS * 32)
         qs[i] = i < groups * head_dim ? q[(size_t)row * ld_q + h0 * head_dim + i] * scale : 0.f;
@@ -406,32 +410,37 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
     {
         const int n = min(32, hi - j0);
         const bool valid = lane < n;
-        // scores: lane's key against every query head of the group
+        const int j = j0 + min(lane, n - 1); // lanes past n repeat the last position: real addresses, results unused
+        const u64 block = table[j / bt];
+        // every load of the 32 positions: the lane's key, then the value rows (lane u's block address, shuffled)
+        uint4 kr[DEC_MAX_DIMS / 8];
+        const uint4* kp = (const uint4*)(block + head_at + (size_t)(j % bt) * row_bytes);
+#pragma unroll
+        for (int c = 0; c < DEC_MAX_DIMS / 8; c++) if (c < chunks) kr[c] = kp[c];
+        uint2 vr[32];
+#pragma unroll
+        for (int u = 0; u < 32; u++)
+        {
+            u64 bu = __shfl_sync(0xffffffffu, block, u);
+            if (owner && u < n)
+                vr[u] = *(const uint2*)(bu + head_at + values_at + (size_t)((j0 + u) % bt) * row_bytes + lane * 8);
+        }
+        // scores: the lane's key against every query head of the group
         float sc[G];
 #pragma unroll
         for (int g = 0; g < G; g++) sc[g] = 0.f;
-        if (valid)
+#pragma unroll
+        for (int c = 0; c < DEC_MAX_DIMS / 8; c++)
         {
-            const uint4* kp = (const uint4*)(kv_slot(t, seq, j0 + lane, layer_offset, kv_width, false) + kvh * head_dim);
-            for (int c0 = 0; c0 < chunks; c0 += 8)
+            if (c >= chunks) break;
+            float kf[8];
+            unpack16<0>(kr[c], kf);
+#pragma unroll
+            for (int g = 0; g < G; g++)
             {
-                uint4 kr[8];
-#pragma unroll
-                for (int u = 0; u < 8; u++) if (c0 + u < chunks) kr[u] = kp[c0 + u];
-#pragma unroll
-                for (int u = 0; u < 8; u++)
-                {
-                    if (c0 + u >= chunks) break;
-                    float kf[8];
-                    unpack16<0>(kr[u], kf);
-#pragma unroll
-                    for (int g = 0; g < G; g++)
-                    {
-                        const float4* qv = (const float4*)(qs + g * head_dim + (c0 + u) * 8);
-                        float4 a = qv[0], b = qv[1];
-                        sc[g] += a.x * kf[0] + a.y * kf[1] + a.z * kf[2] + a.w * kf[3] + b.x * kf[4] + b.y * kf[5] + b.z * kf[6] + b.w * kf[7];
-                    }
-                }
+                const float4* qv = (const float4*)(qs + g * head_dim + c * 8);
+                float4 a = qv[0], b = qv[1];
+                sc[g] += a.x * kf[0] + a.y * kf[1] + a.z * kf[2] + a.w * kf[3] + b.x * kf[4] + b.y * kf[5] + b.z * kf[6] + b.w * kf[7];
             }
         }
         // online softmax, per query head
@@ -447,31 +456,23 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
             m[g] = m_new;
             acc[g][0] *= a; acc[g][1] *= a; acc[g][2] *= a; acc[g][3] *= a;
         }
-        // values: Σ_j p_j · v_j, 8 rows in flight
-        for (int jj0 = 0; jj0 < n; jj0 += 8)
+        // values: Σ_u p_u · v_u from the registers
+#pragma unroll
+        for (int u = 0; u < 32; u++)
         {
-            uint2 vr[8];
-#pragma unroll
-            for (int u = 0; u < 8; u++)
-                if (owner && jj0 + u < n)
-                    vr[u] = *(const uint2*)(kv_slot(t, seq, j0 + jj0 + u, layer_offset, kv_width, true) + kvh * head_dim + lane * 4);
-#pragma unroll
-            for (int u = 0; u < 8; u++)
+            if (u >= n) break; // warp-uniform
+            float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
+            if (owner)
             {
-                if (jj0 + u >= n) break; // warp-uniform
-                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
-                if (owner)
-                {
-                    v0 = h2f((u16)(vr[u].x & 0xffff)); v1 = h2f((u16)(vr[u].x >> 16));
-                    v2 = h2f((u16)(vr[u].y & 0xffff)); v3 = h2f((u16)(vr[u].y >> 16));
-                }
+                v0 = h2f((u16)(vr[u].x & 0xffff)); v1 = h2f((u16)(vr[u].x >> 16));
+                v2 = h2f((u16)(vr[u].y & 0xffff)); v3 = h2f((u16)(vr[u].y >> 16));
+            }
 #pragma unroll
-                for (int g = 0; g < G; g++)
-                {
-                    float pj = __shfl_sync(0xffffffffu, pr[g], jj0 + u);
-                    acc[g][0] = fmaf(pj, v0, acc[g][0]); acc[g][1] = fmaf(pj, v1, acc[g][1]);
-                    acc[g][2] = fmaf(pj, v2, acc[g][2]); acc[g][3] = fmaf(pj, v3, acc[g][3]);
-                }
+            for (int g = 0; g < G; g++)
+            {
+                float pj = __shfl_sync(0xffffffffu, pr[g], u);
+                acc[g][0] = fmaf(pj, v0, acc[g][0]); acc[g][1] = fmaf(pj, v1, acc[g][1]);
+                acc[g][2] = fmaf(pj, v2, acc[g][2]); acc[g][3] = fmaf(pj, v3, acc[g][3]);
             }
         }
     }

@@ -1,9 +1,10 @@
 // Decode-time linear layers: y = W·x for ONE token, W [n, k] in its stored dtype (never widened in
 // memory), x and the accumulation in float32. The weights are streamed once per token, so the kernel is
-// written for memory bandwidth: a block of 256 threads owns two adjacent output rows and splits their k
-// columns over all its threads (every 16-byte chunk of both rows is loaded before any is used, up to
-// eight loads in flight per thread), so even a matrix of few, wide rows (fc2, down_proj) spreads over
-// every multiprocessor. x is read through L1 (all blocks of an SM share it). The epilogue does what
+// written for memory bandwidth: a block of 256 threads owns R adjacent output rows (gemv_: 2, gemv4_: 4,
+// gemv8_: 8) and splits their k columns over all its threads (a round of 16-byte chunks of every row is
+// loaded before any is used, eight loads in flight per thread), so even a matrix of few, wide rows (fc2,
+// down_proj) spreads over every multiprocessor; more rows per block share each x load and the block's
+// start and reduction over more bytes. x is read through L1 (all blocks of an SM share it). The epilogue does what
 // follows the projection without another pass:
 //   mode 0  y = W·x + bias
 //   mode 1  y += W·x + bias                                (residual add: o_proj, down_proj, fc2, dense)
@@ -72,37 +73,42 @@ __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0,
     else { a.f_out[f] = gelu_new(v0); if (has1) a.f_out[f + 1] = gelu_new(v1); }
 }
 
-template <int DT>
+// R consecutive rows per block (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
+template <int DT, int R>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
-    __shared__ float red[2][GEMV_WARPS];
+    constexpr int U = R >= 4 ? 2 : 4;
+    __shared__ float red[R][GEMV_WARPS];
     const int k = a.k, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int r = blockIdx.x * 2;
-    if (r >= a.n) return;
-    const bool has1 = r + 1 < a.n;
+    const int r0 = blockIdx.x * R;
+    if (r0 >= a.n) return;
+    const int rows = min(R, a.n - r0);
     const size_t esize = DT == 2 ? 4 : 2;
-    const char* w0 = (const char*)a.w + (size_t)r * k * esize;
-    const char* w1 = has1 ? w0 + (size_t)k * esize : w0;
-    float acc0 = 0.f, acc1 = 0.f;
+    const char* wr[R];
+#pragma unroll
+    for (int i = 0; i < R; i++) wr[i] = (const char*)a.w + (size_t)(r0 + min(i, rows - 1)) * k * esize; // past n: row repeated, unused
+    float acc[R];
+#pragma unroll
+    for (int i = 0; i < R; i++) acc[i] = 0.f;
     pdl_launch_dependents();
     if (a.vec)
     {
         const int E = Vec16<DT>::N, chunks = k / E, T = GEMV_WARPS * 32;
-        const uint4* p0 = (const uint4*)w0;
-        const uint4* p1 = (const uint4*)w1;
         const float4* x4 = (const float4*)a.x;
         // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic
-        // dependent launch, common.cuh): on rows of up to 4 · 256 chunks (8,192 16-bit values) that is all of the block's weights.
-        uint4 v0[4], v1[4];
+        // dependent launch, common.cuh): on short rows (up to U · 256 chunks) that is all of the block's weights.
+        uint4 v[R][U];
         int c0 = tid;
 #pragma unroll
-        for (int u = 0; u < 4; u++)
-            if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
+        for (int u = 0; u < U; u++)
+            if (c0 + u * T < chunks)
+#pragma unroll
+                for (int i = 0; i < R; i++) v[i][u] = load_stream((const uint4*)wr[i] + c0 + u * T);
         pdl_wait();
         while (c0 < chunks)
         {
 #pragma unroll
-            for (int u = 0; u < 4; u++)
+            for (int u = 0; u < U; u++)
             {
                 int c = c0 + u * T;
                 if (c >= chunks) break;
@@ -113,42 +119,49 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                     float4 t = __ldg(x4 + (c * E + e) / 4);
                     xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
                 }
-                unpack16<DT>(v0[u], f);
 #pragma unroll
-                for (int e = 0; e < E; e++) acc0 = fmaf(f[e], xv[e], acc0);
-                unpack16<DT>(v1[u], f);
+                for (int i = 0; i < R; i++)
+                {
+                    unpack16<DT>(v[i][u], f);
 #pragma unroll
-                for (int e = 0; e < E; e++) acc1 = fmaf(f[e], xv[e], acc1);
+                    for (int e = 0; e < E; e++) acc[i] = fmaf(f[e], xv[e], acc[i]);
+                }
             }
-            c0 += 4 * T;
+            c0 += U * T;
 #pragma unroll
-            for (int u = 0; u < 4; u++)
-                if (c0 + u * T < chunks) { v0[u] = load_stream(p0 + c0 + u * T); v1[u] = load_stream(p1 + c0 + u * T); }
+            for (int u = 0; u < U; u++)
+                if (c0 + u * T < chunks)
+#pragma unroll
+                    for (int i = 0; i < R; i++) v[i][u] = load_stream((const uint4*)wr[i] + c0 + u * T);
         }
     }
     else
     {
         pdl_wait();
-        for (int i = tid; i < k; i += blockDim.x)
+        for (int c = tid; c < k; c += blockDim.x)
         {
-            float xv = a.x[i];
-            acc0 = fmaf(load_one<DT>(w0, i), xv, acc0);
-            acc1 = fmaf(load_one<DT>(w1, i), xv, acc1);
+            float xv = a.x[c];
+#pragma unroll
+            for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr[i], c), xv, acc[i]);
         }
     }
-    acc0 = warp_sum(acc0);
-    acc1 = warp_sum(acc1);
-    if (lane == 0) { red[0][warp] = acc0; red[1][warp] = acc1; }
+#pragma unroll
+    for (int i = 0; i < R; i++)
+    {
+        float t = warp_sum(acc[i]);
+        if (lane == 0) red[i][warp] = t;
+    }
     __syncthreads();
-    if (tid == 0)
+    if (tid < R / 2 && 2 * tid < rows)
     {
         float s0 = 0.f, s1 = 0.f;
 #pragma unroll
-        for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[0][w]; s1 += red[1][w]; }
-        gemv_epilogue(a, r, s0, s1, has1);
+        for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
+        gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
     }
 }
 
-extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_f16(const GemvArgs a) { gemv<0>(a); }
-extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const GemvArgs a) { gemv<1>(a); }
-extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_f32(const GemvArgs a) { gemv<2>(a); }
+#define GEMV_INSTANCE(name, DT, R) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R>(a); }
+GEMV_INSTANCE(gemv_f16, 0, 2) GEMV_INSTANCE(gemv_bf16, 1, 2) GEMV_INSTANCE(gemv_f32, 2, 2)
+GEMV_INSTANCE(gemv4_f16, 0, 4) GEMV_INSTANCE(gemv4_bf16, 1, 4) GEMV_INSTANCE(gemv4_f32, 2, 4)
+GEMV_INSTANCE(gemv8_f16, 0, 8) GEMV_INSTANCE(gemv8_bf16, 1, 8) GEMV_INSTANCE(gemv8_f32, 2, 8)
