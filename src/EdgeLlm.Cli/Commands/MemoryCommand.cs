@@ -56,7 +56,7 @@ internal static class MemoryCommand
             Output.Write(new { Model = name, Prediction = prediction, Fit = fit, TpotEstimate = tpot }, asJson, () =>
             {
                 Console.WriteLine($"{name} at context {prediction.Context} × batch {prediction.Batch} on {rt.Name}: {Output.Bytes(prediction.TotalBytes)}");
-                Console.WriteLine($"  weights {Output.Bytes(prediction.WeightBytes)} ({prediction.Parameters:N0} parameters, {prediction.WeightDType}), KV {Output.Bytes(prediction.KvCacheBytes)} ({prediction.KvDType}), activations {Output.Bytes(prediction.ActivationBytes)}, overhead {Output.Bytes(prediction.OverheadBytes)}");
+                Console.WriteLine($"  weights {Output.Bytes(prediction.WeightBytes)} ({prediction.Parameters:N0} parameters, {prediction.WeightDType}), KV {Output.Bytes(prediction.KvCacheBytes)} ({prediction.KvDType}), activations {Output.Bytes(prediction.ActivationBytes)}, workspace {Output.Bytes(prediction.WorkspaceBytes)}, overhead {Output.Bytes(prediction.OverheadBytes)}");
                 Console.WriteLine($"  {profile.Name}: {(fit.Fits ? "fits" : "DOES NOT FIT")}, {(fit.Fits ? "margin" : "over by")} {Output.Bytes(Math.Abs(fit.MarginBytes))} of {Output.Bytes(fit.UsableBytes)} ({fit.Utilisation:P1})");
                 Console.WriteLine($"  bandwidth-bound decode on {profile.Name}: ≥ {tpot.TpotMs:F1} ms/token ({tpot.TokensPerSecond:F1} tok/s at most)");
             });
