@@ -100,7 +100,7 @@ internal static class MemoryCommand
             rows = MemoryWorkflow.Validate(like, layerCounts, contexts, (dir, context) => RunProbe(dir, context, engine), printer.Stages(), ct);
         // One run per random checkpoint (model "<like>-<n>l"), each context's measured peak beside the prediction.
         CommonOptions.Record(store, db => rows.GroupBy(r => r.Layers).Select(g => db.AddRun(new RunRecord(
-            new RunInfo($"{like}-{g.Key}l", "dense", 0) { Notes = $"random {like} checkpoint with {g.Key} layers" })
+            new RunInfo($"{like}-{g.Key}l", "dense", 0) { Notes = $"random {like} checkpoint with {g.Key} layers, measured on {engine}" })
             { Machine = MachineInfo.Current(), Memory = g.SelectMany(StoreAdapters.Memory).ToList() })).Last());
         Output.Write(new { Rows = rows }, asJson, () =>
         {
