@@ -115,9 +115,20 @@ internal static class BenchCommand
             Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, batch {r.Batch}, prompt {r.PromptTokens}, new {r.NewTokens}");
             Console.WriteLine($"  generate {r.GenerateTokensPerSecond:F0} tok/s; decode {r.DecodeTokensPerSecond:F0} tok/s, step {r.DecodeMsPerStep:F3} ms = {r.StepOverFloor:F2} × floor {r.FloorMsPerStep:F3} ms ({r.ReadBandwidthGBps:F0} GB/s); prefill {r.PrefillTokensPerSecond:F0} tok/s");
             Console.WriteLine($"  peak device memory {Output.Bytes(r.PeakDeviceBytes)} (KV pool {Output.Bytes(r.KvPoolBytes)}, scratch {Output.Bytes(r.ScratchBytes)})");
+            DeviceMemoryLines(r.Memory);
             if (r.TransformersTokensPerSecond is { } tt) Console.WriteLine($"  transformers {tt:F0} tok/s: {r.SpeedupOverTransformers:F2} × faster");
         });
         return 0;
+    }
+
+    /// <summary>The measured peak beside the memory model's prediction for the same run, part by part.</summary>
+    private static void DeviceMemoryLines(DeviceMemoryCheck m)
+    {
+        var p = m.Prediction;
+        Console.WriteLine($"  predicted ({p.Runtime}, context {p.Context} × batch {p.Batch}, {p.ActivationRows}-row steps): {Output.Bytes(m.PredictedAllocatedBytes)} allocated = {m.PredictedOverMeasured:F3} × the allocator's peak " +
+            $"(weights {Output.Bytes(p.WeightBytes)}, KV {Output.Bytes(p.KvCacheBytes)}, activations {Output.Bytes(p.ActivationBytes)}, workspace {Output.Bytes(p.WorkspaceBytes)})");
+        Console.WriteLine($"  driver at the peak: {Output.Bytes(m.DriverUsedAtPeakBytes)} in use of {Output.Bytes(m.DeviceTotalBytes)} ({Output.Bytes(m.DeviceFreeAtPeakBytes)} free), {Output.Bytes(m.OutsideAllocatorBytes)} outside the allocator " +
+            $"against {Output.Bytes(p.OverheadBytes)} of predicted overhead; whole prediction {Output.Bytes(m.PredictedDeviceBytes)} = {m.PredictedOverDriverUsed:F3} × in use");
     }
 
     private static int CudaBench(string dir, EngineOptions engine, int prompt, int newTokens, int repeats, int warmup, int longPrefill,
@@ -143,6 +154,7 @@ internal static class BenchCommand
             Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, prompt {r.PromptTokens}, new {r.NewTokens}");
             Console.WriteLine($"  TPOT {r.TpotMs:F3} ms = {r.TpotOverFloor:F2} × floor {r.FloorMs:F3} ms (read bandwidth {r.ReadBandwidthGBps:F0} GB/s); decode step {r.DecodeMsPerToken:F3} ms, graph replay {r.GraphReplayMsPerToken:F3} ms, kernel by kernel {r.KernelLaunchMsPerToken:F3} ms");
             Console.WriteLine($"  prefill {r.PrefillTokensPerSecond:F0} tok/s at {r.PromptTokens}, {r.LongPrefillTokensPerSecond:F0} tok/s at {r.LongPrefillTokens} = {r.LongPrefillTflops:F0} TFLOP/s ({r.LongPrefillOverGemm:P0} of cuBLAS's {r.GemmTflops:F0}); peak device memory {Output.Bytes(r.PeakDeviceBytes)} of {Output.Bytes(r.DeviceTotalBytes)}");
+            DeviceMemoryLines(r.Memory);
             if (r.TransformersTpotMs is { } tt) Console.WriteLine($"  transformers TPOT {tt:F2} ms: {r.SpeedupOverTransformers:F2} × faster");
         });
         return 0;

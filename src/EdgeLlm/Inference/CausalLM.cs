@@ -9,7 +9,7 @@ namespace EdgeLlm.Inference;
 /// A decoder-only language model over a memory-mapped checkpoint, run by a backend (<see cref="EngineOptions.Backend"/>;
 /// the CPU one by default, a <see cref="CudaBackend"/> when <see cref="EngineOptions.Device"/> names a GPU, which then also
 /// keeps the fused <see cref="CudaEngine"/> over the same device weights as the batch-1 greedy fast path,
-/// <see cref="GreedyDecoder"/>). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
+/// <see cref="GreedyDecoder(int)"/>). The architecture (<see cref="ModelConfig.Architecture"/>) supplies its forward pass; this class
 /// owns the batching of several sequences (each with its own <see cref="KvCache"/>) into one stack of rows, so prefill,
 /// batched decoding and batched scoring all run through the same matrix multiplies.
 /// Calls on one instance must not overlap; each call is parallel inside.
@@ -207,16 +207,22 @@ public sealed class CausalLM : IDisposable
 
     /// <summary>
     /// Greedy decoding run by the fused CUDA engine for one sequence (prefill, then a captured decode graph whose argmax stays
-    /// on the device, one token copied back per step); null without an engine. The engine reads only its own contiguous
-    /// caches, so an empty <paramref name="cache"/> from <see cref="NewCache"/> gives its blocks back and the decoder
-    /// fills an engine cache of the same capacity instead (the given cache stays empty).
+    /// on the device, one token copied back per step), over an engine cache of <paramref name="capacity"/> positions (grown if
+    /// needed); null without an engine. No backend cache is made, so the paged pool takes no slab for a sequence it never holds.
+    /// </summary>
+    internal IGreedyDecoder? GreedyDecoder(int capacity) => cuda?.GreedyDecoder(cuda.NewCache(Math.Max(capacity, 1)));
+
+    /// <summary>
+    /// <see cref="GreedyDecoder(int)"/> of <paramref name="cache"/>'s capacity: the engine reads only its own contiguous caches,
+    /// so an empty <paramref name="cache"/> from <see cref="NewCache"/> gives its blocks back and the decoder fills an engine
+    /// cache instead (the given cache stays empty).
     /// </summary>
     internal IGreedyDecoder? GreedyDecoder(KvCache cache)
     {
         if (cuda == null || cache.Length != 0) return null;
         int capacity = Math.Max(cache.Capacity, 1);
         if (cache.Storage is PagedKvStorage paged) paged.Release();
-        return cuda.GreedyDecoder(cuda.NewCache(capacity));
+        return GreedyDecoder(capacity);
     }
 
     public void Dispose()

@@ -47,11 +47,10 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
         var outputs = prompts.Select(_ => new List<int>()).ToArray();
         var reasons = new string?[n];
         var texts = new string?[n];
-        var caches = prompts.Select(p => Model.NewCache(p.Length + options.MaxNewTokens)).ToArray();
-
         var clock = Stopwatch.StartNew();
-        if (n == 1 && Model.GreedyDecoder(caches[0]) is { } decoder)
+        if (n == 1 && Model.GreedyDecoder(prompts[0].Length + options.MaxNewTokens) is { } decoder)
             return [DecodeOnBackend(decoder, prompts[0], stopTokens, options, clock, cancellationToken)];
+        var caches = prompts.Select(p => Model.NewCache(p.Length + options.MaxNewTokens)).ToArray();
         var pending = Enumerable.Range(0, n).Select(i => (Index: i, Tokens: prompts[i])).ToList();
         double prefill = 0;
         bool first = true;

@@ -15,7 +15,10 @@ public sealed record MemoryScenario
     public DType? KvDType { get; init; }
     /// <summary>Threads that each hold an attention-score row over the context.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
-    /// <summary>Rows of the largest forward step; null: every sequence's prompt at once, Batch × min(Context, the runtime's prefill chunk).</summary>
+    /// <summary>
+    /// Rows of the largest forward step; null: every sequence's prompt at once, Batch × min(Context, the runtime's prefill chunk).
+    /// For <see cref="MemoryLayout.CudaGreedy"/>: the prompt's tokens, prefilled in one call in the engine's chunks (null: Context).
+    /// </summary>
     public int? StepRows { get; init; }
 
     /// <summary>
@@ -31,14 +34,20 @@ public sealed record MemoryScenario
 /// <summary>The predicted peak of inference memory, by part, and how it sits against a device.</summary>
 public sealed record MemoryPrediction(
     long Parameters, long WeightBytes, string WeightDType, long KvCacheBytes, string KvDType, long ActivationBytes,
-    string ActivationDType, int ActivationRows, long OverheadBytes, long TotalBytes, int Context, int Batch, string Runtime);
+    string ActivationDType, int ActivationRows, long OverheadBytes, long TotalBytes, int Context, int Batch, string Runtime,
+    long WorkspaceBytes = 0)
+{
+    /// <summary>What the engine's own device allocator should count (CUDA): the total less the runtime overhead outside it.</summary>
+    public long AllocatedBytes => TotalBytes - OverheadBytes;
+}
 
 public sealed record DeviceFit(string Device, long UsableBytes, long PredictedBytes, bool Fits, long MarginBytes, double Utilisation);
 
 /// <summary>
 /// Inference memory = weights + K/V cache for the context + the largest simultaneous activation
-/// buffers + a constant per runtime. The K/V cache holds a key and a value vector per layer, KV head
-/// and position: 2 · layers · kv_heads · head_dim · context · batch · bytes per element.
+/// buffers + the engine's fixed workspace + a constant per runtime. The K/V cache holds a key and a value vector per
+/// layer, KV head and position: 2 · layers · kv_heads · head_dim · context · batch · bytes per element (the CUDA
+/// layouts round it as their caches do, and count their own buffers: <see cref="CudaMemoryModel"/>).
 /// </summary>
 public static class MemoryModel
 {
@@ -48,14 +57,25 @@ public static class MemoryModel
         long parameters = TensorLayout.ParameterCount(config);
         long weights = s.WeightBytes ?? parameters * s.WeightDType.SizeOf();
         var kvType = s.KvDType ?? s.Runtime.KvDType;
-        long kv = KvCacheBytes(config, s.Context, s.Batch, kvType);
-        int rows = s.StepRows ?? s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk);
+        var layout = s.Runtime.Layout;
+        int rows = s.StepRows ?? (layout == MemoryLayout.CudaGreedy ? s.Context : s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk));
         if (rows <= 0) throw new ArgumentException($"A forward step needs at least one row (StepRows = {rows}).");
-        long activations = ActivationBytes(config, rows, s.Batch, s.Context, s.Threads, s.Runtime.ActivationDType);
-        long total = weights + kv + activations + s.Runtime.OverheadBytes;
+        if (layout == MemoryLayout.CudaGreedy && (s.Batch != 1 || rows > s.Context))
+            throw new ArgumentException($"Greedy decoding on the fused CUDA engine is one sequence whose prompt fits its context (batch {s.Batch}, prompt {rows}, context {s.Context}).");
+        var (kv, activations) = layout switch
+        {
+            MemoryLayout.CudaBackend => (CudaMemoryModel.PagedKvBytes(config, s.Context, s.Batch, kvType),
+                CudaMemoryModel.BackendScratchBytes(config, rows, s.Batch, s.WeightDType)),
+            MemoryLayout.CudaGreedy => (CudaMemoryModel.FusedKvBytes(config, s.Context, kvType),
+                CudaMemoryModel.FusedScratchBytes(config, s.Context, rows, s.WeightDType)),
+            _ => (KvCacheBytes(config, s.Context, s.Batch, kvType),
+                ActivationBytes(config, rows, s.Batch, s.Context, s.Threads, s.Runtime.ActivationDType)),
+        };
+        long workspace = s.Runtime.WorkspaceBytes;
+        long total = weights + kv + activations + workspace + s.Runtime.OverheadBytes;
         return new MemoryPrediction(parameters, weights, s.WeightBytes is null ? s.WeightDType.ToTorchName() : "stored",
             kv, kvType.ToTorchName(), activations, s.Runtime.ActivationDType.ToTorchName(), rows, s.Runtime.OverheadBytes,
-            total, s.Context, s.Batch, s.Runtime.Name);
+            total, s.Context, s.Batch, s.Runtime.Name, workspace);
     }
 
     public static long KvCacheBytes(ModelConfig c, int context, int batch, DType kvType) =>

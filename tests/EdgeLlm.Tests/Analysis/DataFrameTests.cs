@@ -173,7 +173,7 @@ public sealed class DataFrameTests
             Context = 4096, Device = EdgeLlm.Profiling.DeviceProfile.Resolve("phone-12gb"), Runtime = EdgeLlm.Profiling.RuntimeProfile.Resolve("mlc-llm-android"),
         });
         var parts = report.ToDataFrame();
-        Assert.Equal(["weights", "kv_cache", "activations", "overhead", "total"], parts.Strings("part"));
+        Assert.Equal(["weights", "kv_cache", "activations", "workspace", "overhead", "total"], parts.Strings("part"));
         Assert.Equal(report.Prediction.TotalBytes, parts.Filter(r => r.GetString("part") != "total").Rows.Sum(r => r.GetLong("bytes")));
         // Phi-2 in FP16: 2,779,683,840 parameters × 2 bytes.
         Assert.Equal(2_779_683_840L * 2, parts.Rows[0].GetLong("bytes"));

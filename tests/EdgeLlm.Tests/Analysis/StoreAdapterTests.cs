@@ -175,7 +175,7 @@ public sealed class StoreAdapterTests : IDisposable
         Assert.All(store.Memory().Rows, r => Assert.True(r.GetBool("predicted")));
         Assert.Equal(2_779_683_840L * 2, m["weights"]); // Phi-2's published parameter count, FP16
         Assert.Equal(2L * 32 * 32 * 80 * 4096 * 2, m["kv_cache"]); // K and V, 32 layers × 32 heads × 80 dims, FP16 on MLC
-        Assert.Equal(m["weights"] + m["kv_cache"] + m["activations"] + m["overhead"], m["total"]);
+        Assert.Equal(m["weights"] + m["kv_cache"] + m["activations"] + m["workspace"] + m["overhead"], m["total"]);
         var run = store.Runs().Rows.Single();
         Assert.Equal(("phi-2", 2_779_683_840L), (run.GetString("model"), run.GetLong("parameters")));
         Assert.Contains("phone-12gb", run.GetString("notes"));

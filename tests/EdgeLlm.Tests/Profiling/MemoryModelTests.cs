@@ -63,23 +63,33 @@ public class MemoryModelTests
     [Fact]
     public void ContinuousBatchOfLlama3OnCudaWorkedByHand()
     {
-        // Llama-3-8B, 16 sequences of 2,560 positions, steps of 16 decode rows + a 512-token prompt chunk, edgellm-cuda:
-        //   KV (float16): 2 · 32 layers · 8 kv heads · 128 · 2,560 · 16 · 2 B = 5,368,709,120
-        //   step scratch (float32): x, h, q, attn 4·4096 + k, v 2·1024 + gate, up 2·14,336 = 47,104 per row · 528 rows = 24,870,912
-        //   + scores 1 thread · 2,560 + logits 16 · 128,256 = 2,052,096 → 26,925,568 values · 4 B = 107,702,272
-        //   overhead 512 MiB = 536,870,912 → 6,013,282,304 besides the weights; with 16,060,522,496 of weights 22,073,804,800.
+        // Llama-3-8B, 16 sequences of 2,560 positions, steps of 16 decode rows + a 512-token prompt chunk, float16 weights, edgellm-cuda:
+        //   paged KV: a block is 2 · 16 positions · 32 layers · 8 kv heads · 128 · 2 B = 2,097,152 B, 128 to a 256 MiB slab;
+        //     16 · 2,560 / 16 = 2,560 blocks = 20 slabs = 5,368,709,120 (no rounding at these sizes)
+        //   backend scratch for 528 rows, each buffer asked + a quarter:
+        //     x, h, q, attn 528 · 4,096 · 4 B = 8,650,752 → 10,813,440 (×4); k, v 528 · 1,024 · 4 = 2,162,688 → 2,703,360 (×2);
+        //     gate, up 528 · 14,336 · 4 = 30,277,632 → 37,847,040 (×2): 124,354,560
+        //     float16 GEMM input, widest input 14,336: 528 · 14,336 · 2 = 15,138,816 → 18,923,520
+        //     covering product of gate|up (2 · 14,336 > q|k|v's 6,144): 528 · 28,672 · 4 = 60,555,264 → 75,694,080
+        //     greedy head for 16 sequences: rows, tokens 64 B → 256 each; hidden 262,144 → 327,680; logits 16 · 128,256 · 4 = 8,208,384 → 10,260,480
+        //     → 229,560,832
+        //   cuBLAS workspace 33,554,432; overhead 512 MiB = 536,870,912
+        //   → 16,060,522,496 + 5,368,709,120 + 229,560,832 + 33,554,432 + 536,870,912 = 22,229,217,792
         var config = Preset("llama-3-8b");
-        MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, 2560, 512, RuntimeProfile.EdgeLlmCuda, 16_060_522_496) with { Threads = 1 };
+        MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, 2560, 512, RuntimeProfile.EdgeLlmCuda, 16_060_522_496);
         var p = MemoryModel.Predict(config, Scenario(16));
         Assert.Equal(5_368_709_120L, p.KvCacheBytes);
         Assert.Equal(528, p.ActivationRows);
-        Assert.Equal(107_702_272L, p.ActivationBytes);
-        Assert.Equal(22_073_804_800L, p.TotalBytes);
-        // Each sequence adds 335,544,320 (KV) + 188,416 (a step row) + 513,024 (a logits row) = 336,245,760 over 633,350,144
-        // for none: 10 GiB holds (10,737,418,240 − 633,350,144) / 336,245,760 = 30.05 → 30 sequences.
-        Assert.Equal(30, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
+        Assert.Equal(229_560_832L, p.ActivationBytes);
+        Assert.Equal(33_554_432L, p.WorkspaceBytes);
+        Assert.Equal(22_229_217_792L, p.TotalBytes);
+        Assert.Equal(22_229_217_792L - 536_870_912L, p.AllocatedBytes);
+        // Besides the weights, 28 sequences take 4,480 blocks = 35 slabs (9,395,240,960) + scratch for 540 rows (242,478,592)
+        // + workspace + overhead = 10,208,144,896 ≤ 10 GiB; 29 take 37 slabs (9,932,111,872) + 243,555,072 + ... = 10,746,092,288 > 10 GiB.
+        Assert.Equal(28, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
         Assert.Equal(12, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 12));
-        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 633_350_144 + 336_245_759, cap: 256));
-        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 633_350_144 + 336_245_760, cap: 256));
+        // One sequence: 160 blocks = 2 slabs (536,870,912) + 213,413,632 of scratch + 570,425,344 = 1,320,709,888.
+        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 1_320_709_887, cap: 256));
+        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 1_320_709_888, cap: 256));
     }
 }

@@ -132,7 +132,8 @@ public static class Rich
     [
         new("total", Bytes(p.TotalBytes)), new("weights", $"{Bytes(p.WeightBytes)} ({p.WeightDType}, {Count(p.Parameters)} parameters)"),
         new("KV cache", $"{Bytes(p.KvCacheBytes)} ({p.KvDType})"),
-        new("activations", $"{Bytes(p.ActivationBytes)} ({p.ActivationDType}, {p.ActivationRows} rows)"), new("runtime overhead", Bytes(p.OverheadBytes)),
+        new("activations", $"{Bytes(p.ActivationBytes)} ({p.ActivationDType}, {p.ActivationRows} rows)"), new("workspace", Bytes(p.WorkspaceBytes)),
+        new("runtime overhead", Bytes(p.OverheadBytes)),
     ]);
 
     /// <summary>A plan as widths, not index lists: kept KV heads and MLP channels per layer, summarised.</summary>

@@ -109,8 +109,8 @@ public static partial class StoreAdapters
         return
         [
             new("weights", p.WeightBytes, true, source), new("kv_cache", p.KvCacheBytes, true, source),
-            new("activations", p.ActivationBytes, true, source), new("overhead", p.OverheadBytes, true, source),
-            new("total", p.TotalBytes, true, source),
+            new("activations", p.ActivationBytes, true, source), new("workspace", p.WorkspaceBytes, true, source),
+            new("overhead", p.OverheadBytes, true, source), new("total", p.TotalBytes, true, source),
         ];
     }
 
@@ -124,8 +124,12 @@ public static partial class StoreAdapters
     /// <summary>A measured memory probe (a fresh process filling the context): peak RSS measured, the model's prediction beside it.</summary>
     public static IReadOnlyList<MemoryRecord> Memory(MemoryProbeResult r)
     {
-        var source = $"memory probe: context {r.Context}";
-        return [new("peak_rss", r.PeakRssBytes, false, source), new("total", r.PredictedBytes, true, source), new("weights", r.WeightBytes, false, source)];
+        var source = $"memory probe: context {r.Context}" + (r.DeviceMemory is null ? "" : $", {r.Device}, {r.Runtime}");
+        List<MemoryRecord> records = [new("peak_rss", r.PeakRssBytes, false, source), new("total", r.PredictedBytes, true, source), new("weights", r.WeightBytes, false, source)];
+        if (r.DeviceMemory is { } m)
+            records.AddRange([new("peak_device_allocated", m.PeakAllocatedBytes, false, source), new("allocated", m.PredictedAllocatedBytes, true, source),
+                new("device_used_at_peak", m.DriverUsedAtPeakBytes, false, source)]);
+        return records;
     }
 
     // ---- pruning and perplexity ----

@@ -30,11 +30,11 @@ public static class Summaries
     /// <summary>One row per benchmark: every scalar of <see cref="BenchmarkResult"/> (model, TPOT, rates, bytes, shape).</summary>
     public static DataFrame ToDataFrame(this IEnumerable<BenchmarkResult> results) => DataFrames.FromRecords(results);
 
-    /// <summary>One row per part of the prediction: part (weights, kv_cache, activations, overhead, total), bytes, dtype.</summary>
+    /// <summary>One row per part of the prediction: part (weights, kv_cache, activations, workspace, overhead, total), bytes, dtype.</summary>
     public static DataFrame ToDataFrame(this MemoryPrediction p) => new(
-        new StringDataFrameColumn("part", ["weights", "kv_cache", "activations", "overhead", "total"]),
-        new Int64DataFrameColumn("bytes", [p.WeightBytes, p.KvCacheBytes, p.ActivationBytes, p.OverheadBytes, p.TotalBytes]),
-        new StringDataFrameColumn("dtype", [p.WeightDType, p.KvDType, p.ActivationDType, null, null]));
+        new StringDataFrameColumn("part", ["weights", "kv_cache", "activations", "workspace", "overhead", "total"]),
+        new Int64DataFrameColumn("bytes", [p.WeightBytes, p.KvCacheBytes, p.ActivationBytes, p.WorkspaceBytes, p.OverheadBytes, p.TotalBytes]),
+        new StringDataFrameColumn("dtype", [p.WeightDType, p.KvDType, p.ActivationDType, null, null, null]));
 
     /// <summary>The prediction's parts (<see cref="ToDataFrame(MemoryPrediction)"/>).</summary>
     public static DataFrame ToDataFrame(this MemoryReport report) => report.Prediction.ToDataFrame();

@@ -67,7 +67,7 @@ public sealed partial class CudaBackend : IBackend
         Cublas.Check(Cublas.cublasSetWorkspace_v2(h, workspace, CublasWorkspaceBytes), "cublasSetWorkspace");
     }
 
-    private const int CublasWorkspaceBytes = 32 << 20;
+    private const int CublasWorkspaceBytes = (int)Profiling.CudaMemoryModel.CublasWorkspaceBytes;
 
     public string Name => $"cuda:{device.Ordinal}";
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using EdgeLlm.Checkpoints;
+using EdgeLlm.Profiling;
 
 namespace EdgeLlm.Inference.Backends.Cuda;
 
@@ -46,6 +48,8 @@ public sealed record CudaBatchBenchmarkResult
     public required long PeakDeviceBytes { get; init; }
     public required long KvPoolBytes { get; init; }
     public required long ScratchBytes { get; init; }
+    /// <summary>The peak beside the memory model's prediction for this run (<see cref="CudaBatchBenchmark.Prediction"/>) and the driver's free memory at the peak.</summary>
+    public required DeviceMemoryCheck Memory { get; init; }
     public required double? TransformersTokensPerSecond { get; init; }
     public required long? TransformersPeakBytes { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
@@ -140,6 +144,7 @@ public static class CudaBatchBenchmark
             FloorMsPerStep = floorMs,
             StepOverFloor = stepMs / floorMs,
             PeakDeviceBytes = device.PeakAllocatedBytes,
+            Memory = DeviceMemoryCheck.Measure(device, Prediction(lm, options)),
             KvPoolBytes = backend.KvPoolBytes,
             ScratchBytes = lm.WorkspaceBytes,
             TransformersTokensPerSecond = options.ReferenceTokensPerSecond,
@@ -150,6 +155,23 @@ public static class CudaBatchBenchmark
             StepProfileMs = profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count}", p => p.Value.Ms),
         };
     }
+
+    /// <summary>
+    /// The memory model's prediction for this run (the backend's layout): <see cref="CudaBatchBenchmarkOptions.Batch"/> sequences of
+    /// prompt + new tokens in the paged pool, and steps as large as the prefill's (as many whole prompts as fit in
+    /// <see cref="CudaBatchBenchmarkOptions.PrefillRowsPerStep"/> rows, at least one) or the decode's (one row per sequence).
+    /// </summary>
+    public static MemoryPrediction Prediction(CausalLM lm, CudaBatchBenchmarkOptions options)
+    {
+        int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
+        int rows = Math.Max(options.Batch, Math.Min(options.Batch, perStep) * options.PromptTokens);
+        return MemoryModel.Predict(lm.Config, MemoryScenario.ContinuousBatch(options.Batch, Math.Min(options.PromptTokens + options.NewTokens, lm.MaxContext),
+            0, RuntimeProfile.EdgeLlmCuda, lm.Checkpoint.WeightBytes) with { StepRows = rows, WeightDType = MatrixDType(lm) });
+    }
+
+    /// <summary>The dtype that holds most of the matrix bytes (what the GEMMs' input copies follow).</summary>
+    internal static DType MatrixDType(CausalLM lm) => lm.Checkpoint.Tensors.Values.Where(t => t.Rank == 2)
+        .GroupBy(t => t.DType).OrderByDescending(g => g.Sum(t => t.ByteLength)).Select(g => g.Key).DefaultIfEmpty(DType.F16).First();
 
     private static double Median(List<double> values)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeLlm.Profiling;
 
 namespace EdgeLlm.Inference.Backends.Cuda;
 
@@ -51,6 +52,8 @@ public sealed record CudaBenchmarkResult
     public required double LongPrefillOverGemm { get; init; }
     public required long PeakDeviceBytes { get; init; }
     public required long DeviceTotalBytes { get; init; }
+    /// <summary>The peak beside the memory model's prediction for this run (<see cref="CudaBenchmark.Prediction"/>) and the driver's free memory at the peak.</summary>
+    public required DeviceMemoryCheck Memory { get; init; }
     public required double? TransformersTpotMs { get; init; }
     public required double? SpeedupOverTransformers { get; init; }
     /// <summary>Where one decode step's time goes, per role, ms per step: each launch's device time from events around it (launch gaps excluded).</summary>
@@ -81,23 +84,20 @@ public static class CudaBenchmark
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"decode run {r + 1} of {options.Warmup + options.Repeats}");
-            var prompt = Prompt(options.PromptTokens);
-            var cache = lm.NewCache(options.PromptTokens + options.NewTokens);
-            var decoder = lm.GreedyDecoder(cache)!;
-            var clock = Stopwatch.StartNew();
-            int token = decoder.First(prompt, cancellationToken);
-            double first = clock.Elapsed.TotalSeconds;
-            for (int i = 1; i < options.NewTokens; i++) token = decoder.Next(token);
-            double total = clock.Elapsed.TotalSeconds;
+            Collect();
+            var (first, total) = DecodeOnce(lm, Prompt(options.PromptTokens), options.NewTokens, cancellationToken);
             if (r < options.Warmup) continue;
             tpot.Add(total * 1000 / options.NewTokens);
             step.Add((total - first) * 1000 / Math.Max(1, options.NewTokens - 1));
             prefill.Add(options.PromptTokens / first);
         }
 
+        Collect();
         double replay = Replay(lm, options, Prompt(options.PromptTokens), graphs: true);
+        Collect();
         double launches = Replay(lm, options, Prompt(options.PromptTokens), graphs: false);
-        var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + 8), Prompt(options.PromptTokens), 4);
+        Collect();
+        var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + ProfileSteps), Prompt(options.PromptTokens), ProfileSteps / 2);
 
         double longRate = 0;
         int longTokens = Math.Min(options.LongPrefillTokens, model.MaxContext);
@@ -107,11 +107,8 @@ public static class CudaBenchmark
             var times = new List<double>();
             for (int r = 0; r < 3; r++)
             {
-                var cache = model.NewCache(longTokens);
-                var prompt = Prompt(longTokens);
-                var clock = Stopwatch.StartNew();
-                model.Prefill(cache, prompt, cancellationToken);
-                times.Add(clock.Elapsed.TotalSeconds);
+                Collect();
+                times.Add(PrefillOnce(model, Prompt(longTokens), cancellationToken));
             }
             longRate = longTokens / Median(times.Skip(1).ToList());
         }
@@ -121,6 +118,7 @@ public static class CudaBenchmark
 
         double floor = model.DeviceWeightBytes / (bandwidth * 1e9) * 1000;
         double tpotMedian = Median(tpot), stepMedian = Median(step);
+        var memory = DeviceMemoryCheck.Measure(device, Prediction(lm, options, longTokens));
         return new CudaBenchmarkResult
         {
             Model = Path.GetFileName(model.Checkpoint.Directory.TrimEnd('/')),
@@ -145,13 +143,64 @@ public static class CudaBenchmark
             GemmTflops = gemm,
             LongPrefillOverGemm = gemm > 0 ? longTflops / gemm : 0,
             PeakDeviceBytes = model.PeakDeviceBytes,
-            DeviceTotalBytes = model.DeviceMemory.Total,
+            DeviceTotalBytes = memory.DeviceTotalBytes,
+            Memory = memory,
             TransformersTpotMs = options.ReferenceTpotMs,
             SpeedupOverTransformers = options.ReferenceTpotMs / tpotMedian,
             StepProfileMs = stepProfile,
             Libraries = CudaLibraries.Found,
             KernelCache = model.KernelCache,
         };
+    }
+
+    /// <summary>Steps of the decode profile's cache beyond the prompt (half of them profiled).</summary>
+    private const int ProfileSteps = 8;
+
+    /// <summary>
+    /// The memory model's prediction for this run (the fused engine's greedy layout): the larger of the decode runs (one cache
+    /// of the prompt + the new tokens, or + the profile's 8, the prompt's prefill scratch) and the long prefill (a cache of
+    /// its tokens and their scratch, which outgrows the prompt's). Caches of earlier runs are collected before each new one.
+    /// </summary>
+    public static MemoryPrediction Prediction(CausalLM lm, CudaBenchmarkOptions options, int longTokens)
+    {
+        var model = lm.Cuda ?? throw new ArgumentException("The model does not run on the CUDA engine (EngineOptions.Device).", nameof(lm));
+        MemoryPrediction At(int context, int prompt) => MemoryModel.Predict(model.Config, new MemoryScenario
+        {
+            Context = Math.Min(context, model.MaxContext), StepRows = prompt, Runtime = RuntimeProfile.EdgeLlmCudaGreedy,
+            WeightBytes = lm.Checkpoint.WeightBytes, WeightDType = model.WeightDType,
+        });
+        var decode = At(options.PromptTokens + Math.Max(options.NewTokens, ProfileSteps), options.PromptTokens);
+        if (longTokens <= options.PromptTokens) return decode;
+        var prefill = At(longTokens, longTokens);
+        return prefill.TotalBytes > decode.TotalBytes ? prefill : decode;
+    }
+
+    /// <summary>Lets the engine free the caches of earlier runs before the next one allocates (it sweeps those collected).</summary>
+    private static void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    /// <summary>One greedy decode (its cache dies with the call): seconds to the first token and in all.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (double First, double Total) DecodeOnce(CausalLM lm, int[] prompt, int newTokens, CancellationToken cancellationToken)
+    {
+        var decoder = lm.GreedyDecoder(prompt.Length + newTokens)!;
+        var clock = Stopwatch.StartNew();
+        int token = decoder.First(prompt, cancellationToken);
+        double first = clock.Elapsed.TotalSeconds;
+        for (int i = 1; i < newTokens; i++) token = decoder.Next(token);
+        return (first, clock.Elapsed.TotalSeconds);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static double PrefillOnce(CudaEngine model, int[] prompt, CancellationToken cancellationToken)
+    {
+        var cache = model.NewCache(prompt.Length);
+        var clock = Stopwatch.StartNew();
+        model.Prefill(cache, prompt, cancellationToken);
+        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>ms per decode step with the step replayed (or launched) back to back, synchronising once.</summary>
@@ -162,10 +211,9 @@ public static class CudaBenchmark
         model.UseGraphs = graphs;
         try
         {
-            var cache = model.NewCache(options.PromptTokens + options.NewTokens);
-            model.DecodeBackToBack(cache, prompt, 2); // captures the graph, warms up
-            cache = model.NewCache(options.PromptTokens + options.NewTokens);
-            return model.DecodeBackToBack(cache, prompt, options.NewTokens - 1);
+            model.DecodeBackToBack(model.NewCache(options.PromptTokens + options.NewTokens), prompt, 2); // captures the graph, warms up
+            Collect();
+            return model.DecodeBackToBack(model.NewCache(options.PromptTokens + options.NewTokens), prompt, options.NewTokens - 1);
         }
         finally { model.UseGraphs = saved; }
     }

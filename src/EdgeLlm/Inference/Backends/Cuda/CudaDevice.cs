@@ -66,10 +66,17 @@ internal sealed unsafe class CudaDevice : IDisposable
     /// <summary>Bytes this engine holds on the device now, and the most it has held.</summary>
     public long AllocatedBytes { get; private set; }
     public long PeakAllocatedBytes { get; private set; }
+
+    /// <summary>The driver's free device memory just after the allocation that set <see cref="PeakAllocatedBytes"/> (every process's use counts).</summary>
+    public long FreeAtPeakBytes { get; private set; }
     public string KernelCacheNote { get; private set; } = "";
 
     /// <summary>Starts the high-water mark again from what is held now (after a benchmark's own probes).</summary>
-    public void ResetPeak() => PeakAllocatedBytes = AllocatedBytes;
+    public void ResetPeak()
+    {
+        PeakAllocatedBytes = AllocatedBytes;
+        FreeAtPeakBytes = MemoryInfo().Free;
+    }
 
     /// <summary>Device names the driver sees, for error messages.</summary>
     public static IReadOnlyList<string> List()
@@ -133,7 +140,11 @@ internal sealed unsafe class CudaDevice : IDisposable
         Cu.Check(r, $"cuMemAlloc ({what})");
         allocations[p] = bytes;
         AllocatedBytes += bytes;
-        PeakAllocatedBytes = Math.Max(PeakAllocatedBytes, AllocatedBytes);
+        if (AllocatedBytes > PeakAllocatedBytes)
+        {
+            PeakAllocatedBytes = AllocatedBytes;
+            FreeAtPeakBytes = MemoryInfo().Free; // a driver call per new high-water mark only: a few hundred while weights load
+        }
         return p;
     }
 

@@ -4,7 +4,7 @@ using EdgeLlm.Inference.Kernels;
 namespace EdgeLlm.Inference.Backends.Cuda;
 
 /// <summary>
-/// The fused CUDA engine, kept as the batch-1 greedy decode fast path (<see cref="CausalLM.GreedyDecoder"/>; every other
+/// The fused CUDA engine, kept as the batch-1 greedy decode fast path (<see cref="CausalLM.GreedyDecoder(int)"/>; every other
 /// forward runs the architecture descriptions on <see cref="CudaBackend"/>, which reads these same device weights through
 /// <see cref="Placed"/>): Llama, Qwen2, Phi and QWen with the weights resident on one GPU in their stored dtype, its own
 /// contiguous float16 KV caches, and float32 activations where agreement needs them (residual stream, norms, softmax,

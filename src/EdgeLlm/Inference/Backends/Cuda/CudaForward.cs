@@ -175,7 +175,7 @@ public sealed partial class CudaEngine
 
     /// <summary>Rows of one prefill chunk: at most 2048, and S = heads × rows × keys within 2^28 floats.</summary>
     private int ChunkRows(int remaining, int keys) =>
-        Math.Max(1, Math.Min(Math.Min(remaining, 2048), (int)Math.Min(int.MaxValue, (1L << 28) / ((long)MaxHeads * Math.Max(keys, 1)))));
+        Math.Max(1, Math.Min(Math.Min(remaining, Profiling.CudaMemoryModel.FusedChunkRows), (int)Math.Min(int.MaxValue, (1L << 28) / ((long)MaxHeads * Math.Max(keys, 1)))));
 
     /// <summary>
     /// The dtype the prefill path hands its GEMMs: the weights' own (float16, float32), or float32 for bfloat16

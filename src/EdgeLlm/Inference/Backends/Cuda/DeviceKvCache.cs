@@ -11,7 +11,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 internal sealed class DeviceKvCache : IKvStorage
 {
     /// <summary>Positions per flash-decoding split (ATT_SPLIT in kernels/attention.cu).</summary>
-    public const int AttentionSplit = 32;
+    public const int AttentionSplit = Profiling.CudaMemoryModel.AttentionSplit;
 
     private readonly CudaEngine engine;
 

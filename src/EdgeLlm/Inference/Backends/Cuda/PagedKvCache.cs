@@ -12,6 +12,11 @@ internal sealed class PagedKvPool : IDisposable
     /// <summary>Positions per block.</summary>
     public const int BlockTokens = 16;
 
+    /// <summary>A block's bytes are rounded up to this; a slab holds as many blocks as fit in <see cref="SlabBytes"/>, 1 to <see cref="MaxBlocksPerSlab"/>
+    /// (<see cref="Profiling.CudaMemoryModel.PagedKvBytes"/> predicts the pool from these).</summary>
+    public const int BlockAlignment = 256, MaxBlocksPerSlab = 4096;
+    public const long SlabBytes = 256L << 20;
+
     private readonly CudaDevice device;
     private readonly long[] layerOffsets;
     private readonly List<ulong> slabs = new();
@@ -25,8 +30,8 @@ internal sealed class PagedKvPool : IDisposable
         layerOffsets = new long[LayerWidths.Length];
         long offset = 0;
         for (int l = 0; l < LayerWidths.Length; l++) { layerOffsets[l] = offset; offset += 2L * BlockTokens * LayerWidths[l] * 2; }
-        BlockBytes = (offset + 255) / 256 * 256;
-        BlocksPerSlab = (int)Math.Clamp((256L << 20) / BlockBytes, 1, 4096);
+        BlockBytes = (offset + BlockAlignment - 1) / BlockAlignment * BlockAlignment;
+        BlocksPerSlab = (int)Math.Clamp(SlabBytes / BlockBytes, 1, MaxBlocksPerSlab);
     }
 
     public int[] LayerWidths { get; }
