@@ -70,26 +70,26 @@ public class MemoryModelTests
         //     x, h, q, attn 528 · 4,096 · 4 B = 8,650,752 → 10,813,440 (×4); k, v 528 · 1,024 · 4 = 2,162,688 → 2,703,360 (×2);
         //     gate, up 528 · 14,336 · 4 = 30,277,632 → 37,847,040 (×2): 124,354,560
         //     float16 GEMM input, widest input 14,336: 528 · 14,336 · 2 = 15,138,816 → 18,923,520
-        //     covering product of gate|up (2 · 14,336 > q|k|v's 6,144): 528 · 28,672 · 4 = 60,555,264 → 75,694,080
+        //     covering product of q|k (rotary-permuted rows; v, gate and up are products of their own): 528 · 5,120 · 4 = 10,813,440 → 13,516,800
         //     greedy head for 16 sequences: rows, tokens 64 B → 256 each; hidden 262,144 → 327,680; logits 16 · 128,256 · 4 = 8,208,384 → 10,260,480
-        //     → 229,560,832
+        //     → 167,383,552
         //   cuBLAS workspace 33,554,432; overhead 512 MiB = 536,870,912
-        //   → 16,060,522,496 + 5,368,709,120 + 229,560,832 + 33,554,432 + 536,870,912 = 22,229,217,792
+        //   → 16,060,522,496 + 5,368,709,120 + 167,383,552 + 33,554,432 + 536,870,912 = 22,167,040,512
         var config = Preset("llama-3-8b");
         MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, 2560, 512, RuntimeProfile.EdgeLlmCuda, 16_060_522_496);
         var p = MemoryModel.Predict(config, Scenario(16));
         Assert.Equal(5_368_709_120L, p.KvCacheBytes);
         Assert.Equal(528, p.ActivationRows);
-        Assert.Equal(229_560_832L, p.ActivationBytes);
+        Assert.Equal(167_383_552L, p.ActivationBytes);
         Assert.Equal(33_554_432L, p.WorkspaceBytes);
-        Assert.Equal(22_229_217_792L, p.TotalBytes);
-        Assert.Equal(22_229_217_792L - 536_870_912L, p.AllocatedBytes);
-        // Besides the weights, 28 sequences take 4,480 blocks = 35 slabs (9,395,240,960) + scratch for 540 rows (242,478,592)
-        // + workspace + overhead = 10,208,144,896 ≤ 10 GiB; 29 take 37 slabs (9,932,111,872) + 243,555,072 + ... = 10,746,092,288 > 10 GiB.
-        Assert.Equal(28, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
+        Assert.Equal(22_167_040_512L, p.TotalBytes);
+        Assert.Equal(22_167_040_512L - 536_870_912L, p.AllocatedBytes);
+        // Besides the weights, 29 sequences take 4,640 blocks = 37 slabs (9,932,111,872) + scratch for 541 rows (179,846,912)
+        // + workspace + overhead = 10,682,384,128 ≤ 10 GiB; 30 take 4,800 blocks = 38 slabs (10,200,547,328) + ... > 10 GiB.
+        Assert.Equal(29, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
         Assert.Equal(12, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 12));
-        // One sequence: 160 blocks = 2 slabs (536,870,912) + 213,413,632 of scratch + 570,425,344 = 1,320,709,888.
-        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 1_320_709_887, cap: 256));
-        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 1_320_709_888, cap: 256));
+        // One sequence: 160 blocks = 2 slabs (536,870,912) + 153,002,752 of scratch + 570,425,344 = 1,260,299,008.
+        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 1_260_299_007, cap: 256));
+        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 1_260_299_008, cap: 256));
     }
 }
