@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine (no .NET there): one random full-depth FP16 checkpoint per shape, then `edgellm bench
+# --device cuda` once per variant on it — an A/B (or A/B/C) of the engine's switches in one session, on the same
+# weights — and the memory probe when asked. Writes bench-SHAPE[-bN]-LABEL.json and one summary line each under $OUT.
+#
+#   bash scripts/gpu-sweep.sh --publish edgellm.tar.xz --shape phi-2 [--batch 64] [--reference transformers.json] \
+#        [--prompt 128 --new 256] --variant "rows2:EDGELLM_GEMV_ROWS=2" --variant "rows4:EDGELLM_GEMV_ROWS=4" ...
+#
+# A variant is LABEL or LABEL:NAME=VALUE[,NAME=VALUE...]; the environment switches are described in docs/performance.md.
+# --reference passes a transformers figure measured earlier in the same session (tools/reference/*.py) to every bench.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+publish="" shapes="" batch=1 prompt="" new="" reference="" variants=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --publish) publish="$2"; shift 2 ;;
+    --shape) shapes="$shapes $2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    --prompt) prompt="$2"; shift 2 ;;
+    --new) new="$2"; shift 2 ;;
+    --reference) reference="$2"; shift 2 ;;
+    --variant) variants+=("$2"); shift 2 ;;
+    *) echo "gpu-sweep.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$publish" ] && [ -n "$shapes" ] && [ ${#variants[@]} -gt 0 ] || { echo "gpu-sweep.sh: --publish, --shape and --variant are required" >&2; exit 2; }
+out="${OUT:-$PWD/gpu-out}"
+work=/tmp/edgellm-gpu
+mkdir -p "$out" "$work"
+log="$out/sweep-log.txt"
+. "$here/gpu-build.sh"
+unpack_gpu_build "$publish" "$work" "$log"
+[ "$batch" = 1 ] && prompt="${prompt:-128}" new="${new:-256}" || prompt="${prompt:-512}" new="${new:-128}"
+status=0
+for shape in $shapes; do
+  model="$work/model-$shape"
+  "$bin" init-random --like "$shape" --dtype f16 --out "$model" >> "$log" 2>&1 || { echo "init-random $shape failed" | tee -a "$log"; status=1; continue; }
+  for v in "${variants[@]}"; do
+    label="${v%%:*}" settings=""
+    [ "$label" != "$v" ] && settings="${v#*:}"
+    envs=()
+    IFS=',' read -ra pairs <<< "$settings"
+    for p in "${pairs[@]}"; do [ -n "$p" ] && envs+=("$p"); done
+    args=(bench "$model" --device cuda --prompt-tokens "$prompt" --new-tokens "$new" --json)
+    [ "$batch" != 1 ] && args+=(--batch "$batch" --repeats 2 --warmup 1)
+    [ -n "$reference" ] && args+=(--reference "$reference")
+    suffix="$shape$([ "$batch" != 1 ] && echo "-b$batch")-$label"
+    timeout 300 env "${envs[@]}" "$bin" "${args[@]}" > "$out/bench-$suffix.json" 2>> "$log" || status=1
+    python3 - "$out/bench-$suffix.json" "$suffix" <<'PY' 2>&1 | tee -a "$log"
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"{sys.argv[2]}: no result ({e})"); sys.exit(0)
+g = lambda k: r.get(k, float("nan"))
+if "tpot_ms" in r:
+    print(f"{sys.argv[2]}: TPOT {g('tpot_ms'):.3f} ms = {g('tpot_over_floor'):.2f} x floor, graph step {g('graph_replay_ms_per_token'):.3f} ms, "
+          f"prefill {g('long_prefill_tokens_per_second'):.0f} tok/s")
+else:
+    print(f"{sys.argv[2]}: generate {g('generate_tokens_per_second'):.0f} tok/s, step {g('decode_ms_per_step'):.2f} ms, "
+          f"prefill {g('prefill_tokens_per_second'):.0f} tok/s, x{r.get('speedup_over_transformers')}")
+PY
+  done
+  rm -rf "$model"
+done
+echo "gpu-sweep.sh: exit $status" | tee -a "$log"
+exit $status
