@@ -201,9 +201,9 @@ internal sealed unsafe class CudaDevice : IDisposable
         if (functions.TryGetValue(name, out var f)) return f;
         IntPtr fn;
         Cu.Check(Cu.cuModuleGetFunction(&fn, module, name), $"cuModuleGetFunction({name})");
-        // The matrix-vector kernels stage their input vector in dynamic shared memory (up to ~75 KB for Qwen2-7B's
-        // down_proj), past the default 48 KB a block may take.
-        if (name.StartsWith("gemv_", StringComparison.Ordinal) || name.StartsWith("be_paged_attention", StringComparison.Ordinal))
+        // The tiled attention kernel's dynamic shared memory (query vectors, a key and value tile, scores) can pass the
+        // default 48 KB a block may take.
+        if (name.StartsWith("be_paged_attention", StringComparison.Ordinal))
             Cu.Check(Cu.cuFuncSetAttribute(fn, Cu.FuncAttrMaxDynamicShared, MaxSharedPerBlock - 4096), $"cuFuncSetAttribute({name})");
         return functions[name] = fn;
     }
