@@ -16,12 +16,14 @@ struct float2 { float x, y; };
 struct int4 { int x, y, z, w; };
 struct int2 { int x, y; };
 __device__ inline int2 make_int2(int x, int y) { return {x, y}; }
+__device__ inline float2 make_float2(float x, float y) { return {x, y}; }
 __device__ void __syncthreads();
 __device__ float __uint_as_float(unsigned int);
 __device__ float __int_as_float(int);
 __device__ unsigned int __float_as_uint(float);
 __device__ int __float_as_int(float);
 __device__ float __shfl_xor_sync(unsigned int, float, int, int = 32);
+__device__ double __shfl_xor_sync(unsigned int, double, int, int = 32);
 __device__ int __shfl_xor_sync(unsigned int, int, int, int = 32);
 __device__ float __shfl_sync(unsigned int, float, int, int = 32);
 __device__ int __shfl_sync(unsigned int, int, int, int = 32);
@@ -36,6 +38,6 @@ __device__ unsigned int atomicAdd(unsigned int*, unsigned int);
 __device__ float expf(float); __device__ float tanhf(float); __device__ void sincosf(float, float*, float*);
 __device__ float sqrtf(float); __device__ float rsqrtf(float); __device__ float fmaxf(float, float);
 __device__ float fminf(float, float); __device__ float erff(float); __device__ float logf(float);
-__device__ float fabsf(float); __device__ float fmaf(float, float, float); __device__ float exp2f(float); __device__ double log(double); __device__ double exp(double); __device__ double sqrt(double); __device__ float powf(float, float); __device__ float __expf(float);
+__device__ float fabsf(float); __device__ float fmaf(float, float, float); __device__ float exp2f(float); __device__ double log(double); __device__ double exp(double); __device__ double sqrt(double); __device__ double fmax(double, double); __device__ float powf(float, float); __device__ float __expf(float);
 __device__ int min(int, int); __device__ int max(int, int);
 __device__ long long min(long long, long long); __device__ long long max(long long, long long);

@@ -58,6 +58,8 @@ public sealed record CudaBenchmarkResult
     public required double? SpeedupOverTransformers { get; init; }
     /// <summary>Where one decode step's time goes, per role, ms per step: each launch's device time from events around it (launch gaps excluded).</summary>
     public required IReadOnlyDictionary<string, double> StepProfileMs { get; init; }
+    /// <summary>Registers, spills and blocks per multiprocessor of the decode step's kernels.</summary>
+    public required IReadOnlyDictionary<string, string> KernelResources { get; init; }
     public required IReadOnlyDictionary<string, string> Libraries { get; init; }
     public required string KernelCache { get; init; }
 }
@@ -148,6 +150,7 @@ public static class CudaBenchmark
             TransformersTpotMs = options.ReferenceTpotMs,
             SpeedupOverTransformers = options.ReferenceTpotMs / tpotMedian,
             StepProfileMs = stepProfile,
+            KernelResources = model.DecodeKernelResources(),
             Libraries = CudaLibraries.Found,
             KernelCache = model.KernelCache,
         };

@@ -83,6 +83,8 @@ public sealed partial class CudaEngine : IDisposable
             $"{checkpoint.Directory}: the fused CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints; {Config.ArchitectureName} runs on the CUDA backend alone.");
         Style = family == Family.Phi ? BlockStyle.Parallel : BlockStyle.Sequential;
         var c = Config;
+        if (c.HeadDim > 256)
+            throw new NotSupportedException($"{checkpoint.Directory}: the fused CUDA engine's decode attention takes head_dim up to 256; this model's is {c.HeadDim}.");
         Device = CudaDevice.Open(selection.Ordinal);
         try
         {

@@ -7,8 +7,8 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 [StructLayout(LayoutKind.Sequential)]
 internal struct GemvArgs
 {
-    public ulong W, X, NormW, NormB, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut;
-    public int N, K, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
+    public ulong W, X, NormW, NormB, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2, NormStats, StatSlots, StatTicket, StatsOut;
+    public int N, K, K2, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
     public float Eps;
 }
 
@@ -22,16 +22,48 @@ public sealed partial class CudaEngine
         "2" => 2, "8" => 8, _ => 4,
     };
 
-    internal static string GemvKernel(string suffix) => (GemvRowsPerBlock == 2 ? "gemv_" : $"gemv{GemvRowsPerBlock}_") + suffix;
+    /// <summary>
+    /// The decode step's matrix-vector kernels stream their weights through cp.async rings in a persistent grid (the "s"
+    /// kernels of kernels/linear.cu) when set (EDGELLM_GEMV=stream), rather than one block per row group with its loads in registers.
+    /// </summary>
+    internal static bool StreamingGemv { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV") == "stream";
+
+    /// <summary>Stages of the streaming kernels' rings (GEMVS_STAGES in kernels/linear.cu).</summary>
+    private const int StreamStages = 4;
+
+    private readonly Dictionary<string, int> streamGrid = new();
+
+    /// <summary>The matrix-vector kernel: plain, with the norm applied to x as it is read ("n"), or over two products ("t").</summary>
+    internal static string GemvKernel(string suffix, bool norm = false, bool two = false) =>
+        (GemvRowsPerBlock == 2 ? "gemv" : $"gemv{GemvRowsPerBlock}") + (norm ? "n_" : two ? "t_" : "_") + suffix;
+
+    /// <summary>
+    /// Fold each norm into the projection after it, the attention splits' combine into the attention kernel, and Phi's
+    /// dense and fc2 products into one kernel (default): three launches a layer fewer on the decode step's critical path.
+    /// Off (EDGELLM_CUDA_FUSE=0, for A/B runs and the self-test's comparison), every step is its own kernel.
+    /// </summary>
+    internal bool FuseDecode { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FUSE") != "0";
+
+    /// <summary>Whether the products after a norm normalise x themselves, from statistics the last writer of x left.</summary>
+    private bool NormInGemv => FuseDecode;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
 
-    /// <summary>Fixed buffers of the one-token step (a captured graph holds their addresses).</summary>
-    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
+    /// <summary>
+    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position,
+    /// one counter per head (attention blocks take a ticket; the head's last one combines its splits and resets it),
+    /// the ticket of the residual-add blocks, and the norm statistics the last of them writes (mean, 1/std for LayerNorm,
+    /// 1/std for RMSNorm); NormSlots holds those blocks' float64 sums.
+    /// </summary>
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State, int Heads, ulong NormSlots)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
+        public ulong SplitsDone => State + 16;
+        public ulong NormTicket => State + 16 + 4 * (ulong)Heads;
+        public ulong NormStats => NormTicket + 16;
+        public static long StateBytes(int heads) => 16 + 4L * heads + 16 + 16;
     }
 
     private DecodeBuffers? decode;
@@ -46,7 +78,15 @@ public sealed partial class CudaEngine
             return decode = new DecodeBuffers(
                 Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
                 Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
-                Device.Alloc(c.VocabSize * 4L, "decode logits"), Device.Alloc(16, "decode token/position"));
+                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState(), MaxHeads,
+                Device.Alloc((c.HiddenSize + 1) / 2 * 16L, "decode norm partials"));
+            ulong ZeroedState()
+            {
+                long bytes = DecodeBuffers.StateBytes(MaxHeads);
+                ulong p = Device.Alloc(bytes, "decode state: token, position, counters, norm statistics");
+                Device.ZeroAsync(p, bytes);
+                return p;
+            }
         }
     }
 
@@ -60,57 +100,109 @@ public sealed partial class CudaEngine
 
     private void Gemv(GemvArgs a, string label)
     {
-        a.Vec = a.K * ElementSize % 16 == 0 ? 1 : 0;
+        a.Vec = a.K * ElementSize % 16 == 0 && a.K2 * ElementSize % 16 == 0 ? 1 : 0;
         a.Eps = Eps;
-        Launch(GemvKernel(Suffix), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        bool norm = a.NormMode != 0, two = a.K2 != 0;
+        if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
+        if (a.Mode == ModeAdd && NormInGemv) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
+        if (StreamingGemv && a.Vec == 1)
+        {
+            int r = Math.Min(GemvRowsPerBlock, 4), groups = (a.N + r - 1) / r, shared = StreamStages * r * GemvThreads * 16;
+            string kernel = $"gemvs{r}" + (norm ? "n_" : two ? "t_" : "_") + Suffix;
+            if (!streamGrid.TryGetValue(kernel, out int resident))
+                streamGrid[kernel] = resident = Device.Multiprocessors * Math.Max(1, Device.BlocksPerMultiprocessor(kernel, GemvThreads, shared));
+            Launch(kernel, Math.Min(groups, resident), 1, GemvThreads, shared, args.Reset().Struct(a), label);
+            return;
+        }
+        Launch(GemvKernel(Suffix, norm, two), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+    }
+
+    /// <summary>
+    /// The input of a projection that follows a norm: with <see cref="NormInGemv"/> the product normalises x itself
+    /// (<paramref name="a"/> gets the norm's weights and the statistics the last writer of x left), otherwise the norm
+    /// kernel runs first into the normed buffer.
+    /// </summary>
+    private GemvArgs NormedInput(GemvArgs a, ulong x, ulong weight, ulong bias, int mode, ulong normed)
+    {
+        if (!NormInGemv)
+        {
+            NormOne(x, weight, bias, normed, mode);
+            a.X = normed;
+            return a;
+        }
+        a.X = x; a.NormW = weight; a.NormB = bias; a.NormMode = mode; a.NormStats = Decode.NormStats;
+        return a;
     }
 
     // ---------------------------------------------------------------- one token
 
-    /// <summary>Embedding → every block → final norm, for the token and position held in device memory.</summary>
-    private void EnqueueBody(DeviceKvCache cache)
+    /// <summary>
+    /// Embedding → every block, for the token and position held in device memory; then the final norm into "hidden"
+    /// unless <paramref name="withFinalNorm"/> is false (the greedy step's head normalises x itself, see <see cref="EnqueueHead"/>).
+    /// </summary>
+    private void EnqueueBody(DeviceKvCache cache, bool withFinalNorm = true)
     {
         var c = Config;
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
-        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
+        bool parallel = Style == BlockStyle.Parallel;
+        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim).Ptr(NormInGemv ? b.NormStats : 0).Float(Eps), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
-            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
-            Gemv(new GemvArgs
+            Gemv(NormedInput(new GemvArgs
             {
-                W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
+                W = w.Fused, Bias = w.FusedBias, QOut = b.Q,
                 KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
                 N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
-                RotDim = RotaryDim, Act = Style == BlockStyle.Parallel ? ActGelu : ActNone, KvWidth = nkv,
-            }, Style == BlockStyle.Parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
-            Launch("attn_decode_partial", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
-                .Ptr(cache.LayerValues(l)).Ptr(b.Position).Ptr(cache.Partials).Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv)
-                .Int(cache.Splits).Float(1f / MathF.Sqrt(hd)), "attention (splits)");
-            Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
-                .Int(hd).Int(cache.Splits), "attention (combine)");
-            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
-            if (Style == BlockStyle.Sequential)
+                RotDim = RotaryDim, Act = parallel ? ActGelu : ActNone, KvWidth = nkv,
+            }, b.X, w.Norm1, w.Norm1Bias, NormMode, b.Normed), parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            EnqueueAttention(cache, l, w, b);
+            if (parallel && FuseDecode)
             {
-                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
+                // x += dense(attn) + fc2(mlp): one kernel over both products' columns.
                 Gemv(new GemvArgs
                 {
-                    W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
-                    N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
-                }, "gemv gate|up (silu)");
+                    W = w.Out, X = b.Attn, Bias = w.OutBias, K = nq, W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
+                    Y = b.X, N = dim, Mode = ModeAdd,
+                }, "gemv dense|fc2 (+x)");
+                continue;
             }
+            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
+            if (!parallel)
+                Gemv(NormedInput(new GemvArgs
+                {
+                    W = w.GateUp, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
+                    N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
+                }, b.X, w.Norm2, 0, NormRms, b.Normed), "gemv gate|up (silu)");
             Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
-        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
+        if (withFinalNorm) NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
     }
 
-    /// <summary>Head over the final hidden state, then argmax: the next token and position, in device memory.</summary>
-    private void EnqueueHead()
+    /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
+    private void EnqueueAttention(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b)
+    {
+        int hd = Config.HeadDim, nkv = w.KvWidth(hd);
+        Launch(hd <= 128 ? "attn_decode_d4" : "attn_decode_d8", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
+            .Ptr(cache.LayerValues(l)).Ptr(b.Position).Ptr(cache.Partials).Ptr(FuseDecode ? b.SplitsDone : 0).Ptr(b.Attn)
+            .Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv).Int(cache.Splits).Float(1f / MathF.Sqrt(hd)), FuseDecode ? "attention" : "attention (splits)");
+        if (!FuseDecode)
+            Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
+                .Int(hd).Int(cache.Splits), "attention (combine)");
+    }
+
+    /// <summary>
+    /// Head, then argmax: the next token and position, in device memory. Over "hidden" (already normed), or with
+    /// <paramref name="fromResidual"/> over x, the final norm folded into the head's product.
+    /// </summary>
+    private void EnqueueHead(bool fromResidual = false)
     {
         var b = Decode;
-        Gemv(new GemvArgs { W = head, X = b.Hidden, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore }, "gemv head");
+        var a = new GemvArgs { W = head, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore, X = b.Hidden };
+        if (fromResidual) a = NormedInput(a, b.X, finalNorm, finalNormBias, NormMode, b.Hidden);
+        Gemv(a, "gemv head");
         Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
     }
 
@@ -143,12 +235,21 @@ public sealed partial class CudaEngine
         profile = timer;
         try
         {
-            for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
+            for (int i = 0; i < steps; i++) { EnqueueBody(device, withFinalNorm: false); EnqueueHead(fromResidual: true); }
             var totals = timer.Collect();
             cache.Advance(steps);
             return totals.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
         }
         finally { profile = null; }
+    }
+
+    /// <summary>Registers and occupancy of the decode step's kernels (the benchmark reports them beside the profile).</summary>
+    internal IReadOnlyDictionary<string, string> DecodeKernelResources()
+    {
+        var kernels = new[] { GemvKernel(Suffix), GemvKernel(Suffix, norm: true), GemvKernel(Suffix, two: true) }
+            .Select(k => (k, GemvThreads, 0)).Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0))
+            .Concat(new[] { 2, 4 }.SelectMany(r => new[] { "_", "n_", "t_" }.Select(v => ($"gemvs{r}{v}{Suffix}", GemvThreads, StreamStages * r * GemvThreads * 16))));
+        return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));
     }
 
     private void SetTokenAndPosition(int token, int position)
@@ -163,11 +264,11 @@ public sealed partial class CudaEngine
         _ = Decode; // allocated before any capture: no allocation may happen while a stream is being captured
         if (!UseGraphs)
         {
-            EnqueueBody(cache);
-            if (withHead) EnqueueHead();
+            EnqueueBody(cache, withFinalNorm: !withHead);
+            if (withHead) EnqueueHead(fromResidual: true);
             return;
         }
-        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache); EnqueueHead(); })).Launch();
+        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache, withFinalNorm: false); EnqueueHead(fromResidual: true); })).Launch();
         else (cache.BodyGraph ??= Device.Capture(() => EnqueueBody(cache))).Launch();
     }
 
@@ -235,7 +336,7 @@ public sealed partial class CudaEngine
         ulong p = Scratch("p.probs", (long)MaxHeads * rows * keys * 2);
         ulong o = Scratch("p.out", (long)rows * maxQ * 4);
         ulong hidden = Scratch("p.hidden", (long)rows * dim * 4);
-        Device.Launch("embed_" + Suffix, rows, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(ids).Ptr(x).Int(dim));
+        Device.Launch("embed_" + Suffix, rows, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(ids).Ptr(x).Int(dim).Ptr(0).Float(0));
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];

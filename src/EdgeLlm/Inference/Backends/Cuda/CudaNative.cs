@@ -7,7 +7,7 @@ internal static unsafe partial class Cu
 {
     private const string L = CudaLibraries.Driver;
     public const int AttrComputeMajor = 75, AttrComputeMinor = 76, AttrMultiprocessors = 16, AttrMaxSharedPerBlockOptin = 97;
-    public const int FuncAttrMaxDynamicShared = 8;
+    public const int FuncAttrMaxDynamicShared = 8, FuncAttrRegisters = 4, FuncAttrLocalBytes = 3;
     public const int CaptureModeThreadLocal = 1;
     public const int LaunchAttributeProgrammaticStreamSerialization = 6;
 
@@ -51,6 +51,8 @@ internal static unsafe partial class Cu
     [LibraryImport(L)] public static partial int cuModuleUnload(IntPtr module);
     [LibraryImport(L, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(IntPtr* function, IntPtr module, string name);
     [LibraryImport(L)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+    [LibraryImport(L)] public static partial int cuFuncGetAttribute(int* value, int attribute, IntPtr function);
+    [LibraryImport(L)] public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, IntPtr function, int blockSize, nuint sharedBytes);
     [LibraryImport(L)] public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ,
         uint blockX, uint blockY, uint blockZ, uint sharedBytes, IntPtr stream, void** parameters, void** extra);
     [LibraryImport(L)] public static partial int cuLaunchKernelEx(LaunchConfig* config, IntPtr function, void** parameters, void** extra);

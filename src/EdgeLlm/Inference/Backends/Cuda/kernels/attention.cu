@@ -2,126 +2,150 @@
 //
 // Decode (one new token): flash-decoding. The cache is cut into splits of ATT_SPLIT positions (short, so
 // each warp walks only two rounds of ATT_KEYS positions and the kernel ends before load latencies add up); block
-// (head, split) runs an online softmax over its split (each of its 4 warps takes every 4th position,
-// a warp reduces one q·k dot product with shuffles) and leaves the split's running max, sum and
-// unnormalised output; attn_decode_combine rescales and adds the splits. Both kernels read the length
-// from device memory and the grid covers the cache's whole capacity (blocks past the length leave an
-// empty split), so one captured graph serves every step. Grouped-query attention: head h reads key/value
-// head h / (heads / kv_heads).
+// (head, split) runs an online softmax over its split (each of its 4 warps takes ATT_KEYS consecutive positions
+// at a time, issues their key and value loads together, and reduces each q·k dot product with shuffles) and
+// leaves the split's running max, sum and unnormalised output. The splits are then combined (rescaled and
+// added) by the last block of the head to finish (a counter per head, taken after a memory fence; it resets the
+// counter for the next step), or, with no counters given, by attn_decode_combine. Both read the length from
+// device memory and the grid covers the cache's whole capacity (blocks past the length leave an empty split),
+// so one captured graph serves every step. Grouped-query attention: head h reads key/value head
+// h / (heads / kv_heads). D = registers per lane for one head vector: head_dim <= 32 · D.
 //
 // Prefill (many rows) runs as cuBLAS GEMMs S = Q·Kᵀ and O = P·V per key/value head (the engine's
 // CudaAttention), with attn_softmax_rows between them: a causal softmax in float32 writing P in float16.
 
 #define ATT_SPLIT 32
 #define ATT_WARPS 4
-#define ATT_MAX_DIMS 8  // head_dim <= 256
 #define ATT_KEYS 4      // positions a warp has in flight at once
 
-extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
-attn_decode_partial(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
-                    int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale)
+// out[h] = the splits of head h combined: sum over splits of o_s · exp(m_s - M), divided by sum of l_s · exp(m_s - M).
+__device__ __forceinline__ void attn_combine_head(const float* part, int h, int used, int splits, int head_dim, float* out)
+{
+    const float* p = part + (size_t)h * splits * (head_dim + 2);
+    float M = NEG_INF;
+    for (int s = 0; s < used; s++) M = fmaxf(M, load_l2(p + s * (head_dim + 2) + head_dim));
+    float L = 0.f;
+    for (int s = 0; s < used; s++) L += load_l2(p + s * (head_dim + 2) + head_dim + 1) * expf(load_l2(p + s * (head_dim + 2) + head_dim) - M);
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    {
+        float o = 0.f;
+        for (int s = 0; s < used; s++) o += load_l2(p + s * (head_dim + 2) + d) * expf(load_l2(p + s * (head_dim + 2) + head_dim) - M);
+        out[h * head_dim + d] = o / L;
+    }
+}
+
+template <int D>
+__device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
+    u32* done, float* attn_out, int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale)
 {
     __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
-    __shared__ float sm_acc[ATT_WARPS][ATT_MAX_DIMS * 32];
+    __shared__ float sm_acc[ATT_WARPS][D * 32];
+    __shared__ bool sm_last;
     pdl_launch_dependents();
     pdl_wait();
     const int h = blockIdx.x, s = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int len = *pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
+    const int used = (len + ATT_SPLIT - 1) / ATT_SPLIT;
     const int kvh = h / (heads / kv_heads);
-    float qv[ATT_MAX_DIMS], acc[ATT_MAX_DIMS];
-#pragma unroll
-    for (int i = 0; i < ATT_MAX_DIMS; i++)
-    {
-        int d = lane + 32 * i;
-        qv[i] = d < head_dim ? q[h * head_dim + d] * scale : 0.f;
-        acc[i] = 0.f;
-    }
-    float m = NEG_INF, l = 0.f;
-    // Each warp takes ATT_KEYS consecutive positions at a time and issues all their key loads before the
-    // first reduction, then all value loads: one position at a time left each warp waiting on memory.
-    for (int j0 = start + warp * ATT_KEYS; j0 < end; j0 += ATT_WARPS * ATT_KEYS)
-    {
-        float kv[ATT_KEYS][ATT_MAX_DIMS];
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++)
-        {
-            const u16* kr = kc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
-#pragma unroll
-            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(kr[d]) : 0.f; }
-        }
-        float dots[ATT_KEYS];
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++)
-        {
-            float dot = 0.f;
-#pragma unroll
-            for (int i = 0; i < ATT_MAX_DIMS; i++) dot = fmaf(qv[i], kv[u][i], dot);
-            dots[u] = dot;
-        }
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++) dots[u] = j0 + u < end ? warp_sum(dots[u]) : NEG_INF;
-        float mn = m;
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++) mn = fmaxf(mn, dots[u]);
-        float corr = expf(m - mn);
-        l *= corr;
-#pragma unroll
-        for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] *= corr;
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++)
-        {
-            const u16* vr = vc + (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
-#pragma unroll
-            for (int i = 0; i < ATT_MAX_DIMS; i++) { int d = lane + 32 * i; kv[u][i] = d < head_dim ? h2f(vr[d]) : 0.f; }
-        }
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; u++)
-        {
-            float p = j0 + u < end ? expf(dots[u] - mn) : 0.f;
-            l += p;
-#pragma unroll
-            for (int i = 0; i < ATT_MAX_DIMS; i++) acc[i] = fmaf(p, kv[u][i], acc[i]);
-        }
-        m = mn;
-    }
-    if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
-#pragma unroll
-    for (int i = 0; i < ATT_MAX_DIMS; i++) sm_acc[warp][lane + 32 * i] = acc[i];
-    __syncthreads();
-    float M = NEG_INF;
-    for (int w = 0; w < ATT_WARPS; w++) M = fmaxf(M, sm_m[w]);
     float* out = part + ((size_t)h * splits + s) * (head_dim + 2);
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    if (s < used)
     {
-        float o = 0.f;
-        for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) o += sm_acc[w][d] * expf(sm_m[w] - M);
-        out[d] = o;
+        float qv[D], acc[D];
+#pragma unroll
+        for (int i = 0; i < D; i++)
+        {
+            int d = lane + 32 * i;
+            qv[i] = d < head_dim ? q[h * head_dim + d] * scale : 0.f;
+            acc[i] = 0.f;
+        }
+        float m = NEG_INF, l = 0.f;
+        for (int j0 = start + warp * ATT_KEYS; j0 < end; j0 += ATT_WARPS * ATT_KEYS)
+        {
+            // Every key and value load of the warp's ATT_KEYS positions is issued before the first is used.
+            float kv[ATT_KEYS][D], vv[ATT_KEYS][D];
+#pragma unroll
+            for (int u = 0; u < ATT_KEYS; u++)
+            {
+                size_t row = (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
+#pragma unroll
+                for (int i = 0; i < D; i++)
+                {
+                    int d = lane + 32 * i;
+                    kv[u][i] = d < head_dim ? h2f(kc[row + d]) : 0.f;
+                    vv[u][i] = d < head_dim ? h2f(vc[row + d]) : 0.f;
+                }
+            }
+            float dots[ATT_KEYS];
+#pragma unroll
+            for (int u = 0; u < ATT_KEYS; u++)
+            {
+                float dot = 0.f;
+#pragma unroll
+                for (int i = 0; i < D; i++) dot = fmaf(qv[i], kv[u][i], dot);
+                dots[u] = j0 + u < end ? warp_sum(dot) : NEG_INF;
+            }
+            float mn = m;
+#pragma unroll
+            for (int u = 0; u < ATT_KEYS; u++) mn = fmaxf(mn, dots[u]);
+            float corr = expf(m - mn);
+            l *= corr;
+#pragma unroll
+            for (int i = 0; i < D; i++) acc[i] *= corr;
+#pragma unroll
+            for (int u = 0; u < ATT_KEYS; u++)
+            {
+                float p = j0 + u < end ? expf(dots[u] - mn) : 0.f;
+                l += p;
+#pragma unroll
+                for (int i = 0; i < D; i++) acc[i] = fmaf(p, vv[u][i], acc[i]);
+            }
+            m = mn;
+        }
+        if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+#pragma unroll
+        for (int i = 0; i < D; i++) sm_acc[warp][lane + 32 * i] = acc[i];
+        __syncthreads();
+        float M = NEG_INF;
+        for (int w = 0; w < ATT_WARPS; w++) M = fmaxf(M, sm_m[w]);
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+        {
+            float o = 0.f;
+            for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) o += sm_acc[w][d] * expf(sm_m[w] - M);
+            out[d] = o;
+        }
+        if (threadIdx.x == 0)
+        {
+            float L = 0.f;
+            for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) L += sm_l[w] * expf(sm_m[w] - M);
+            out[head_dim] = M;
+            out[head_dim + 1] = L;
+        }
     }
+    if (!done) return;
+    asm volatile("membar.gl;" ::: "memory"); // this block's partial reaches L2 before its ticket is taken
+    __syncthreads();
     if (threadIdx.x == 0)
     {
-        float L = 0.f;
-        for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) L += sm_l[w] * expf(sm_m[w] - M);
-        out[head_dim] = M;
-        out[head_dim + 1] = L;
+        sm_last = atomicAdd(done + h, 1u) == (u32)(splits - 1);
+        if (sm_last) done[h] = 0; // every block of the head has taken its ticket: ready for the next step
     }
+    __syncthreads();
+    if (sm_last) attn_combine_head(part, h, used, splits, head_dim, attn_out);
 }
 
+#define ATT_DECODE_ARGS const float* q, const u16* kc, const u16* vc, const int* pos, float* part, u32* done, float* attn_out, \
+    int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale
+#define ATT_DECODE_PASS q, kc, vc, pos, part, done, attn_out, heads, kv_heads, head_dim, kv_width, splits, scale
+extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d4(ATT_DECODE_ARGS) { attn_decode<4>(ATT_DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d8(ATT_DECODE_ARGS) { attn_decode<8>(ATT_DECODE_PASS); }
+
+// The splits' combine as its own kernel (attn_decode_* given no counters): one block per head.
 extern "C" __global__ void attn_decode_combine(const float* part, const int* pos, float* out, int head_dim, int splits)
 {
     pdl_launch_dependents();
     pdl_wait();
-    const int h = blockIdx.x, len = *pos + 1, used = min(splits, (len + ATT_SPLIT - 1) / ATT_SPLIT);
-    const float* p = part + (size_t)h * splits * (head_dim + 2);
-    float M = NEG_INF;
-    for (int s = 0; s < used; s++) M = fmaxf(M, p[s * (head_dim + 2) + head_dim]);
-    float L = 0.f;
-    for (int s = 0; s < used; s++) L += p[s * (head_dim + 2) + head_dim + 1] * expf(p[s * (head_dim + 2) + head_dim] - M);
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
-    {
-        float o = 0.f;
-        for (int s = 0; s < used; s++) o += p[s * (head_dim + 2) + d] * expf(p[s * (head_dim + 2) + head_dim] - M);
-        out[h * head_dim + d] = o / L;
-    }
+    const int len = *pos + 1, used = min(splits, (len + ATT_SPLIT - 1) / ATT_SPLIT);
+    attn_combine_head(part, blockIdx.x, used, splits, head_dim, out);
 }
 
 // Causal softmax of S = scale·Q·Kᵀ for a prefill chunk. S and P are [kv_heads][groups·rows][keys]: row r of

@@ -66,6 +66,20 @@ __device__ __forceinline__ uint4 load_stream(const uint4* p)
     return v;
 }
 
+// Loads that bypass L1: other blocks of the same kernel wrote these values (their fence made them visible in L2).
+__device__ __forceinline__ float load_l2(const float* p)
+{
+    float v;
+    asm volatile("ld.global.cg.f32 %0, [%1];" : "=f"(v) : "l"(p));
+    return v;
+}
+__device__ __forceinline__ double load_l2_f64(const double* p)
+{
+    double v;
+    asm volatile("ld.global.cg.f64 %0, [%1];" : "=d"(v) : "l"(p));
+    return v;
+}
+
 // Programmatic dependent launch (sm_90 and later). The decode step launches its kernels with the attribute that lets
 // each start while the one before it is finishing: pdl_launch_dependents() lets the next kernel's blocks be scheduled
 // once every block of this one has started, and pdl_wait() holds a kernel until the one before it has completed and

@@ -4,23 +4,36 @@
 // gemv8_: 8) and splits their k columns over all its threads (a round of 16-byte chunks of every row is
 // loaded before any is used, eight loads in flight per thread), so even a matrix of few, wide rows (fc2,
 // down_proj) spreads over every multiprocessor; more rows per block share each x load and the block's
-// start and reduction over more bytes. x is read through L1 (all blocks of an SM share it). The epilogue does what
-// follows the projection without another pass:
+// start and reduction over more bytes. x is read through L1 (all blocks of an SM share it).
+//
+// Two things a separate kernel would otherwise do are folded in, each saving a launch per layer on the
+// decode step's critical path:
+//   * the norm before a projection (the "n" kernels, norm_mode 1 RMSNorm, 2 LayerNorm), applied to x as it is
+//     read. Its statistics come from the kernel that last wrote x: every residual-add block (stat_slots given)
+//     leaves the sum and sum of squares of its rows in float64, and the block that finishes last (a ticket taken
+//     after a memory fence) adds the slots in a fixed order and writes mean, LayerNorm's and RMSNorm's 1/std
+//     (norm_stats); embed does the same for the first layer. Recomputing them in every block of the next product
+//     instead doubled its time (thousands of blocks each reducing the hidden state);
+//   * a second product into the same rows (the "t" kernels, w2 [n, k2] · x2): Phi's attention output and MLP
+//     both add into the residual stream, so dense and fc2 run as one kernel over both products' columns.
+// The epilogue does what follows the projection without another pass:
 //   mode 0  y = W·x + bias
-//   mode 1  y += W·x + bias                                (residual add: o_proj, down_proj, fc2, dense)
+//   mode 1  y += W·x + bias (+ bias2)                      (residual add: o_proj, down_proj, fc2, dense)
 //   mode 2  fused rows [q | k | v | f]: q and k rotated (rotary pairs sit in adjacent rows, see
 //           rotary_source) and q written in float32, k and v written to the KV cache in float16 at the
 //           position read from device memory; the f rows get the MLP activation (act 1: rows are
 //           interleaved gate, up and f_out = silu(gate)·up; act 2: f_out = gelu_new(row)).
-// The norm before a projection is its own small kernel (norm_rows_f32), run once per token, not per block.
 
 #define GEMV_WARPS 8
+#define GEMV_PLAIN 0
+#define GEMV_NORM 1
+#define GEMV_TWO 2
 
 struct GemvArgs
 {
     const void* w;
     const float* x;
-    const float* norm_w;   // unused (the norm is its own kernel); kept so the layout stays one with the C# side
+    const float* norm_w;   // the "n" kernels: the norm's weight [k] and, for LayerNorm, bias
     const float* norm_b;
     const float* bias;     // [n] or null
     float* y;
@@ -30,22 +43,37 @@ struct GemvArgs
     const int* pos;        // position of the token being decoded
     const float* inv_freq; // [rot_dim / 2]
     float* f_out;
-    int n, k;
+    const void* w2;        // the second product (k2 > 0): w2 [n, k2] · x2, added into the same rows
+    const float* x2;
+    const float* bias2;    // [n] or null
+    const float* norm_stats; // the "n" kernels: mean, 1/std (LayerNorm), 1/std (RMSNorm) of x
+    double* stat_slots;    // mode 1, or null: per-block sums for the next norm (n / R slots of 2), ...
+    u32* stat_ticket;      // ... the ticket of the block that finishes last, ...
+    float* stats_out;      // ... and where it writes the statistics
+    int n, k, k2;
     int norm_mode;         // 0 none, 1 RMSNorm, 2 LayerNorm
     int mode;
     int nq, nkv;           // mode 2: rows of q, and of k (= of v)
     int head_dim, rot_dim;
     int act;
     int kv_width;
-    int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0)
+    int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0, and k2·size)
     float eps;
 };
 
-__device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
+// Returns, for mode 1, the rows' new values (for the norm statistics); 0 otherwise.
+__device__ __forceinline__ float2 gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
 {
     if (a.bias) { v0 += a.bias[r]; if (has1) v1 += a.bias[r + 1]; }
-    if (a.mode == 0) { a.y[r] = v0; if (has1) a.y[r + 1] = v1; return; }
-    if (a.mode == 1) { a.y[r] += v0; if (has1) a.y[r + 1] += v1; return; }
+    if (a.bias2) { v0 += a.bias2[r]; if (has1) v1 += a.bias2[r + 1]; }
+    if (a.mode == 0) { a.y[r] = v0; if (has1) a.y[r + 1] = v1; return make_float2(0.f, 0.f); }
+    if (a.mode == 1)
+    {
+        float n0 = a.y[r] + v0, n1 = has1 ? a.y[r + 1] + v1 : 0.f;
+        a.y[r] = n0;
+        if (has1) a.y[r + 1] = n1;
+        return make_float2(n0, n1);
+    }
     int pos = *a.pos;
     if (r < a.nq + a.nkv)
     {
@@ -60,51 +88,128 @@ __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0,
             u16* kc = a.k_cache + (size_t)pos * a.kv_width + head * a.head_dim;
             kc[o0] = f2h(v0); kc[o1] = f2h(v1);
         }
-        return;
+        return make_float2(0.f, 0.f);
     }
     if (r < a.nq + 2 * a.nkv)
     {
         u16* vc = a.v_cache + (size_t)pos * a.kv_width + (r - a.nq - a.nkv);
         vc[0] = f2h(v0); vc[1] = f2h(v1);
-        return;
+        return make_float2(0.f, 0.f);
     }
     int f = r - (a.nq + 2 * a.nkv);
     if (a.act == 1) a.f_out[f >> 1] = silu(v0) * v1;
     else { a.f_out[f] = gelu_new(v0); if (has1) a.f_out[f + 1] = gelu_new(v1); }
+    return make_float2(0.f, 0.f);
+}
+
+// The norm statistics of a vector of k values from the sum and sum of squares (float64): out = mean, 1/std as
+// LayerNorm takes it (variance about the mean), 1/std as RMSNorm takes it (mean square).
+__device__ __forceinline__ void write_norm_stats(double s, double ss, int k, float eps, float* out)
+{
+    double mean = s / k, var = fmax(ss / k - mean * mean, 0.0);
+    out[0] = (float)mean;
+    out[1] = (float)(1.0 / sqrt(var + (double)eps));
+    out[2] = (float)(1.0 / sqrt(ss / k + (double)eps));
+}
+
+// Called by every block of a residual-add product after the epilogue of its row group `slot` (of `slots`): the group's
+// sums go to its slot; the block that takes the last ticket adds every slot (a fixed order: the same statistics
+// whichever block is last). Block-uniform; every thread must call it.
+template <int R>
+__device__ __forceinline__ void gemv_norm_stats(const GemvArgs& a, float2 mine, int slot, int slots)
+{
+    __shared__ double part[R / 2][2];
+    __shared__ double red[2][GEMV_WARPS];
+    __shared__ bool last;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    if (tid < R / 2)
+    {
+        part[tid][0] = (double)mine.x + (double)mine.y;
+        part[tid][1] = (double)mine.x * mine.x + (double)mine.y * mine.y;
+    }
+    __syncthreads();
+    if (tid == 0)
+    {
+        double s = 0.0, ss = 0.0;
+        for (int i = 0; i < R / 2; i++) { s += part[i][0]; ss += part[i][1]; }
+        a.stat_slots[2 * slot] = s;
+        a.stat_slots[2 * slot + 1] = ss;
+        asm volatile("membar.gl;" ::: "memory");
+        last = atomicAdd(a.stat_ticket, 1u) == (u32)(slots - 1);
+        if (last) *a.stat_ticket = 0; // every group has its ticket: ready for the next product
+    }
+    __syncthreads();
+    if (last)
+    {
+        double s = 0.0, ss = 0.0;
+        for (int i = tid; i < slots; i += blockDim.x) { s += load_l2_f64(a.stat_slots + 2 * i); ss += load_l2_f64(a.stat_slots + 2 * i + 1); }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) { s += __shfl_xor_sync(0xffffffffu, s, o); ss += __shfl_xor_sync(0xffffffffu, ss, o); }
+        if (lane == 0) { red[0][warp] = s; red[1][warp] = ss; }
+        __syncthreads();
+        if (tid == 0)
+        {
+            s = 0.0; ss = 0.0;
+            for (int w = 0; w < GEMV_WARPS; w++) { s += red[0][w]; ss += red[1][w]; }
+            write_norm_stats(s, ss, a.n, a.eps, a.stats_out);
+        }
+    }
+}
+
+// One input element as the product sees it: normed (V = GEMV_NORM) with the statistics the last writer of x left.
+template <int V>
+__device__ __forceinline__ float gemv_input(float x, int i, const GemvArgs& a, float mean, float rstd)
+{
+    if (V != GEMV_NORM) return x;
+    return a.norm_mode == 1 ? x * rstd * a.norm_w[i] : (x - mean) * rstd * a.norm_w[i] + a.norm_b[i];
 }
 
 // R consecutive rows per block (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
-template <int DT, int R>
+// V: GEMV_PLAIN, GEMV_NORM (x normed as it is read), GEMV_TWO (chunks past k / E belong to the second product).
+template <int DT, int R, int V>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
     constexpr int U = R >= 4 ? 2 : 4;
+    constexpr bool TWO = V == GEMV_TWO;
     __shared__ float red[R][GEMV_WARPS];
     const int k = a.k, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int k2 = TWO ? a.k2 : 0;
     const int r0 = blockIdx.x * R;
-    if (r0 >= a.n) return;
     const int rows = min(R, a.n - r0);
     const size_t esize = DT == 2 ? 4 : 2;
     const char* wr[R];
+    const char* wr2[TWO ? R : 1];
 #pragma unroll
-    for (int i = 0; i < R; i++) wr[i] = (const char*)a.w + (size_t)(r0 + min(i, rows - 1)) * k * esize; // past n: row repeated, unused
+    for (int i = 0; i < R; i++)
+    {
+        int row = r0 + min(i, rows - 1); // past n: row repeated, unused
+        wr[i] = (const char*)a.w + (size_t)row * k * esize;
+        if (TWO) wr2[i] = (const char*)a.w2 + (size_t)row * k2 * esize;
+    }
     float acc[R];
 #pragma unroll
     for (int i = 0; i < R; i++) acc[i] = 0.f;
+    float mean = 0.f, rstd = 1.f;
     pdl_launch_dependents();
     if (a.vec)
     {
-        const int E = Vec16<DT>::N, chunks = k / E, T = GEMV_WARPS * 32;
-        const float4* x4 = (const float4*)a.x;
+        const int E = Vec16<DT>::N, c1 = k / E, chunks = c1 + k2 / E, T = GEMV_WARPS * 32;
+        const float4* x1 = (const float4*)a.x;
+        const float4* x2 = (const float4*)a.x2;
         // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic
         // dependent launch, common.cuh): on short rows (up to U · 256 chunks) that is all of the block's weights.
         uint4 v[R][U];
         int c0 = tid;
 #pragma unroll
         for (int u = 0; u < U; u++)
-            if (c0 + u * T < chunks)
+        {
+            int c = c0 + u * T;
+            if (c < chunks)
 #pragma unroll
-                for (int i = 0; i < R; i++) v[i][u] = load_stream((const uint4*)wr[i] + c0 + u * T);
+                for (int i = 0; i < R; i++) v[i][u] = load_stream(!TWO || c < c1 ? (const uint4*)wr[i] + c : (const uint4*)wr2[TWO ? i : 0] + (c - c1));
+        }
         pdl_wait();
+        if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
         while (c0 < chunks)
         {
 #pragma unroll
@@ -113,12 +218,16 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                 int c = c0 + u * T;
                 if (c >= chunks) break;
                 float xv[E], f[E];
+                const float4* xp = !TWO || c < c1 ? x1 + c * E / 4 : x2 + (c - c1) * E / 4;
 #pragma unroll
                 for (int e = 0; e < E; e += 4)
                 {
-                    float4 t = __ldg(x4 + (c * E + e) / 4);
+                    float4 t = __ldg(xp + e / 4);
                     xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
                 }
+                if (V == GEMV_NORM)
+#pragma unroll
+                    for (int e = 0; e < E; e++) xv[e] = gemv_input<V>(xv[e], c * E + e, a, mean, rstd);
 #pragma unroll
                 for (int i = 0; i < R; i++)
                 {
@@ -130,20 +239,31 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
             c0 += U * T;
 #pragma unroll
             for (int u = 0; u < U; u++)
-                if (c0 + u * T < chunks)
+            {
+                int c = c0 + u * T;
+                if (c < chunks)
 #pragma unroll
-                    for (int i = 0; i < R; i++) v[i][u] = load_stream((const uint4*)wr[i] + c0 + u * T);
+                    for (int i = 0; i < R; i++) v[i][u] = load_stream(!TWO || c < c1 ? (const uint4*)wr[i] + c : (const uint4*)wr2[TWO ? i : 0] + (c - c1));
+            }
         }
     }
     else
     {
         pdl_wait();
+        if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
         for (int c = tid; c < k; c += blockDim.x)
         {
-            float xv = a.x[c];
+            float xv = gemv_input<V>(a.x[c], c, a, mean, rstd);
 #pragma unroll
             for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr[i], c), xv, acc[i]);
         }
+        if (TWO)
+            for (int c = tid; c < k2; c += blockDim.x)
+            {
+                float xv = a.x2[c];
+#pragma unroll
+                for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr2[TWO ? i : 0], c), xv, acc[i]);
+            }
     }
 #pragma unroll
     for (int i = 0; i < R; i++)
@@ -152,16 +272,142 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         if (lane == 0) red[i][warp] = t;
     }
     __syncthreads();
+    float2 written = make_float2(0.f, 0.f);
     if (tid < R / 2 && 2 * tid < rows)
     {
         float s0 = 0.f, s1 = 0.f;
 #pragma unroll
         for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
-        gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
+        written = gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
+    }
+    if (a.stat_slots) gemv_norm_stats<R>(a, written, blockIdx.x, gridDim.x);
+}
+
+#define GEMV_INSTANCE(name, DT, R, V) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V>(a); }
+#define GEMV_INSTANCES(prefix, R) \
+    GEMV_INSTANCE(prefix##_f16, 0, R, GEMV_PLAIN) GEMV_INSTANCE(prefix##_bf16, 1, R, GEMV_PLAIN) GEMV_INSTANCE(prefix##_f32, 2, R, GEMV_PLAIN) \
+    GEMV_INSTANCE(prefix##n_f16, 0, R, GEMV_NORM) GEMV_INSTANCE(prefix##n_bf16, 1, R, GEMV_NORM) GEMV_INSTANCE(prefix##n_f32, 2, R, GEMV_NORM) \
+    GEMV_INSTANCE(prefix##t_f16, 0, R, GEMV_TWO) GEMV_INSTANCE(prefix##t_bf16, 1, R, GEMV_TWO) GEMV_INSTANCE(prefix##t_f32, 2, R, GEMV_TWO)
+GEMV_INSTANCES(gemv, 2)
+GEMV_INSTANCES(gemv4, 4)
+GEMV_INSTANCES(gemv8, 8)
+
+// ---------------------------------------------------------------- streaming variant (the "s" kernels)
+//
+// The same products, written so that the bytes in flight do not cost registers: each thread copies its weight chunks
+// with cp.async (sm_80 and later) into its own ring of GEMVS_STAGES slots in shared memory, GEMVS_STAGES - 1 chunk
+// rounds ahead of the one it multiplies, and the grid is persistent (a few blocks per multiprocessor, each walking row
+// groups blockIdx.x, + gridDim.x, ...), so the ring runs on across row groups and never drains between them. A thread
+// reads back only the slots it filled itself, so the ring needs no barrier. Vectorised rows only (k·size % 16 == 0).
+
+#define GEMVS_STAGES 4
+
+__device__ __forceinline__ u32 shared_address(const void* p)
+{
+    u32 a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src) { asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(dst), "l"(src) : "memory"); }
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
+
+template <int DT, int R, int V>
+__device__ __forceinline__ void gemv_stream(const GemvArgs a)
+{
+    constexpr int S = GEMVS_STAGES, T = GEMV_WARPS * 32, E = Vec16<DT>::N;
+    constexpr bool TWO = V == GEMV_TWO;
+    constexpr size_t esize = DT == 2 ? 4 : 2;
+    extern __shared__ uint4 ring[]; // [S][R][T]: a thread's slots are T apart (no bank conflicts)
+    __shared__ float red[R][GEMV_WARPS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int c1 = a.k / E, chunks = c1 + (TWO ? a.k2 / E : 0), groups = (a.n + R - 1) / R;
+    const bool active = tid < chunks;
+    // The thread's work, in order: (row group ig, chunk ic) for ig = blockIdx.x, + gridDim.x, ... and ic = tid, + T, ...
+    int ig = blockIdx.x, ic = tid, slot_in = 0, slot_out = 0;
+    auto issue = [&]()
+    {
+        if (active && ig < groups)
+        {
+#pragma unroll
+            for (int i = 0; i < R; i++)
+            {
+                size_t row = min(ig * R + i, a.n - 1); // past n: row repeated, unused
+                const char* src = !TWO || ic < c1 ? (const char*)a.w + (row * a.k + (size_t)ic * E) * esize
+                                                  : (const char*)a.w2 + (row * a.k2 + (size_t)(ic - c1) * E) * esize;
+                cp_async16(shared_address(ring + (slot_in * R + i) * T + tid), src);
+            }
+            ic += T;
+            if (ic >= chunks) { ic = tid; ig += gridDim.x; }
+        }
+        cp_async_commit(); // an empty group when there is nothing left: the wait counts stay the same
+        slot_in = slot_in == S - 1 ? 0 : slot_in + 1;
+    };
+    pdl_launch_dependents();
+#pragma unroll
+    for (int s = 0; s < S - 1; s++) issue(); // weights only: before waiting for the kernel that writes x
+    pdl_wait();
+    float mean = 0.f, rstd = 1.f;
+    if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
+    const float4* x1 = (const float4*)a.x;
+    const float4* x2 = (const float4*)a.x2;
+    for (int g = blockIdx.x; g < groups; g += gridDim.x)
+    {
+        const int r0 = g * R, rows = min(R, a.n - r0);
+        float acc[R];
+#pragma unroll
+        for (int i = 0; i < R; i++) acc[i] = 0.f;
+        for (int c = tid; c < chunks; c += T)
+        {
+            cp_async_wait<S - 2>(); // the oldest round has landed
+            uint4 v[R];
+#pragma unroll
+            for (int i = 0; i < R; i++) v[i] = ring[(slot_out * R + i) * T + tid];
+            slot_out = slot_out == S - 1 ? 0 : slot_out + 1;
+            issue();
+            float xv[E], f[E];
+            const float4* xp = !TWO || c < c1 ? x1 + c * E / 4 : x2 + (c - c1) * E / 4;
+#pragma unroll
+            for (int e = 0; e < E; e += 4)
+            {
+                float4 t = __ldg(xp + e / 4);
+                xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
+            }
+            if (V == GEMV_NORM)
+#pragma unroll
+                for (int e = 0; e < E; e++) xv[e] = gemv_input<V>(xv[e], c * E + e, a, mean, rstd);
+#pragma unroll
+            for (int i = 0; i < R; i++)
+            {
+                unpack16<DT>(v[i], f);
+#pragma unroll
+                for (int e = 0; e < E; e++) acc[i] = fmaf(f[e], xv[e], acc[i]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < R; i++)
+        {
+            float t = warp_sum(acc[i]);
+            if (lane == 0) red[i][warp] = t;
+        }
+        __syncthreads();
+        float2 written = make_float2(0.f, 0.f);
+        if (tid < R / 2 && 2 * tid < rows)
+        {
+            float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+            for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
+            written = gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
+        }
+        if (a.stat_slots) gemv_norm_stats<R>(a, written, g, groups);
+        __syncthreads(); // red is rewritten by the next group
     }
 }
 
-#define GEMV_INSTANCE(name, DT, R) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R>(a); }
-GEMV_INSTANCE(gemv_f16, 0, 2) GEMV_INSTANCE(gemv_bf16, 1, 2) GEMV_INSTANCE(gemv_f32, 2, 2)
-GEMV_INSTANCE(gemv4_f16, 0, 4) GEMV_INSTANCE(gemv4_bf16, 1, 4) GEMV_INSTANCE(gemv4_f32, 2, 4)
-GEMV_INSTANCE(gemv8_f16, 0, 8) GEMV_INSTANCE(gemv8_bf16, 1, 8) GEMV_INSTANCE(gemv8_f32, 2, 8)
+#define GEMVS_INSTANCE(name, DT, R, V) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv_stream<DT, R, V>(a); }
+#define GEMVS_INSTANCES(prefix, R) \
+    GEMVS_INSTANCE(prefix##_f16, 0, R, GEMV_PLAIN) GEMVS_INSTANCE(prefix##_bf16, 1, R, GEMV_PLAIN) GEMVS_INSTANCE(prefix##_f32, 2, R, GEMV_PLAIN) \
+    GEMVS_INSTANCE(prefix##n_f16, 0, R, GEMV_NORM) GEMVS_INSTANCE(prefix##n_bf16, 1, R, GEMV_NORM) GEMVS_INSTANCE(prefix##n_f32, 2, R, GEMV_NORM) \
+    GEMVS_INSTANCE(prefix##t_f16, 0, R, GEMV_TWO) GEMVS_INSTANCE(prefix##t_bf16, 1, R, GEMV_TWO) GEMVS_INSTANCE(prefix##t_f32, 2, R, GEMV_TWO)
+GEMVS_INSTANCES(gemvs2, 2)
+GEMVS_INSTANCES(gemvs4, 4)
