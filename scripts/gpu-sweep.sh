@@ -4,13 +4,14 @@
 # weights — and the memory probe when asked. Writes bench-SHAPE[-bN]-LABEL.json and one summary line each under $OUT.
 #
 #   bash scripts/gpu-sweep.sh --publish edgellm.tar.xz --shape phi-2 [--batch 64] [--reference transformers.json] \
-#        [--prompt 128 --new 256] --variant "rows2:EDGELLM_GEMV_ROWS=2" --variant "rows4:EDGELLM_GEMV_ROWS=4" ...
+#        [--prompt 128 --new 256] [--transformers] --variant "rows2:EDGELLM_GEMV_ROWS=2" --variant "rows4:EDGELLM_GEMV_ROWS=4" ...
 #
 # A variant is LABEL or LABEL:NAME=VALUE[,NAME=VALUE...]; the environment switches are described in docs/performance.md.
-# --reference passes a transformers figure measured earlier in the same session (tools/reference/*.py) to every bench.
+# --reference passes a transformers figure measured earlier in the same session (tools/reference/*.py) to every bench;
+# --transformers measures it first on each shape's checkpoint (batch 1: tools/reference/transformers_tpot.py).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" shapes="" batch=1 prompt="" new="" reference="" variants=()
+publish="" shapes="" batch=1 prompt="" new="" reference="" transformers=0 variants=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --prompt) prompt="$2"; shift 2 ;;
     --new) new="$2"; shift 2 ;;
     --reference) reference="$2"; shift 2 ;;
+    --transformers) transformers=1; shift ;;
     --variant) variants+=("$2"); shift 2 ;;
     *) echo "gpu-sweep.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -35,6 +37,13 @@ status=0
 for shape in $shapes; do
   model="$work/model-$shape"
   "$bin" init-random --like "$shape" --dtype f16 --out "$model" >> "$log" 2>&1 || { echo "init-random $shape failed" | tee -a "$log"; status=1; continue; }
+  shape_reference="$reference"
+  if [ "$transformers" = 1 ] && [ "$batch" = 1 ]; then
+    shape_reference="$out/transformers-$shape.json"
+    timeout 300 python3 "$here/../tools/reference/transformers_tpot.py" "$model" --prompt-tokens "$prompt" --new-tokens "$new" > "$shape_reference" 2>> "$log" \
+      || echo '{"error": "transformers_tpot.py failed or timed out"}' > "$shape_reference"
+    echo "$shape transformers: $(cat "$shape_reference")" | tee -a "$log"
+  fi
   for v in "${variants[@]}"; do
     label="${v%%:*}" settings=""
     [ "$label" != "$v" ] && settings="${v#*:}"
@@ -43,7 +52,7 @@ for shape in $shapes; do
     for p in "${pairs[@]}"; do [ -n "$p" ] && envs+=("$p"); done
     args=(bench "$model" --device cuda --prompt-tokens "$prompt" --new-tokens "$new" --json)
     [ "$batch" != 1 ] && args+=(--batch "$batch" --repeats 2 --warmup 1)
-    [ -n "$reference" ] && args+=(--reference "$reference")
+    [ -n "$shape_reference" ] && args+=(--reference "$shape_reference")
     suffix="$shape$([ "$batch" != 1 ] && echo "-b$batch")-$label"
     timeout 300 env "${envs[@]}" "$bin" "${args[@]}" > "$out/bench-$suffix.json" 2>> "$log" || status=1
     python3 - "$out/bench-$suffix.json" "$suffix" <<'PY' 2>&1 | tee -a "$log"
@@ -55,7 +64,7 @@ except Exception as e:
 g = lambda k: r.get(k, float("nan"))
 if "tpot_ms" in r:
     print(f"{sys.argv[2]}: TPOT {g('tpot_ms'):.3f} ms = {g('tpot_over_floor'):.2f} x floor, graph step {g('graph_replay_ms_per_token'):.3f} ms, "
-          f"prefill {g('long_prefill_tokens_per_second'):.0f} tok/s")
+          f"prefill {g('long_prefill_tokens_per_second'):.0f} tok/s, x{r.get('speedup_over_transformers')} transformers")
 else:
     print(f"{sys.argv[2]}: generate {g('generate_tokens_per_second'):.0f} tok/s, step {g('decode_ms_per_step'):.2f} ms, "
           f"prefill {g('prefill_tokens_per_second'):.0f} tok/s, x{r.get('speedup_over_transformers')}")

@@ -201,19 +201,11 @@ internal sealed unsafe class CudaDevice : IDisposable
         if (functions.TryGetValue(name, out var f)) return f;
         IntPtr fn;
         Cu.Check(Cu.cuModuleGetFunction(&fn, module, name), $"cuModuleGetFunction({name})");
-        // The tiled attention kernel's dynamic shared memory (query vectors, a key and value tile, scores) and the streaming
-        // matrix-vector kernels' rings can pass the default 48 KB a block may take.
-        if (name.StartsWith("be_paged_attention", StringComparison.Ordinal) || name.StartsWith("gemvs", StringComparison.Ordinal))
+        // The tiled attention kernel's dynamic shared memory (query vectors, a key and value tile, scores) can pass the
+        // default 48 KB a block may take.
+        if (name.StartsWith("be_paged_attention", StringComparison.Ordinal))
             Cu.Check(Cu.cuFuncSetAttribute(fn, Cu.FuncAttrMaxDynamicShared, MaxSharedPerBlock - 4096), $"cuFuncSetAttribute({name})");
         return functions[name] = fn;
-    }
-
-    /// <summary>How many blocks of <paramref name="block"/> threads with <paramref name="sharedBytes"/> of dynamic shared memory one multiprocessor holds at once.</summary>
-    public int BlocksPerMultiprocessor(string kernel, int block, int sharedBytes)
-    {
-        int blocks;
-        Cu.Check(Cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Function(kernel), block, (nuint)sharedBytes), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
-        return blocks;
     }
 
     /// <summary>What a kernel takes of a multiprocessor: registers per thread, local (spilled) bytes per thread, and how many blocks of <paramref name="block"/> threads fit at once.</summary>

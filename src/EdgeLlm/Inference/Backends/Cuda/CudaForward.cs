@@ -23,29 +23,27 @@ public sealed partial class CudaEngine
     };
 
     /// <summary>
-    /// The decode step's matrix-vector kernels stream their weights through cp.async rings in a persistent grid (the "s"
-    /// kernels of kernels/linear.cu) when set (EDGELLM_GEMV=stream), rather than one block per row group with its loads in registers.
+    /// The matrix-vector kernel (kernels/linear.cu): plain, normalising x first ("n"), or over two products ("t"); "s" when
+    /// it also leaves the next norm's statistics.
     /// </summary>
-    internal static bool StreamingGemv { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV") == "stream";
-
-    /// <summary>Stages of the streaming kernels' rings (GEMVS_STAGES in kernels/linear.cu).</summary>
-    private const int StreamStages = 4;
-
-    private readonly Dictionary<string, int> streamGrid = new();
-
-    /// <summary>The matrix-vector kernel: plain, with the norm applied to x as it is read ("n"), or over two products ("t").</summary>
-    internal static string GemvKernel(string suffix, bool norm = false, bool two = false) =>
-        (GemvRowsPerBlock == 2 ? "gemv" : $"gemv{GemvRowsPerBlock}") + (norm ? "n_" : two ? "t_" : "_") + suffix;
+    internal static string GemvKernel(string suffix, bool norm = false, bool two = false, bool stats = false) =>
+        (GemvRowsPerBlock == 2 ? "gemv" : $"gemv{GemvRowsPerBlock}") + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
 
     /// <summary>
-    /// Fold each norm into the projection after it, the attention splits' combine into the attention kernel, and Phi's
-    /// dense and fc2 products into one kernel (default): three launches a layer fewer on the decode step's critical path.
-    /// Off (EDGELLM_CUDA_FUSE=0, for A/B runs and the self-test's comparison), every step is its own kernel.
+    /// Combine the attention splits in the attention kernel (each head's last block) and run Phi's dense and fc2 as one
+    /// product (default): launches fewer on the decode step's critical path. Off (EDGELLM_CUDA_FUSE=0, for A/B runs and
+    /// the self-test's comparison), each is its own kernel.
     /// </summary>
     internal bool FuseDecode { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FUSE") != "0";
 
-    /// <summary>Whether the products after a norm normalise x themselves, from statistics the last writer of x left.</summary>
-    private bool NormInGemv => FuseDecode;
+    /// <summary>
+    /// Fold each norm into the product after it (EDGELLM_CUDA_NORM=fused; off by default, measured slower than the norm as
+    /// its own one-block kernel): the residual-add products leave the statistics, each block of the next product
+    /// normalises x into shared memory.
+    /// </summary>
+    internal bool NormInProducts { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "fused";
+
+    private bool NormInGemv => NormInProducts && Config.HiddenSize * 4 <= 48 * 1024 && Config.HiddenSize * ElementSize % 16 == 0;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
@@ -104,17 +102,10 @@ public sealed partial class CudaEngine
         a.Eps = Eps;
         bool norm = a.NormMode != 0, two = a.K2 != 0;
         if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
-        if (a.Mode == ModeAdd && NormInGemv) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
-        if (StreamingGemv && a.Vec == 1)
-        {
-            int r = Math.Min(GemvRowsPerBlock, 4), groups = (a.N + r - 1) / r, shared = StreamStages * r * GemvThreads * 16;
-            string kernel = $"gemvs{r}" + (norm ? "n_" : two ? "t_" : "_") + Suffix;
-            if (!streamGrid.TryGetValue(kernel, out int resident))
-                streamGrid[kernel] = resident = Device.Multiprocessors * Math.Max(1, Device.BlocksPerMultiprocessor(kernel, GemvThreads, shared));
-            Launch(kernel, Math.Min(groups, resident), 1, GemvThreads, shared, args.Reset().Struct(a), label);
-            return;
-        }
-        Launch(GemvKernel(Suffix, norm, two), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        bool stats = a.Mode == ModeAdd && NormInGemv;
+        if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
+        Launch(GemvKernel(Suffix, norm, two, stats), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, norm ? a.K * 4 : 0,
+            args.Reset().Struct(a), label);
     }
 
     /// <summary>
@@ -206,9 +197,19 @@ public sealed partial class CudaEngine
         Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
     }
 
-    /// <summary>RMSNorm or LayerNorm of the one decode row, a block of 1024 threads.</summary>
-    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode) =>
-        Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps), "norm");
+    /// <summary>RMSNorm or LayerNorm of the one decode row: norm_one (the row read once, into registers), or norm_rows_f32 past its width.</summary>
+    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode)
+    {
+        var a = args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps);
+        if (Config.HiddenSize <= NormOneWidth && !SlowNorm) Launch("norm_one", 1, 1, 512, 0, a, "norm");
+        else Launch("norm_rows_f32", 1, 1, 1024, 0, a, "norm");
+    }
+
+    /// <summary>The widest row norm_one holds in registers (NORM_ONE_PER · 512 in kernels/rows.cu).</summary>
+    private const int NormOneWidth = 16 * 512;
+
+    /// <summary>The decode norm as the prefill path's three-pass kernel (EDGELLM_CUDA_NORM=rows, for A/B runs).</summary>
+    private static bool SlowNorm { get; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "rows";
 
     /// <summary>When set (the benchmark's profile), every launch of the decode step is timed on the device by role.</summary>
     private CudaKernelTimer? profile;
@@ -246,9 +247,9 @@ public sealed partial class CudaEngine
     /// <summary>Registers and occupancy of the decode step's kernels (the benchmark reports them beside the profile).</summary>
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
-        var kernels = new[] { GemvKernel(Suffix), GemvKernel(Suffix, norm: true), GemvKernel(Suffix, two: true) }
-            .Select(k => (k, GemvThreads, 0)).Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0))
-            .Concat(new[] { 2, 4 }.SelectMany(r => new[] { "_", "n_", "t_" }.Select(v => ($"gemvs{r}{v}{Suffix}", GemvThreads, StreamStages * r * GemvThreads * 16))));
+        var kernels = new[] { GemvKernel(Suffix), GemvKernel(Suffix, stats: true), GemvKernel(Suffix, two: true), GemvKernel(Suffix, two: true, stats: true) }
+            .Select(k => (k, GemvThreads, 0)).Append((GemvKernel(Suffix, norm: true), GemvThreads, Config.HiddenSize * 4))
+            .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0)).Append(("norm_one", 512, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));
     }
 

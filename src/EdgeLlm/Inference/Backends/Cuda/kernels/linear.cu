@@ -6,16 +6,16 @@
 // down_proj) spreads over every multiprocessor; more rows per block share each x load and the block's
 // start and reduction over more bytes. x is read through L1 (all blocks of an SM share it).
 //
-// Two things a separate kernel would otherwise do are folded in, each saving a launch per layer on the
-// decode step's critical path:
-//   * the norm before a projection (the "n" kernels, norm_mode 1 RMSNorm, 2 LayerNorm), applied to x as it is
-//     read. Its statistics come from the kernel that last wrote x: every residual-add block (stat_slots given)
-//     leaves the sum and sum of squares of its rows in float64, and the block that finishes last (a ticket taken
-//     after a memory fence) adds the slots in a fixed order and writes mean, LayerNorm's and RMSNorm's 1/std
-//     (norm_stats); embed does the same for the first layer. Recomputing them in every block of the next product
-//     instead doubled its time (thousands of blocks each reducing the hidden state);
+// Two things a separate kernel would otherwise do can be folded in, each saving a launch per layer on the decode
+// step's critical path:
 //   * a second product into the same rows (the "t" kernels, w2 [n, k2] · x2): Phi's attention output and MLP
-//     both add into the residual stream, so dense and fc2 run as one kernel over both products' columns.
+//     both add into the residual stream, so dense and fc2 run as one kernel over both products' columns;
+//   * the norm before a projection (the "n" kernels, norm_mode 1 RMSNorm, 2 LayerNorm; an A/B switch, off by
+//     default: measured slower than norm_rows_f32 as its own kernel, docs/performance.md). Its statistics come from
+//     the kernel that last wrote x: every block of a residual-add product (the "s" kernels) leaves the float64 sum and
+//     sum of squares of its rows in a slot, and the block that finishes last (a ticket taken after a memory fence)
+//     adds the slots in a fixed order and writes mean, LayerNorm's and RMSNorm's 1/std (embed does the same for the
+//     first layer); each block of the normed product then normalises x into shared memory in one pass.
 // The epilogue does what follows the projection without another pass:
 //   mode 0  y = W·x + bias
 //   mode 1  y += W·x + bias (+ bias2)                      (residual add: o_proj, down_proj, fc2, dense)
@@ -156,22 +156,38 @@ __device__ __forceinline__ void gemv_norm_stats(const GemvArgs& a, float2 mine, 
     }
 }
 
-// One input element as the product sees it: normed (V = GEMV_NORM) with the statistics the last writer of x left.
-template <int V>
-__device__ __forceinline__ float gemv_input(float x, int i, const GemvArgs& a, float mean, float rstd)
+// xs [k] = norm(x) in shared memory, from the statistics the last writer of x left (one pass, no reduction).
+__device__ __forceinline__ void gemv_norm_into(const GemvArgs& a, float4* xs)
 {
-    if (V != GEMV_NORM) return x;
-    return a.norm_mode == 1 ? x * rstd * a.norm_w[i] : (x - mean) * rstd * a.norm_w[i] + a.norm_b[i];
+    const float4* x = (const float4*)a.x;
+    const float4* w = (const float4*)a.norm_w;
+    const float4* b = (const float4*)a.norm_b;
+    const float mean = a.norm_mode == 1 ? 0.f : a.norm_stats[0], rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1];
+    for (int i = threadIdx.x; i < a.k / 4; i += blockDim.x)
+    {
+        float4 v = x[i], g = w[i], o;
+        if (a.norm_mode == 1) { o.x = v.x * rstd * g.x; o.y = v.y * rstd * g.y; o.z = v.z * rstd * g.z; o.w = v.w * rstd * g.w; }
+        else
+        {
+            float4 h = b[i];
+            o.x = (v.x - mean) * rstd * g.x + h.x; o.y = (v.y - mean) * rstd * g.y + h.y;
+            o.z = (v.z - mean) * rstd * g.z + h.z; o.w = (v.w - mean) * rstd * g.w + h.w;
+        }
+        xs[i] = o;
+    }
+    __syncthreads();
 }
 
 // R consecutive rows per block (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
-// V: GEMV_PLAIN, GEMV_NORM (x normed as it is read), GEMV_TWO (chunks past k / E belong to the second product).
-template <int DT, int R, int V>
+// V: GEMV_PLAIN, GEMV_NORM (x normed into shared memory first; vectorised rows only), GEMV_TWO (chunks past k / E belong
+// to the second product). STATS: a residual add that leaves the next norm's statistics (stat_slots).
+template <int DT, int R, int V, bool STATS>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
     constexpr int U = R >= 4 ? 2 : 4;
     constexpr bool TWO = V == GEMV_TWO;
     __shared__ float red[R][GEMV_WARPS];
+    extern __shared__ float4 gemv_xs[]; // GEMV_NORM: the normed x, k floats
     const int k = a.k, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int k2 = TWO ? a.k2 : 0;
     const int r0 = blockIdx.x * R;
@@ -189,12 +205,11 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     float acc[R];
 #pragma unroll
     for (int i = 0; i < R; i++) acc[i] = 0.f;
-    float mean = 0.f, rstd = 1.f;
     pdl_launch_dependents();
     if (a.vec)
     {
         const int E = Vec16<DT>::N, c1 = k / E, chunks = c1 + k2 / E, T = GEMV_WARPS * 32;
-        const float4* x1 = (const float4*)a.x;
+        const float4* x1 = V == GEMV_NORM ? gemv_xs : (const float4*)a.x;
         const float4* x2 = (const float4*)a.x2;
         // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic
         // dependent launch, common.cuh): on short rows (up to U · 256 chunks) that is all of the block's weights.
@@ -209,7 +224,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                 for (int i = 0; i < R; i++) v[i][u] = load_stream(!TWO || c < c1 ? (const uint4*)wr[i] + c : (const uint4*)wr2[TWO ? i : 0] + (c - c1));
         }
         pdl_wait();
-        if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
+        if (V == GEMV_NORM) gemv_norm_into(a, gemv_xs);
         while (c0 < chunks)
         {
 #pragma unroll
@@ -222,12 +237,9 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #pragma unroll
                 for (int e = 0; e < E; e += 4)
                 {
-                    float4 t = __ldg(xp + e / 4);
+                    float4 t = V == GEMV_NORM ? xp[e / 4] : __ldg(xp + e / 4);
                     xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
                 }
-                if (V == GEMV_NORM)
-#pragma unroll
-                    for (int e = 0; e < E; e++) xv[e] = gemv_input<V>(xv[e], c * E + e, a, mean, rstd);
 #pragma unroll
                 for (int i = 0; i < R; i++)
                 {
@@ -250,10 +262,9 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     else
     {
         pdl_wait();
-        if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
         for (int c = tid; c < k; c += blockDim.x)
         {
-            float xv = gemv_input<V>(a.x[c], c, a, mean, rstd);
+            float xv = a.x[c];
 #pragma unroll
             for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr[i], c), xv, acc[i]);
         }
@@ -280,134 +291,15 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
         written = gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
     }
-    if (a.stat_slots) gemv_norm_stats<R>(a, written, blockIdx.x, gridDim.x);
+    if (STATS) gemv_norm_stats<R>(a, written, blockIdx.x, gridDim.x);
 }
 
-#define GEMV_INSTANCE(name, DT, R, V) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V>(a); }
+#define GEMV_INSTANCE(name, DT, R, V, STATS) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V, STATS>(a); }
+#define GEMV_DTYPES(prefix, R, V, STATS) \
+    GEMV_INSTANCE(prefix##_f16, 0, R, V, STATS) GEMV_INSTANCE(prefix##_bf16, 1, R, V, STATS) GEMV_INSTANCE(prefix##_f32, 2, R, V, STATS)
 #define GEMV_INSTANCES(prefix, R) \
-    GEMV_INSTANCE(prefix##_f16, 0, R, GEMV_PLAIN) GEMV_INSTANCE(prefix##_bf16, 1, R, GEMV_PLAIN) GEMV_INSTANCE(prefix##_f32, 2, R, GEMV_PLAIN) \
-    GEMV_INSTANCE(prefix##n_f16, 0, R, GEMV_NORM) GEMV_INSTANCE(prefix##n_bf16, 1, R, GEMV_NORM) GEMV_INSTANCE(prefix##n_f32, 2, R, GEMV_NORM) \
-    GEMV_INSTANCE(prefix##t_f16, 0, R, GEMV_TWO) GEMV_INSTANCE(prefix##t_bf16, 1, R, GEMV_TWO) GEMV_INSTANCE(prefix##t_f32, 2, R, GEMV_TWO)
+    GEMV_DTYPES(prefix, R, GEMV_PLAIN, false) GEMV_DTYPES(prefix##s, R, GEMV_PLAIN, true) GEMV_DTYPES(prefix##n, R, GEMV_NORM, false) \
+    GEMV_DTYPES(prefix##t, R, GEMV_TWO, false) GEMV_DTYPES(prefix##ts, R, GEMV_TWO, true)
 GEMV_INSTANCES(gemv, 2)
 GEMV_INSTANCES(gemv4, 4)
 GEMV_INSTANCES(gemv8, 8)
-
-// ---------------------------------------------------------------- streaming variant (the "s" kernels)
-//
-// The same products, written so that the bytes in flight do not cost registers: each thread copies its weight chunks
-// with cp.async (sm_80 and later) into its own ring of GEMVS_STAGES slots in shared memory, GEMVS_STAGES - 1 chunk
-// rounds ahead of the one it multiplies, and the grid is persistent (a few blocks per multiprocessor, each walking row
-// groups blockIdx.x, + gridDim.x, ...), so the ring runs on across row groups and never drains between them. A thread
-// reads back only the slots it filled itself, so the ring needs no barrier. Vectorised rows only (k·size % 16 == 0).
-
-#define GEMVS_STAGES 4
-
-__device__ __forceinline__ u32 shared_address(const void* p)
-{
-    u32 a;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-    return a;
-}
-__device__ __forceinline__ void cp_async16(u32 dst, const void* src) { asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(dst), "l"(src) : "memory"); }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
-
-template <int DT, int R, int V>
-__device__ __forceinline__ void gemv_stream(const GemvArgs a)
-{
-    constexpr int S = GEMVS_STAGES, T = GEMV_WARPS * 32, E = Vec16<DT>::N;
-    constexpr bool TWO = V == GEMV_TWO;
-    constexpr size_t esize = DT == 2 ? 4 : 2;
-    extern __shared__ uint4 ring[]; // [S][R][T]: a thread's slots are T apart (no bank conflicts)
-    __shared__ float red[R][GEMV_WARPS];
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int c1 = a.k / E, chunks = c1 + (TWO ? a.k2 / E : 0), groups = (a.n + R - 1) / R;
-    const bool active = tid < chunks;
-    // The thread's work, in order: (row group ig, chunk ic) for ig = blockIdx.x, + gridDim.x, ... and ic = tid, + T, ...
-    int ig = blockIdx.x, ic = tid, slot_in = 0, slot_out = 0;
-    auto issue = [&]()
-    {
-        if (active && ig < groups)
-        {
-#pragma unroll
-            for (int i = 0; i < R; i++)
-            {
-                size_t row = min(ig * R + i, a.n - 1); // past n: row repeated, unused
-                const char* src = !TWO || ic < c1 ? (const char*)a.w + (row * a.k + (size_t)ic * E) * esize
-                                                  : (const char*)a.w2 + (row * a.k2 + (size_t)(ic - c1) * E) * esize;
-                cp_async16(shared_address(ring + (slot_in * R + i) * T + tid), src);
-            }
-            ic += T;
-            if (ic >= chunks) { ic = tid; ig += gridDim.x; }
-        }
-        cp_async_commit(); // an empty group when there is nothing left: the wait counts stay the same
-        slot_in = slot_in == S - 1 ? 0 : slot_in + 1;
-    };
-    pdl_launch_dependents();
-#pragma unroll
-    for (int s = 0; s < S - 1; s++) issue(); // weights only: before waiting for the kernel that writes x
-    pdl_wait();
-    float mean = 0.f, rstd = 1.f;
-    if (V == GEMV_NORM) { mean = a.norm_stats[0]; rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1]; }
-    const float4* x1 = (const float4*)a.x;
-    const float4* x2 = (const float4*)a.x2;
-    for (int g = blockIdx.x; g < groups; g += gridDim.x)
-    {
-        const int r0 = g * R, rows = min(R, a.n - r0);
-        float acc[R];
-#pragma unroll
-        for (int i = 0; i < R; i++) acc[i] = 0.f;
-        for (int c = tid; c < chunks; c += T)
-        {
-            cp_async_wait<S - 2>(); // the oldest round has landed
-            uint4 v[R];
-#pragma unroll
-            for (int i = 0; i < R; i++) v[i] = ring[(slot_out * R + i) * T + tid];
-            slot_out = slot_out == S - 1 ? 0 : slot_out + 1;
-            issue();
-            float xv[E], f[E];
-            const float4* xp = !TWO || c < c1 ? x1 + c * E / 4 : x2 + (c - c1) * E / 4;
-#pragma unroll
-            for (int e = 0; e < E; e += 4)
-            {
-                float4 t = __ldg(xp + e / 4);
-                xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
-            }
-            if (V == GEMV_NORM)
-#pragma unroll
-                for (int e = 0; e < E; e++) xv[e] = gemv_input<V>(xv[e], c * E + e, a, mean, rstd);
-#pragma unroll
-            for (int i = 0; i < R; i++)
-            {
-                unpack16<DT>(v[i], f);
-#pragma unroll
-                for (int e = 0; e < E; e++) acc[i] = fmaf(f[e], xv[e], acc[i]);
-            }
-        }
-#pragma unroll
-        for (int i = 0; i < R; i++)
-        {
-            float t = warp_sum(acc[i]);
-            if (lane == 0) red[i][warp] = t;
-        }
-        __syncthreads();
-        float2 written = make_float2(0.f, 0.f);
-        if (tid < R / 2 && 2 * tid < rows)
-        {
-            float s0 = 0.f, s1 = 0.f;
-#pragma unroll
-            for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
-            written = gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
-        }
-        if (a.stat_slots) gemv_norm_stats<R>(a, written, g, groups);
-        __syncthreads(); // red is rewritten by the next group
-    }
-}
-
-#define GEMVS_INSTANCE(name, DT, R, V) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv_stream<DT, R, V>(a); }
-#define GEMVS_INSTANCES(prefix, R) \
-    GEMVS_INSTANCE(prefix##_f16, 0, R, GEMV_PLAIN) GEMVS_INSTANCE(prefix##_bf16, 1, R, GEMV_PLAIN) GEMVS_INSTANCE(prefix##_f32, 2, R, GEMV_PLAIN) \
-    GEMVS_INSTANCE(prefix##n_f16, 0, R, GEMV_NORM) GEMVS_INSTANCE(prefix##n_bf16, 1, R, GEMV_NORM) GEMVS_INSTANCE(prefix##n_f32, 2, R, GEMV_NORM) \
-    GEMVS_INSTANCE(prefix##t_f16, 0, R, GEMV_TWO) GEMVS_INSTANCE(prefix##t_bf16, 1, R, GEMV_TWO) GEMVS_INSTANCE(prefix##t_f32, 2, R, GEMV_TWO)
-GEMVS_INSTANCES(gemvs2, 2)
-GEMVS_INSTANCES(gemvs4, 4)
