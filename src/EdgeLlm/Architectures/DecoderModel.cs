@@ -65,7 +65,7 @@ internal sealed class ForwardPass(IBackend backend, ForwardStep step, IActivatio
     /// <summary>An observation point for calibration: the input of <paramref name="projection"/> in <paramref name="layer"/>.</summary>
     public void Observe(int layer, Projection projection, Activation activations)
     {
-        if (observer == null) return;
+        if (observer == null || !observer.Observes(projection)) return;
         observer.ProjectionInput(layer, projection, Host(activations), Rows, activations.Width);
     }
 

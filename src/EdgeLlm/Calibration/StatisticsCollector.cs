@@ -13,6 +13,9 @@ internal sealed class StatisticsCollector(CalibrationStatistics statistics) : IA
         Array.Copy(hidden, blockInput, rows * width);
     }
 
+    /// <summary>The channel statistics are kept for the attention output and the MLP's intermediate activations only (the pruned inputs).</summary>
+    public bool Observes(Projection projection) => projection is Projection.AttentionOutput or Projection.MlpOutput;
+
     public void ProjectionInput(int layer, Projection projection, float[] activations, int rows, int width)
     {
         if (projection == Projection.AttentionOutput) statistics.Attention[layer].Add(activations, rows);

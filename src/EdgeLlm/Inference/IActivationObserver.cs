@@ -23,5 +23,11 @@ public interface IActivationObserver
 
     void ProjectionInput(int layer, Projection projection, float[] activations, int rows, int width);
 
+    /// <summary>
+    /// Whether <see cref="ProjectionInput"/> wants <paramref name="projection"/>'s input; the engine skips the others (on a GPU
+    /// each one observed is a copy to the host of rows × width values). All of them unless overridden.
+    /// </summary>
+    bool Observes(Projection projection) => true;
+
     void BlockOutput(int layer, float[] hidden, int rows, int width);
 }

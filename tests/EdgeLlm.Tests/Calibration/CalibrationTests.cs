@@ -118,6 +118,33 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void ObserversGetOnlyTheProjectionsTheyAskFor()
+    {
+        using var model = CausalLM.Load(SharedData.Path("fixtures", "hf-tiny", "llama-float32"));
+        var ids = Enumerable.Range(1, 9).ToArray();
+        var all = new Counter(_ => true);
+        model.Observer = all;
+        model.ForwardHidden([new Segment(model.NewCache(16), ids)]);
+        var some = new Counter(p => p == Projection.MlpOutput);
+        model.Observer = some;
+        model.ForwardHidden([new Segment(model.NewCache(16), ids)]);
+        model.Observer = null;
+        int layers = model.Config.NumLayers;
+        // Llama's blocks read four projection inputs each: q|k|v, the attention output, gate|up, the MLP output.
+        Assert.Equal(4 * layers, all.Seen.Count);
+        Assert.Equal(Enumerable.Repeat(Projection.MlpOutput, layers), some.Seen);
+    }
+
+    private sealed class Counter(Func<Projection, bool> wants) : IActivationObserver
+    {
+        public List<Projection> Seen { get; } = new();
+        public bool Observes(Projection projection) => wants(projection);
+        public void BlockInput(int layer, float[] hidden, int rows, int width) { }
+        public void ProjectionInput(int layer, Projection projection, float[] activations, int rows, int width) => Seen.Add(projection);
+        public void BlockOutput(int layer, float[] hidden, int rows, int width) { }
+    }
+
+    [Fact]
     public void AlpacaRecordsUseTheAlpacaPromptAndBadFilesNameTheProblem()
     {
         using var dir = new TempDir();
