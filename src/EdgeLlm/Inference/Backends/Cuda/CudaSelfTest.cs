@@ -74,40 +74,29 @@ public static partial class CudaSelfTest
         checks.Add(GreedyCheck(name, $"greedy tokens ({path}) vs transformers", graph.Tokens, want, refLogits, vocab));
         if (engine != null)
         {
-            engine.UseGraphs = false;
-            var direct = new Generator(gpu).Greedy(prompt, options);
-            engine.UseGraphs = true;
-            int differing = graph.Tokens.Zip(direct.Tokens).Count(p => p.First != p.Second) + Math.Abs(graph.Tokens.Length - direct.Tokens.Length);
-            checks.Add(new SelfTestCheck(name, "graph replay == kernel-by-kernel launch (tokens differing)", differing, 0, differing == 0));
-            if (engine.Device.ProgrammaticLaunch)
+            // Kernel by kernel (no graph), with one of the engine's switches flipped for the run and then restored.
+            int[] Launched(Action flip)
             {
-                // Overlapped launches (programmatic dependent launch) against strictly serialised ones, kernel by kernel.
                 engine.UseGraphs = false;
-                engine.Device.ProgrammaticLaunch = false;
-                var serial = new Generator(gpu).Greedy(prompt, options);
-                engine.Device.ProgrammaticLaunch = true;
-                engine.UseGraphs = true;
-                int changed = direct.Tokens.Zip(serial.Tokens).Count(p => p.First != p.Second) + Math.Abs(direct.Tokens.Length - serial.Tokens.Length);
-                checks.Add(new SelfTestCheck(name, "overlapped launches (PDL) == serialised launches (tokens differing)", changed, 0, changed == 0));
+                flip();
+                try { return new Generator(gpu).Greedy(prompt, options).Tokens; }
+                finally { flip(); engine.UseGraphs = true; }
             }
+            SelfTestCheck Same(string what, int[] a, int[] b)
+            {
+                int differing = a.Zip(b).Count(p => p.First != p.Second) + Math.Abs(a.Length - b.Length);
+                return new SelfTestCheck(name, what + " (tokens differing)", differing, 0, differing == 0);
+            }
+            var direct = Launched(() => { });
+            checks.Add(Same("graph replay == kernel-by-kernel launch", graph.Tokens, direct));
+            // Overlapped launches (programmatic dependent launch) against strictly serialised ones.
+            if (engine.Device.ProgrammaticLaunch)
+                checks.Add(Same("overlapped launches (PDL) == serialised launches", direct,
+                    Launched(() => engine.Device.ProgrammaticLaunch = !engine.Device.ProgrammaticLaunch)));
             // The splits combined by each head's last block and Phi's dense|fc2 as one product, against each its own kernel.
-            bool fused = engine.FuseDecode;
-            engine.UseGraphs = false;
-            engine.FuseDecode = !fused;
-            var unfused = new Generator(gpu).Greedy(prompt, options);
-            engine.FuseDecode = fused;
-            engine.UseGraphs = true;
-            int moved = direct.Tokens.Zip(unfused.Tokens).Count(p => p.First != p.Second) + Math.Abs(direct.Tokens.Length - unfused.Tokens.Length);
-            checks.Add(new SelfTestCheck(name, "fused decode kernels == one kernel per step (tokens differing)", moved, 0, moved == 0));
+            checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
             // The norms folded into the products after them (statistics from the residual writers) against the norm kernel.
-            bool inProducts = engine.NormInProducts;
-            engine.UseGraphs = false;
-            engine.NormInProducts = !inProducts;
-            var other = new Generator(gpu).Greedy(prompt, options);
-            engine.NormInProducts = inProducts;
-            engine.UseGraphs = true;
-            int swapped = direct.Tokens.Zip(other.Tokens).Count(p => p.First != p.Second) + Math.Abs(direct.Tokens.Length - other.Tokens.Length);
-            checks.Add(new SelfTestCheck(name, "norms in the products == norm kernels (tokens differing)", swapped, 0, swapped == 0));
+            checks.Add(Same("norms in the products == norm kernels", direct, Launched(() => engine.NormInProducts = !engine.NormInProducts)));
         }
         var cpuGreedy = new Generator(cpu).Greedy(prompt, options);
         checks.Add(GreedyCheck(name, $"greedy tokens ({path}) vs CPU engine", graph.Tokens, cpuGreedy.Tokens, refLogits, vocab));
