@@ -197,19 +197,9 @@ public sealed partial class CudaEngine
         Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
     }
 
-    /// <summary>RMSNorm or LayerNorm of the one decode row: norm_one (the row read once, into registers), or norm_rows_f32 past its width.</summary>
-    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode)
-    {
-        var a = args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps);
-        if (Config.HiddenSize <= NormOneWidth && !SlowNorm) Launch("norm_one", 1, 1, 512, 0, a, "norm");
-        else Launch("norm_rows_f32", 1, 1, 1024, 0, a, "norm");
-    }
-
-    /// <summary>The widest row norm_one holds in registers (NORM_ONE_PER · 512 in kernels/rows.cu).</summary>
-    private const int NormOneWidth = 16 * 512;
-
-    /// <summary>The decode norm as the prefill path's three-pass kernel (EDGELLM_CUDA_NORM=rows, for A/B runs).</summary>
-    private static bool SlowNorm { get; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "rows";
+    /// <summary>RMSNorm or LayerNorm of the one decode row, a block of 1024 threads.</summary>
+    private void NormOne(ulong x, ulong w, ulong b, ulong output, int mode) =>
+        Launch("norm_rows_f32", 1, 1, 1024, 0, args.Reset().Ptr(x).Ptr(w).Ptr(b).Ptr(output).Int(Config.HiddenSize).Int(mode).Float(Eps), "norm");
 
     /// <summary>When set (the benchmark's profile), every launch of the decode step is timed on the device by role.</summary>
     private CudaKernelTimer? profile;
@@ -249,7 +239,7 @@ public sealed partial class CudaEngine
     {
         var kernels = new[] { GemvKernel(Suffix), GemvKernel(Suffix, stats: true), GemvKernel(Suffix, two: true), GemvKernel(Suffix, two: true, stats: true) }
             .Select(k => (k, GemvThreads, 0)).Append((GemvKernel(Suffix, norm: true), GemvThreads, Config.HiddenSize * 4))
-            .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0)).Append(("norm_one", 512, 0));
+            .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));
     }
 

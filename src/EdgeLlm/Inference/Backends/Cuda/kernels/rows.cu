@@ -30,38 +30,6 @@ extern "C" __global__ void norm_rows_f16(const float* x, const float* w, const f
 extern "C" __global__ void norm_rows_bf16(const float* x, const float* w, const float* b, void* out, int k, int mode, float eps) { norm_rows<1>(x, w, b, out, k, mode, eps); }
 extern "C" __global__ void norm_rows_f32(const float* x, const float* w, const float* b, void* out, int k, int mode, float eps) { norm_rows<2>(x, w, b, out, k, mode, eps); }
 
-// The decode step's norm of its one row (float32 out): the same arithmetic as norm_rows, with the row read once into
-// registers (NORM_ONE_PER values per thread, k <= NORM_ONE_PER · 512) instead of once per pass, so the kernel waits on
-// memory once; it sits on the step's critical path before every projection that follows a norm.
-#define NORM_ONE_PER 16
-extern "C" __global__ void __launch_bounds__(512) norm_one(const float* x, const float* w, const float* b, float* out, int k, int mode, float eps)
-{
-    __shared__ float red[32];
-    pdl_launch_dependents();
-    pdl_wait();
-    float v[NORM_ONE_PER];
-#pragma unroll
-    for (int j = 0; j < NORM_ONE_PER; j++) { int i = threadIdx.x + j * blockDim.x; v[j] = i < k ? x[i] : 0.f; }
-    float mean = 0.f;
-    if (mode == 2)
-    {
-        float s = 0.f;
-#pragma unroll
-        for (int j = 0; j < NORM_ONE_PER; j++) s += v[j];
-        mean = block_sum(s, red) / k;
-    }
-    float ss = 0.f;
-#pragma unroll
-    for (int j = 0; j < NORM_ONE_PER; j++) { int i = threadIdx.x + j * blockDim.x; float d = i < k ? v[j] - mean : 0.f; ss += d * d; }
-    float rstd = rsqrtf(block_sum(ss, red) / k + eps);
-#pragma unroll
-    for (int j = 0; j < NORM_ONE_PER; j++)
-    {
-        int i = threadIdx.x + j * blockDim.x;
-        if (i < k) out[i] = mode == 1 ? v[j] * rstd * w[i] : (v[j] - mean) * rstd * w[i] + b[i];
-    }
-}
-
 // After the fused [q | k | v | f] GEMM of a prefill chunk: Y [rows, n] float32 (+ bias). Rows 0..nq of a
 // token are q (rotated, written head-major [heads][rows][head_dim] in float16 for the attention GEMM),
 // then k (rotated) and v, written into the cache at positions start + t; the f part gets the MLP
