@@ -9,6 +9,8 @@
 # A variant is LABEL or LABEL:NAME=VALUE[,NAME=VALUE...]; the environment switches are described in docs/performance.md.
 # --reference passes a transformers figure measured earlier in the same session (tools/reference/*.py) to every bench;
 # --transformers measures it first on each shape's checkpoint (batch 1: tools/reference/transformers_tpot.py).
+# Each variant's greedy tokens (the bench's last decode run, the same prompt in every run) are compared with the first
+# variant's: variants that only reorder the same sums must give identical tokens.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 publish="" shapes="" batch=1 prompt="" new="" reference="" transformers=0 variants=()
@@ -44,6 +46,7 @@ for shape in $shapes; do
       || echo '{"error": "transformers_tpot.py failed or timed out"}' > "$shape_reference"
     echo "$shape transformers: $(cat "$shape_reference")" | tee -a "$log"
   fi
+  first=""
   for v in "${variants[@]}"; do
     label="${v%%:*}" settings=""
     [ "$label" != "$v" ] && settings="${v#*:}"
@@ -55,13 +58,22 @@ for shape in $shapes; do
     [ -n "$shape_reference" ] && args+=(--reference "$shape_reference")
     suffix="$shape$([ "$batch" != 1 ] && echo "-b$batch")-$label"
     timeout 300 env "${envs[@]}" "$bin" "${args[@]}" > "$out/bench-$suffix.json" 2>> "$log" || status=1
-    python3 - "$out/bench-$suffix.json" "$suffix" <<'PY' 2>&1 | tee -a "$log"
+    first="${first:-$out/bench-$suffix.json}"
+    python3 - "$out/bench-$suffix.json" "$suffix" "$first" <<'PY' 2>&1 | tee -a "$log"
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))
 except Exception as e:
     print(f"{sys.argv[2]}: no result ({e})"); sys.exit(0)
 g = lambda k: r.get(k, float("nan"))
+try:
+    base = json.load(open(sys.argv[3])).get("greedy_tokens")
+    mine = r.get("greedy_tokens")
+    if base is not None and mine is not None and sys.argv[3] != sys.argv[1]:
+        same = sum(a == b for a, b in zip(base, mine))
+        print(f"{sys.argv[2]}: greedy tokens equal to the first variant's: {same} of {len(base)}" + ("" if same == len(base) == len(mine) else "  <-- DIFFERENT"))
+except Exception as e:
+    print(f"{sys.argv[2]}: tokens not compared ({e})")
 if "tpot_ms" in r:
     print(f"{sys.argv[2]}: TPOT {g('tpot_ms'):.3f} ms = {g('tpot_over_floor'):.2f} x floor, graph step {g('graph_replay_ms_per_token'):.3f} ms, "
           f"prefill {g('long_prefill_tokens_per_second'):.0f} tok/s, x{r.get('speedup_over_transformers')} transformers")

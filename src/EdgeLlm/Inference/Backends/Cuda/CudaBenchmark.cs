@@ -62,6 +62,8 @@ public sealed record CudaBenchmarkResult
     public required IReadOnlyDictionary<string, string> KernelResources { get; init; }
     public required IReadOnlyDictionary<string, string> Libraries { get; init; }
     public required string KernelCache { get; init; }
+    /// <summary>The last decode run's tokens (its prompt is the same in every run of the command): variants of the engine compare on them.</summary>
+    public required IReadOnlyList<int> GreedyTokens { get; init; }
 }
 
 public static class CudaBenchmark
@@ -82,12 +84,13 @@ public static class CudaBenchmark
         var tpot = new List<double>();
         var step = new List<double>();
         var prefill = new List<double>();
+        int[] tokens = [];
         for (int r = 0; r < options.Warmup + options.Repeats; r++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"decode run {r + 1} of {options.Warmup + options.Repeats}");
             Collect();
-            var (first, total) = DecodeOnce(lm, Prompt(options.PromptTokens), options.NewTokens, cancellationToken);
+            var (first, total) = DecodeOnce(lm, Prompt(options.PromptTokens), options.NewTokens, cancellationToken, out tokens);
             if (r < options.Warmup) continue;
             tpot.Add(total * 1000 / options.NewTokens);
             step.Add((total - first) * 1000 / Math.Max(1, options.NewTokens - 1));
@@ -153,6 +156,7 @@ public static class CudaBenchmark
             KernelResources = model.DecodeKernelResources(),
             Libraries = CudaLibraries.Found,
             KernelCache = model.KernelCache,
+            GreedyTokens = tokens,
         };
     }
 
@@ -187,13 +191,14 @@ public static class CudaBenchmark
 
     /// <summary>One greedy decode (its cache dies with the call): seconds to the first token and in all.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static (double First, double Total) DecodeOnce(CausalLM lm, int[] prompt, int newTokens, CancellationToken cancellationToken)
+    private static (double First, double Total) DecodeOnce(CausalLM lm, int[] prompt, int newTokens, CancellationToken cancellationToken, out int[] tokens)
     {
         var decoder = lm.GreedyDecoder(prompt.Length + newTokens)!;
+        tokens = new int[newTokens];
         var clock = Stopwatch.StartNew();
-        int token = decoder.First(prompt, cancellationToken);
+        tokens[0] = decoder.First(prompt, cancellationToken);
         double first = clock.Elapsed.TotalSeconds;
-        for (int i = 1; i < newTokens; i++) token = decoder.Next(token);
+        for (int i = 1; i < newTokens; i++) tokens[i] = decoder.Next(tokens[i - 1]);
         return (first, clock.Elapsed.TotalSeconds);
     }
 

@@ -16,18 +16,33 @@ public sealed partial class CudaEngine
 {
     private const int GemvThreads = 256;
 
-    /// <summary>Rows per block of the matrix-vector kernels (kernels/linear.cu: 2, 4 or 8; EDGELLM_GEMV_ROWS overrides, for A/B runs).</summary>
-    internal static int GemvRowsPerBlock { get; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ROWS") switch
-    {
-        "2" => 2, "8" => 8, _ => 4,
-    };
+    /// <summary>Rows per group of the matrix-vector kernels (kernels/linear.cu: 4 or 8; EDGELLM_GEMV_ROWS overrides, for A/B runs).</summary>
+    internal static int GemvRowsPerBlock { get; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ROWS") == "8" ? 8 : 4;
 
     /// <summary>
     /// The matrix-vector kernel (kernels/linear.cu): plain, normalising x first ("n"), or over two products ("t"); "s" when
-    /// it also leaves the next norm's statistics.
+    /// it also leaves the next norm's statistics; "x" when every row is one round of loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool norm = false, bool two = false, bool stats = false) =>
-        (GemvRowsPerBlock == 2 ? "gemv" : $"gemv{GemvRowsPerBlock}") + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
+    internal static string GemvKernel(string suffix, bool norm = false, bool two = false, bool stats = false, bool one = false) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}" + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
+
+    /// <summary>
+    /// Blocks per multiprocessor of the matrix-vector kernels' persistent grid: each block runs several row groups, loading
+    /// the next group's weights during the current one's reduction. 0 launches one block per row group
+    /// (EDGELLM_GEMV_PER_SM, for A/B runs).
+    /// </summary>
+    internal int GemvBlocksPerSm { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_PER_SM"), out int n) && n >= 0 ? n : 2;
+
+    /// <summary>
+    /// Products whose rows are one round of loads (k ≤ 512 16-byte chunks) keep their chunks of x in registers across row
+    /// groups (the "x" kernels; EDGELLM_GEMV_ONE=0 turns them off, for A/B runs).
+    /// </summary>
+    internal bool GemvOneRound { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ONE") != "0";
+
+    /// <summary>A cap on the persistent grid (the self-test sets a few blocks, so that every block runs many row groups).</summary>
+    internal int GemvMaxBlocks { get; set; } = int.MaxValue;
+
+    private const int GemvChunksPerRound = 2 * GemvThreads; // U = 2 chunks per thread at 4 and 8 rows per group
 
     /// <summary>
     /// Combine the attention splits in the attention kernel (each head's last block) and run Phi's dense and fc2 as one
@@ -104,8 +119,18 @@ public sealed partial class CudaEngine
         if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
         bool stats = a.Mode == ModeAdd && NormInGemv;
         if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
-        Launch(GemvKernel(Suffix, norm, two, stats), (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, GemvThreads, norm ? a.K * 4 : 0,
-            args.Reset().Struct(a), label);
+        int perChunk = 16 / ElementSize;
+        bool one = GemvOneRound && a.Vec == 1 && a.K / perChunk + a.K2 / perChunk <= GemvChunksPerRound;
+        int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
+        int grid = GemvBlocksPerSm == 0 ? groups : Math.Min(Math.Min(groups, GemvBlocksPerSm * Device.Multiprocessors), GemvMaxBlocks);
+        Launch(GemvKernel(Suffix, norm, two, stats, one), grid, 1, GemvThreads, norm && !one ? a.K * 4 : 0, args.Reset().Struct(a), label);
+    }
+
+    /// <summary>y [n] = W·x (+ W2·x2 when k2 > 0) through the decode step's matrix-vector launch, on device buffers: the self-test's probe at real widths.</summary>
+    internal void GemvProbe(ulong w, ulong x, ulong w2, ulong x2, ulong y, int n, int k, int k2)
+    {
+        Gemv(new GemvArgs { W = w, X = x, W2 = w2, X2 = x2, Y = y, N = n, K = k, K2 = k2, Mode = ModeStore }, "probe");
+        Device.Synchronize();
     }
 
     /// <summary>
@@ -237,7 +262,11 @@ public sealed partial class CudaEngine
     /// <summary>Registers and occupancy of the decode step's kernels (the benchmark reports them beside the profile).</summary>
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
-        var kernels = new[] { GemvKernel(Suffix), GemvKernel(Suffix, stats: true), GemvKernel(Suffix, two: true), GemvKernel(Suffix, two: true, stats: true) }
+        var kernels = new[] { false, true }.SelectMany(one => new[]
+            {
+                GemvKernel(Suffix, one: one), GemvKernel(Suffix, stats: true, one: one), GemvKernel(Suffix, two: true, one: one),
+                GemvKernel(Suffix, two: true, stats: true, one: one), GemvKernel(Suffix, norm: true, one: true),
+            }).Distinct()
             .Select(k => (k, GemvThreads, 0)).Append((GemvKernel(Suffix, norm: true), GemvThreads, Config.HiddenSize * 4))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));

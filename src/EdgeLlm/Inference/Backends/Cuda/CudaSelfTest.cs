@@ -97,11 +97,86 @@ public static partial class CudaSelfTest
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
             // The norms folded into the products after them (statistics from the residual writers) against the norm kernel.
             checks.Add(Same("norms in the products == norm kernels", direct, Launched(() => engine.NormInProducts = !engine.NormInProducts)));
+            // The matrix-vector kernels' persistent grid, capped at 3 blocks so that each runs many row groups, against one block
+            // per group; x in registers against x through L1; and the norms in the products over both: the same sums in the same order.
+            int perSm = engine.GemvBlocksPerSm;
+            void Grid() => (engine.GemvBlocksPerSm, engine.GemvMaxBlocks) = engine.GemvMaxBlocks == 3 ? (perSm, int.MaxValue) : (Math.Max(perSm, 1), 3);
+            void Blocks() => engine.GemvBlocksPerSm = engine.GemvBlocksPerSm == 0 ? Math.Max(perSm, 1) : 0;
+            var oneBlockPerGroup = perSm == 0 ? direct : Launched(Blocks);
+            checks.Add(Same("persistent matrix-vector grid (3 blocks) == one block per row group", oneBlockPerGroup, Launched(Grid)));
+            checks.Add(Same("x in registers (one-round products) == x through L1", direct, Launched(() => engine.GemvOneRound = !engine.GemvOneRound)));
+            engine.NormInProducts = !engine.NormInProducts;
+            try
+            {
+                var normedBlocks = Launched(Blocks);
+                checks.Add(Same("norms in the products: persistent grid (3 blocks) == one block per row group", normedBlocks, Launched(Grid)));
+                checks.Add(Same("norms in the products: x normed in registers == in shared memory", normedBlocks,
+                    Launched(() => { Blocks(); engine.GemvOneRound = !engine.GemvOneRound; })));
+            }
+            finally { engine.NormInProducts = !engine.NormInProducts; }
         }
+        if (engine != null) checks.AddRange(MatrixVector(name, engine));
         var cpuGreedy = new Generator(cpu).Greedy(prompt, options);
         checks.Add(GreedyCheck(name, $"greedy tokens ({path}) vs CPU engine", graph.Tokens, cpuGreedy.Tokens, refLogits, vocab));
         checks.AddRange(BackendChecks(name, gpu, cpu, expected, limit));
         return checks;
+    }
+
+    /// <summary>
+    /// The matrix-vector kernels at the real models' widths (fixtures are one round of loads per row; these are up to 3.5):
+    /// random float16 W and float32 x against the product in float64 on the host, relative to Σ|w·x| of the row (float32
+    /// accumulation over 14,336 terms: a few 1e-7 expected, limit 1e-5), with one block per row group, a persistent grid of 3
+    /// blocks, and x in registers or through L1; every launch must give the same bits as the first.
+    /// </summary>
+    private static IEnumerable<SelfTestCheck> MatrixVector(string fixture, CudaEngine engine)
+    {
+        if (engine.WeightDType != DType.F16) yield break;
+        var random = new Random(7);
+        var device = engine.Device;
+        foreach (var (n, k, k2) in new[] { (518, 2560, 0), (130, 14336, 0), (130, 2560, 10240) })
+        {
+            var w = new Half[n * (k + k2)];
+            var x = new float[k + k2];
+            for (int i = 0; i < w.Length; i++) w[i] = (Half)(random.NextDouble() * 2 - 1);
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+            // W is [n, k] then W2 [n, k2]; the host reference reads row r as W's row then W2's.
+            double worst = 0;
+            var want = new double[n];
+            var scale = new double[n];
+            for (int r = 0; r < n; r++)
+                for (int c = 0; c < k + k2; c++)
+                {
+                    double wv = c < k ? (double)w[r * k + c] : (double)w[n * k + r * k2 + (c - k)];
+                    want[r] += wv * x[c];
+                    scale[r] += Math.Abs(wv * x[c]);
+                }
+            ulong dw = device.Alloc(w.Length * 2L, "probe w"), dx = device.Alloc(x.Length * 4L, "probe x"), dy = device.Alloc(n * 4L, "probe y");
+            float[]? first = null;
+            int differing = 0, runs = 0;
+            try
+            {
+                device.Upload<Half>(dw, w);
+                device.Upload<float>(dx, x);
+                int perSm = engine.GemvBlocksPerSm, cap = engine.GemvMaxBlocks;
+                bool one = engine.GemvOneRound;
+                foreach (var (blocksPerSm, maxBlocks, oneRound) in new[] { (0, int.MaxValue, true), (Math.Max(perSm, 1), 3, true), (0, int.MaxValue, false), (Math.Max(perSm, 1), 3, false) })
+                {
+                    (engine.GemvBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = (blocksPerSm, maxBlocks, oneRound);
+                    try { engine.GemvProbe(dw, dx, k2 > 0 ? dw + (ulong)(n * k * 2L) : 0, k2 > 0 ? dx + (ulong)(k * 4L) : 0, dy, n, k, k2); }
+                    finally { (engine.GemvBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = (perSm, cap, one); }
+                    var y = new float[n];
+                    device.Download<float>(y, dy);
+                    runs++;
+                    for (int r = 0; r < n; r++) worst = Math.Max(worst, Math.Abs(y[r] - want[r]) / Math.Max(scale[r], 1e-30));
+                    first ??= y;
+                    differing += y.Zip(first).Count(p => BitConverter.SingleToInt32Bits(p.First) != BitConverter.SingleToInt32Bits(p.Second));
+                }
+            }
+            finally { device.Free(dw); device.Free(dx); device.Free(dy); }
+            string shape = k2 > 0 ? $"{n} × ({k} + {k2})" : $"{n} × {k}";
+            yield return Check(fixture, $"matrix-vector {shape} vs float64 host (relative to Σ|w·x|)", worst, 1e-5, $"{runs} launch configurations");
+            yield return new SelfTestCheck(fixture, $"matrix-vector {shape}: grids and x paths give the same bits (values differing)", differing, 0, differing == 0);
+        }
     }
 
     /// <summary>The trained fixture: perplexity windows against transformers' window NLLs and the CPU engine.</summary>

@@ -178,104 +178,23 @@ __device__ __forceinline__ void gemv_norm_into(const GemvArgs& a, float4* xs)
     __syncthreads();
 }
 
-// R consecutive rows per block (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
-// V: GEMV_PLAIN, GEMV_NORM (x normed into shared memory first; vectorised rows only), GEMV_TWO (chunks past k / E belong
-// to the second product). STATS: a residual add that leaves the next norm's statistics (stat_slots).
-template <int DT, int R, int V, bool STATS>
-__device__ __forceinline__ void gemv(const GemvArgs a)
+// Row `row` of the first or second product (rows past n repeat the last one, unused).
+template <int DT, bool TWO>
+__device__ __forceinline__ const uint4* gemv_row(const GemvArgs& a, int row, bool second)
 {
-    constexpr int U = R >= 4 ? 2 : 4;
-    constexpr bool TWO = V == GEMV_TWO;
-    __shared__ float red[R][GEMV_WARPS];
-    extern __shared__ float4 gemv_xs[]; // GEMV_NORM: the normed x, k floats
-    const int k = a.k, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int k2 = TWO ? a.k2 : 0;
-    const int r0 = blockIdx.x * R;
-    const int rows = min(R, a.n - r0);
     const size_t esize = DT == 2 ? 4 : 2;
-    const char* wr[R];
-    const char* wr2[TWO ? R : 1];
-#pragma unroll
-    for (int i = 0; i < R; i++)
-    {
-        int row = r0 + min(i, rows - 1); // past n: row repeated, unused
-        wr[i] = (const char*)a.w + (size_t)row * k * esize;
-        if (TWO) wr2[i] = (const char*)a.w2 + (size_t)row * k2 * esize;
-    }
-    float acc[R];
-#pragma unroll
-    for (int i = 0; i < R; i++) acc[i] = 0.f;
-    pdl_launch_dependents();
-    if (a.vec)
-    {
-        const int E = Vec16<DT>::N, c1 = k / E, chunks = c1 + k2 / E, T = GEMV_WARPS * 32;
-        const float4* x1 = V == GEMV_NORM ? gemv_xs : (const float4*)a.x;
-        const float4* x2 = (const float4*)a.x2;
-        // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic
-        // dependent launch, common.cuh): on short rows (up to U · 256 chunks) that is all of the block's weights.
-        uint4 v[R][U];
-        int c0 = tid;
-#pragma unroll
-        for (int u = 0; u < U; u++)
-        {
-            int c = c0 + u * T;
-            if (c < chunks)
-#pragma unroll
-                for (int i = 0; i < R; i++) v[i][u] = load_stream(!TWO || c < c1 ? (const uint4*)wr[i] + c : (const uint4*)wr2[TWO ? i : 0] + (c - c1));
-        }
-        pdl_wait();
-        if (V == GEMV_NORM) gemv_norm_into(a, gemv_xs);
-        while (c0 < chunks)
-        {
-#pragma unroll
-            for (int u = 0; u < U; u++)
-            {
-                int c = c0 + u * T;
-                if (c >= chunks) break;
-                float xv[E], f[E];
-                const float4* xp = !TWO || c < c1 ? x1 + c * E / 4 : x2 + (c - c1) * E / 4;
-#pragma unroll
-                for (int e = 0; e < E; e += 4)
-                {
-                    float4 t = V == GEMV_NORM ? xp[e / 4] : __ldg(xp + e / 4);
-                    xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
-                }
-#pragma unroll
-                for (int i = 0; i < R; i++)
-                {
-                    unpack16<DT>(v[i][u], f);
-#pragma unroll
-                    for (int e = 0; e < E; e++) acc[i] = fmaf(f[e], xv[e], acc[i]);
-                }
-            }
-            c0 += U * T;
-#pragma unroll
-            for (int u = 0; u < U; u++)
-            {
-                int c = c0 + u * T;
-                if (c < chunks)
-#pragma unroll
-                    for (int i = 0; i < R; i++) v[i][u] = load_stream(!TWO || c < c1 ? (const uint4*)wr[i] + c : (const uint4*)wr2[TWO ? i : 0] + (c - c1));
-            }
-        }
-    }
-    else
-    {
-        pdl_wait();
-        for (int c = tid; c < k; c += blockDim.x)
-        {
-            float xv = a.x[c];
-#pragma unroll
-            for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr[i], c), xv, acc[i]);
-        }
-        if (TWO)
-            for (int c = tid; c < k2; c += blockDim.x)
-            {
-                float xv = a.x2[c];
-#pragma unroll
-                for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(wr2[TWO ? i : 0], c), xv, acc[i]);
-            }
-    }
+    row = min(row, a.n - 1);
+    if (TWO && second) return (const uint4*)((const char*)a.w2 + (size_t)row * a.k2 * esize);
+    return (const uint4*)((const char*)a.w + (size_t)row * a.k * esize);
+}
+
+// Sums each row's partial products over the block, then the epilogue (threads 0 … R/2 − 1, a row pair each) and, for STATS,
+// the next norm's statistics. red is the block's scratch for this group.
+template <int R, bool STATS>
+__device__ __forceinline__ void gemv_finish(const GemvArgs& a, int g, int groups, const float (&acc)[R], float (&red)[R][GEMV_WARPS])
+{
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int r0 = g * R, rows = min(R, a.n - r0);
 #pragma unroll
     for (int i = 0; i < R; i++)
     {
@@ -291,15 +210,181 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
         written = gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
     }
-    if (STATS) gemv_norm_stats<R>(a, written, blockIdx.x, gridDim.x);
+    if (STATS) gemv_norm_stats<R>(a, written, g, groups);
 }
 
-#define GEMV_INSTANCE(name, DT, R, V, STATS) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V, STATS>(a); }
-#define GEMV_DTYPES(prefix, R, V, STATS) \
-    GEMV_INSTANCE(prefix##_f16, 0, R, V, STATS) GEMV_INSTANCE(prefix##_bf16, 1, R, V, STATS) GEMV_INSTANCE(prefix##_f32, 2, R, V, STATS)
-#define GEMV_INSTANCES(prefix, R) \
-    GEMV_DTYPES(prefix, R, GEMV_PLAIN, false) GEMV_DTYPES(prefix##s, R, GEMV_PLAIN, true) GEMV_DTYPES(prefix##n, R, GEMV_NORM, false) \
-    GEMV_DTYPES(prefix##t, R, GEMV_TWO, false) GEMV_DTYPES(prefix##ts, R, GEMV_TWO, true)
-GEMV_INSTANCES(gemv, 2)
-GEMV_INSTANCES(gemv4, 4)
-GEMV_INSTANCES(gemv8, 8)
+// One round of a row group's 16-byte chunks (chunk c0 + u · T of each of its R rows) into v; chunks past k / E belong
+// to the second product.
+template <int DT, int R, int U, bool TWO>
+__device__ __forceinline__ void gemv_load_round(const GemvArgs& a, int g, int c0, int c1, int chunks, uint4 (&v)[R][U])
+{
+    constexpr int T = GEMV_WARPS * 32;
+#pragma unroll
+    for (int u = 0; u < U; u++)
+    {
+        int c = c0 + u * T;
+        if (c < chunks)
+#pragma unroll
+            for (int i = 0; i < R; i++)
+            {
+                bool second = TWO && c >= c1;
+                v[i][u] = load_stream(gemv_row<DT, TWO>(a, g * R + i, second) + (second ? c - c1 : c));
+            }
+    }
+}
+
+// x's chunk c (E floats) of the first or second input, from global memory or the block's normed copy in shared memory.
+template <int E, int V>
+__device__ __forceinline__ void gemv_x_chunk(const GemvArgs& a, const float4* x1, int c, int c1, float (&xv)[E])
+{
+    const float4* xp = V != GEMV_TWO || c < c1 ? x1 + c * E / 4 : (const float4*)a.x2 + (c - c1) * E / 4;
+#pragma unroll
+    for (int e = 0; e < E; e += 4)
+    {
+        float4 t = V == GEMV_NORM ? xp[e / 4] : __ldg(xp + e / 4);
+        xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
+    }
+}
+
+// x's chunk c normed as it is read (the one-round kernels with a norm keep their chunks of x in registers).
+template <int E>
+__device__ __forceinline__ void gemv_x_chunk_normed(const GemvArgs& a, int c, float (&xv)[E])
+{
+    const float mean = a.norm_mode == 1 ? 0.f : a.norm_stats[0], rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1];
+#pragma unroll
+    for (int e = 0; e < E; e += 4)
+    {
+        int i = c * E / 4 + e / 4;
+        float4 v = ((const float4*)a.x)[i], g = ((const float4*)a.norm_w)[i];
+        float4 h;
+        if (a.norm_mode == 1) h.x = h.y = h.z = h.w = 0.f; // RMSNorm: no mean, no bias
+        else h = ((const float4*)a.norm_b)[i];
+        xv[e] = (v.x - mean) * rstd * g.x + h.x; xv[e + 1] = (v.y - mean) * rstd * g.y + h.y;
+        xv[e + 2] = (v.z - mean) * rstd * g.z + h.z; xv[e + 3] = (v.w - mean) * rstd * g.w + h.w;
+    }
+}
+
+template <int DT, int R, int U>
+__device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const float* xv, float (&acc)[R])
+{
+    constexpr int E = Vec16<DT>::N;
+#pragma unroll
+    for (int i = 0; i < R; i++)
+    {
+        float f[E];
+        unpack16<DT>(v[i][u], f);
+#pragma unroll
+        for (int e = 0; e < E; e++) acc[i] = fmaf(f[e], xv[e], acc[i]);
+    }
+}
+
+// R consecutive rows per group (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
+// V: GEMV_PLAIN, GEMV_NORM (x normed first), GEMV_TWO (chunks past k / E belong to the second product). STATS: a residual
+// add that leaves the next norm's statistics (stat_slots). ONE: every row is one round of chunks (k / E + k2 / E <= U · 256,
+// vectorised rows only), so each thread's chunks of x are the same in every group and stay in registers (normed there
+// for GEMV_NORM); otherwise x is read through L1 each round (GEMV_NORM: normed into shared memory once per block).
+//
+// A block runs the groups blockIdx.x, + gridDim.x, …: launched with one block per group it is the plain kernel; with a
+// grid that fits on the GPU at once (a persistent grid) the first round of the next group is loaded before the current
+// group's reduction and epilogue, so the block's loads are in flight the whole time.
+template <int DT, int R, int V, bool STATS, bool ONE>
+__device__ __forceinline__ void gemv(const GemvArgs a)
+{
+    constexpr int U = R >= 4 ? 2 : 4, T = GEMV_WARPS * 32, E = Vec16<DT>::N;
+    constexpr bool TWO = V == GEMV_TWO;
+    __shared__ float red[2][R][GEMV_WARPS]; // by the parity of the block's group count: one barrier per group
+    extern __shared__ float4 gemv_xs[];     // GEMV_NORM without ONE: the normed x, k floats
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int groups = (a.n + R - 1) / R;
+    pdl_launch_dependents();
+    if (!a.vec)
+    {
+        // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
+        pdl_wait();
+        for (int g = blockIdx.x; g < groups; g += gridDim.x)
+        {
+            float acc[R];
+#pragma unroll
+            for (int i = 0; i < R; i++) acc[i] = 0.f;
+            for (int c = tid; c < a.k; c += blockDim.x)
+            {
+                float xv = a.x[c];
+#pragma unroll
+                for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, false), c), xv, acc[i]);
+            }
+            if (TWO)
+                for (int c = tid; c < a.k2; c += blockDim.x)
+                {
+                    float xv = a.x2[c];
+#pragma unroll
+                    for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, true), c), xv, acc[i]);
+                }
+            gemv_finish<R, STATS>(a, g, groups, acc, red[0]);
+            __syncthreads();
+        }
+        return;
+    }
+    const int c1 = a.k / E, chunks = c1 + (TWO ? a.k2 / E : 0);
+    const float4* x1 = V == GEMV_NORM && !ONE ? gemv_xs : (const float4*)a.x;
+    uint4 v[R][U];
+    int g = blockIdx.x;
+    // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic dependent
+    // launch, common.cuh).
+    if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
+    pdl_wait();
+    float xr[ONE ? U : 1][E];
+    if constexpr (ONE)
+    {
+#pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            int c = tid + u * T;
+            if (c >= chunks) continue;
+            if constexpr (V == GEMV_NORM) gemv_x_chunk_normed<E>(a, c, xr[u]);
+            else gemv_x_chunk<E, V>(a, x1, c, c1, xr[u]);
+        }
+    }
+    else if (V == GEMV_NORM) gemv_norm_into(a, gemv_xs);
+    for (int parity = 0; g < groups; g += gridDim.x, parity ^= 1)
+    {
+        float acc[R];
+#pragma unroll
+        for (int i = 0; i < R; i++) acc[i] = 0.f;
+        const int next = g + gridDim.x;
+        if constexpr (ONE)
+        {
+#pragma unroll
+            for (int u = 0; u < U; u++)
+                if (tid + u * T < chunks) gemv_fma<DT, R, U>(v, u, xr[u], acc);
+            if (next < groups) gemv_load_round<DT, R, U, TWO>(a, next, tid, c1, chunks, v);
+        }
+        else
+            for (int c0 = tid; c0 < chunks;)
+            {
+#pragma unroll
+                for (int u = 0; u < U; u++)
+                {
+                    int c = c0 + u * T;
+                    if (c >= chunks) break;
+                    float xv[E];
+                    gemv_x_chunk<E, V>(a, x1, c, c1, xv);
+                    gemv_fma<DT, R, U>(v, u, xv, acc);
+                }
+                c0 += U * T;
+                if (c0 < chunks) gemv_load_round<DT, R, U, TWO>(a, g, c0, c1, chunks, v);
+                else if (next < groups) gemv_load_round<DT, R, U, TWO>(a, next, tid, c1, chunks, v);
+            }
+        gemv_finish<R, STATS>(a, g, groups, acc, red[parity]);
+    }
+}
+
+#define GEMV_INSTANCE(name, DT, R, V, STATS, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V, STATS, ONE>(a); }
+#define GEMV_DTYPES(prefix, R, V, STATS, ONE) \
+    GEMV_INSTANCE(prefix##_f16, 0, R, V, STATS, ONE) GEMV_INSTANCE(prefix##_bf16, 1, R, V, STATS, ONE) GEMV_INSTANCE(prefix##_f32, 2, R, V, STATS, ONE)
+#define GEMV_VARIANTS(prefix, R, ONE) \
+    GEMV_DTYPES(prefix, R, GEMV_PLAIN, false, ONE) GEMV_DTYPES(prefix##s, R, GEMV_PLAIN, true, ONE) GEMV_DTYPES(prefix##n, R, GEMV_NORM, false, ONE) \
+    GEMV_DTYPES(prefix##t, R, GEMV_TWO, false, ONE) GEMV_DTYPES(prefix##ts, R, GEMV_TWO, true, ONE)
+// gemv{R}{n|t}{s}[x]_{dtype}: x marks the one-round kernels.
+GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true)
+GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true)
+
