@@ -1,10 +1,12 @@
 // Decode-time linear layers: y = W·x for ONE token, W [n, k] in its stored dtype (never widened in
 // memory), x and the accumulation in float32. The weights are streamed once per token, so the kernel is
-// written for memory bandwidth: a block of 256 threads owns R adjacent output rows (gemv_: 2, gemv4_: 4,
-// gemv8_: 8) and splits their k columns over all its threads (a round of 16-byte chunks of every row is
-// loaded before any is used, eight loads in flight per thread), so even a matrix of few, wide rows (fc2,
-// down_proj) spreads over every multiprocessor; more rows per block share each x load and the block's
-// start and reduction over more bytes. x is read through L1 (all blocks of an SM share it).
+// written for memory bandwidth: a block of 256 threads works on groups of R adjacent output rows (gemv4_: 4,
+// gemv8_: 8) and splits their k columns over all its threads (a round of 16-byte chunks of every row is loaded
+// before any is used), so even a matrix of few, wide rows (fc2, down_proj) spreads over every multiprocessor; more
+// rows per group share each x load and the block's reduction over more bytes. The grid is persistent (a few blocks
+// per multiprocessor, each running many groups, the next group's first loads in flight during the current one's
+// reduction and epilogue); rows of one round keep the thread's chunks of x in registers ("x" kernels), others read x
+// through L1 (all blocks of an SM share it).
 //
 // Two things a separate kernel would otherwise do can be folded in, each saving a launch per layer on the decode
 // step's critical path:
