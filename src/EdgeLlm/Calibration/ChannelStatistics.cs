@@ -13,29 +13,14 @@ public sealed class ChannelStatistics
     }
 
     public int Width => Sum.Length;
-    public long Tokens { get; private set; }
+    public long Tokens { get; internal set; }
     public double[] Sum { get; }
     public double[] SumOfSquares { get; }
 
+    /// <summary>Adds <paramref name="count"/> rows of <see cref="Width"/> values (host activations).</summary>
     public void Add(float[] rows, int count)
     {
-        int width = Width;
-        void Range(int from, int to)
-        {
-            for (int r = 0; r < count; r++)
-            {
-                int offset = r * width;
-                for (int j = from; j < to; j++)
-                {
-                    double v = rows[offset + j];
-                    Sum[j] += v;
-                    SumOfSquares[j] += v * v;
-                }
-            }
-        }
-        const int block = 256;
-        if ((long)count * width < 1 << 16) Range(0, width);
-        else WorkerTeam.For(0, (width + block - 1) / block, b => Range(b * block, Math.Min(width, (b + 1) * block)));
+        Ops.AccumulateColumns(rows, count, Width, Sum, SumOfSquares);
         Tokens += count;
     }
 

@@ -33,6 +33,19 @@ public abstract class Activation(string role, int width)
     public int Width { get; } = width;
 }
 
+/// <summary>
+/// float64 running sums held by a backend (on a GPU: device memory), so that statistics accumulate where the activations
+/// are (<see cref="IBackend.AccumulateColumns"/>, <see cref="IBackend.AccumulateRowCosines"/>) and cross to the host only
+/// when read (<see cref="IBackend.ReadAccumulator"/>). Dispose it to free it before the backend goes (the backend frees
+/// what is left when it is disposed).
+/// </summary>
+public abstract class Accumulator(int length) : IDisposable
+{
+    public int Length { get; } = length;
+
+    public abstract void Dispose();
+}
+
 /// <summary>One product output = input · Weightᵀ (+ Bias) of <see cref="IBackend.Linear"/>.</summary>
 public sealed record LinearOutput(DeviceMatrix Weight, DeviceVector? Bias, Activation Output);
 

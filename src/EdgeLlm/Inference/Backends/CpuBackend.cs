@@ -141,6 +141,29 @@ public sealed class CpuBackend : IBackend
         }
     }
 
+    public Accumulator CreateAccumulator(ReadOnlySpan<double> initial) => new CpuAccumulator(initial.ToArray());
+
+    public void ReadAccumulator(Accumulator sums, Span<double> destination) => Cpu(sums).CopyTo(destination);
+
+    public void AccumulateColumns(Activation x, Accumulator sum, Accumulator sumOfSquares)
+    {
+        if (sum.Length != x.Width || sumOfSquares.Length != x.Width)
+            throw new ArgumentException($"Column sums of {x.Width} columns need accumulators of {x.Width} values, not {sum.Length} and {sumOfSquares.Length}.");
+        Ops.AccumulateColumns(Cpu(x), step.Rows, x.Width, Cpu(sum), Cpu(sumOfSquares));
+    }
+
+    public void AccumulateRowCosines(Activation a, Activation b, Accumulator sums, int index)
+    {
+        if (a.Width != b.Width) throw new ArgumentException($"Row cosines of {a.Width} against {b.Width} columns.");
+        var x = Cpu(a);
+        var y = Cpu(b);
+        int width = a.Width;
+        double total = 0;
+        for (int r = 0; r < step.Rows; r++)
+            total += TensorPrimitives.CosineSimilarity<float>(x.AsSpan(r * width, width), y.AsSpan(r * width, width));
+        Cpu(sums)[index] += total;
+    }
+
     public void Dispose() => buffers.Clear();
 
     /// <summary>The float32 array behind a CPU activation (its first rows × width values are the step's).</summary>
@@ -153,6 +176,15 @@ public sealed class CpuBackend : IBackend
     private Span<float> Span(Activation a) => ((CpuActivation)a).Data.AsSpan(0, step.Rows * a.Width);
 
     private Span<float> Span(Activation a, int width) => ((CpuActivation)a).Data.AsSpan(0, step.Rows * width);
+
+    private static double[] Cpu(Accumulator a) => ((CpuAccumulator)a).Values;
+
+    private sealed class CpuAccumulator(double[] values) : Accumulator(values.Length)
+    {
+        public double[] Values { get; } = values;
+
+        public override void Dispose() { }
+    }
 
     private sealed class CpuMatrix(TensorView view) : DeviceMatrix(view.Name, view.Rows, view.RowLength, view.DType)
     {

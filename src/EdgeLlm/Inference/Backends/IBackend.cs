@@ -132,6 +132,27 @@ public interface IBackend : IDisposable
     void CopyToHost(Activation x, Span<float> destination);
 
     /// <summary>
+    /// float64 running sums that start at <paramref name="initial"/> (zeros, or a resumed pass's totals), held by the backend.
+    /// </summary>
+    Accumulator CreateAccumulator(ReadOnlySpan<double> initial);
+
+    /// <summary>Copies the current sums to the host (on a GPU after the work queued so far: it synchronises).</summary>
+    void ReadAccumulator(Accumulator sums, Span<double> destination);
+
+    /// <summary>
+    /// Per column j of <paramref name="x"/>: sum[j] += x[r, j] and sumOfSquares[j] += x[r, j]², in float64, for the step's rows
+    /// r = 0, 1, … in order, each one addition onto the running value (so the totals depend neither on the backend's
+    /// parallelism nor on how a pass is cut into steps). Both accumulators hold <c>x.Width</c> values.
+    /// </summary>
+    void AccumulateColumns(Activation x, Accumulator sum, Accumulator sumOfSquares);
+
+    /// <summary>
+    /// sums[index] += Σ_r cos(a[r, :], b[r, :]) over the step's rows (<paramref name="a"/> and <paramref name="b"/> of one
+    /// width): each row's cosine at least float32-accurate, the rows summed in float64 in a fixed order, then added once.
+    /// </summary>
+    void AccumulateRowCosines(Activation a, Activation b, Accumulator sums, int index);
+
+    /// <summary>
     /// The final head on host rows: logits[r, :] = hidden[r, :] · headᵀ (+ bias) for <paramref name="rows"/> rows of
     /// <c>head.Columns</c> values; <paramref name="logits"/> is <c>[rows, head.Rows]</c>. Not tied to the current step.
     /// </summary>

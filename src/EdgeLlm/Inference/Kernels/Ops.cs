@@ -114,6 +114,30 @@ public static class Ops
         return (float)(logits[index] - max - Math.Log(sum));
     }
 
+    /// <summary>
+    /// Per column j of <paramref name="rows"/> (<paramref name="count"/> rows of <paramref name="width"/>): sum[j] += x and
+    /// sumOfSquares[j] += x², in float64, row after row in order (parallel over blocks of columns only, so the order per column is fixed).
+    /// </summary>
+    public static void AccumulateColumns(float[] rows, int count, int width, double[] sum, double[] sumOfSquares)
+    {
+        void Range(int from, int to)
+        {
+            for (int r = 0; r < count; r++)
+            {
+                int offset = r * width;
+                for (int j = from; j < to; j++)
+                {
+                    double v = rows[offset + j];
+                    sum[j] += v;
+                    sumOfSquares[j] += v * v;
+                }
+            }
+        }
+        const int block = 256;
+        if ((long)count * width < 1 << 16) Range(0, width);
+        else WorkerTeam.For(0, (width + block - 1) / block, b => Range(b * block, Math.Min(width, (b + 1) * block)));
+    }
+
     /// <summary>erf from the Chebyshev fit of erfc in Numerical Recipes (|error| &lt; 1.2e-7, below float32 resolution here).</summary>
     private static double Erf(double x)
     {

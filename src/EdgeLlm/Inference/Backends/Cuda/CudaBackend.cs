@@ -16,7 +16,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// uploads every matrix itself.
 /// </para>
 /// Kernels: kernels/backend.cu (row-wise ops, paged attention, the argmax), kernels/linear.cu's matrix-vector kernel
-/// for one row, cuBLAS GEMMs for many.
+/// for one row, cuBLAS GEMMs for many, kernels/statistics.cu for calibration's sums.
 /// </summary>
 public sealed partial class CudaBackend : IBackend
 {
@@ -206,6 +206,7 @@ public sealed partial class CudaBackend : IBackend
         DropGraphs();
         foreach (var s in scratch.Values) device.Free(s.Pointer);
         foreach (var p in owned) device.Free(p);
+        FreeAccumulators();
         pool?.Dispose();
         if (cublas != IntPtr.Zero) Cublas.cublasDestroy_v2(cublas);
         args.Dispose();
