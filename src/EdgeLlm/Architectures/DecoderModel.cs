@@ -54,7 +54,7 @@ internal abstract class DecoderModel
 }
 
 /// <summary>What a block sees of the running forward step: the backend, the step's rows, and the observation points.</summary>
-internal sealed class ForwardPass(IBackend backend, ForwardStep step, IActivationObserver? observer)
+internal sealed class ForwardPass(IBackend backend, ForwardStep step, IActivationObserver? observer, IBackendActivationObserver? backendObserver = null)
 {
     private float[] hostCopy = [];
 
@@ -65,17 +65,20 @@ internal sealed class ForwardPass(IBackend backend, ForwardStep step, IActivatio
     /// <summary>An observation point for calibration: the input of <paramref name="projection"/> in <paramref name="layer"/>.</summary>
     public void Observe(int layer, Projection projection, Activation activations)
     {
+        if (backendObserver != null && backendObserver.Observes(projection)) backendObserver.ProjectionInput(Backend, layer, projection, activations, Rows);
         if (observer == null || !observer.Observes(projection)) return;
         observer.ProjectionInput(layer, projection, Host(activations), Rows, activations.Width);
     }
 
     public void BlockInput(int layer, Activation x)
     {
+        backendObserver?.BlockInput(Backend, layer, x, Rows);
         if (observer != null) observer.BlockInput(layer, Host(x), Rows, x.Width);
     }
 
     public void BlockOutput(int layer, Activation x)
     {
+        backendObserver?.BlockOutput(Backend, layer, x, Rows);
         if (observer != null) observer.BlockOutput(layer, Host(x), Rows, x.Width);
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EdgeLlm.Inference;
+using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Calibration;
 
@@ -8,7 +9,7 @@ public sealed record CalibrationProgress(int SamplesDone, int SamplesTotal);
 
 /// <summary>
 /// Runs calibration samples through the model once, with an observer gathering the statistics every
-/// pruning method needs. With a state file the pass saves its sums atomically every
+/// pruning method needs where the activations are (on a GPU: in device memory, read back when saved and at the end). With a state file the pass saves its sums atomically every
 /// <c>saveEvery</c> samples and, when started again on the same model and samples, continues from there.
 /// </summary>
 public static class Calibrator
@@ -29,21 +30,28 @@ public static class Calibrator
         else stats = CalibrationStatistics.For(model.Config);
         stats.Fingerprint = fingerprint;
 
-        var previous = model.Observer;
-        model.Observer = new StatisticsCollector(stats);
+        var previous = model.BackendObserver;
+        using var collector = new StatisticsCollector(stats, model.Backend);
+        model.BackendObserver = collector;
         try
         {
             for (int i = stats.SamplesDone; i < samples.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                model.ForwardHidden([new Segment(model.NewCache(samples[i].Length), samples[i])], cancellationToken);
+                var cache = model.NewCache(samples[i].Length);
+                model.ForwardHidden([new Segment(cache, samples[i])], cancellationToken);
+                (cache.Storage as PagedKvStorage)?.Release(); // a GPU cache's blocks go back to the pool now, not at finalization
                 stats.SamplesDone = i + 1;
                 progress?.Report(new CalibrationProgress(stats.SamplesDone, samples.Count));
                 if (statePath != null && (stats.SamplesDone % saveEvery == 0 || stats.SamplesDone == samples.Count))
+                {
+                    collector.Flush();
                     stats.Save(statePath);
+                }
             }
+            collector.Flush();
         }
-        finally { model.Observer = previous; }
+        finally { model.BackendObserver = previous; }
         return stats;
     }
 

@@ -63,6 +63,12 @@ public sealed class CausalLM : IDisposable
     /// <summary>Receives block inputs/outputs and each projection's input during forward calls; null (the default) costs nothing.</summary>
     public IActivationObserver? Observer { get; set; }
 
+    /// <summary>
+    /// Receives the same observation points as <see cref="Observer"/> as the backend's own activations, with the backend
+    /// (no copy to the host: what calibration's statistics use on a GPU); null (the default) costs nothing.
+    /// </summary>
+    public IBackendActivationObserver? BackendObserver { get; set; }
+
     /// <summary>Opens the model folder and builds the engine for its architecture.</summary>
     public static CausalLM Load(string directory, EngineOptions? options = null)
     {
@@ -136,7 +142,7 @@ public sealed class CausalLM : IDisposable
         var step = new ForwardStep(segments);
         backend.BeginStep(step);
         model.BeginStep(step);
-        var pass = new ForwardPass(backend, step, Observer);
+        var pass = new ForwardPass(backend, step, Observer, BackendObserver);
         var x = backend.Scratch("x", Config.HiddenSize);
         void Blocks()
         {
@@ -152,7 +158,7 @@ public sealed class CausalLM : IDisposable
         }
         // A decode step (one token per segment, nobody observing) may be replayed as a captured graph; QWen's per-sequence
         // rotary tables (dynamic NTK) make its calls depend on more than the row count, so it always runs plainly.
-        bool decodeStep = Observer == null && segments.All(s => s.Tokens.Length == 1) && Config.ArchitectureName != "QWenLMHeadModel";
+        bool decodeStep = Observer == null && BackendObserver == null && segments.All(s => s.Tokens.Length == 1) && Config.ArchitectureName != "QWenLMHeadModel";
         if (backend is CudaBackend cuda) cuda.RunStep(step, decodeStep, Blocks);
         else Blocks();
         foreach (var s in segments) s.Cache.Advance(s.Tokens.Length);

@@ -1,3 +1,5 @@
+using EdgeLlm.Inference.Backends;
+
 namespace EdgeLlm.Inference;
 
 /// <summary>The linear layers of a decoder block, by the input they read.</summary>
@@ -30,4 +32,23 @@ public interface IActivationObserver
     bool Observes(Projection projection) => true;
 
     void BlockOutput(int layer, float[] hidden, int rows, int width);
+}
+
+/// <summary>
+/// Sees activations where the backend holds them (on a GPU: device buffers), together with the backend to compute on them,
+/// so that statistics accumulate without a copy to the host per step (<see cref="IBackend.AccumulateColumns"/>,
+/// <see cref="IBackend.AccumulateRowCosines"/>); calibration's statistics collector is one. Each activation holds the step's
+/// <c>rows × Width</c> values and is valid only during the call (the block input is overwritten by the block: copy it with
+/// <see cref="IBackend.CopyColumns"/> into a scratch buffer of your own role to keep it until <see cref="BlockOutput"/>).
+/// </summary>
+public interface IBackendActivationObserver
+{
+    void BlockInput(IBackend backend, int layer, Activation hidden, int rows);
+
+    void ProjectionInput(IBackend backend, int layer, Projection projection, Activation activations, int rows);
+
+    /// <summary>Whether <see cref="ProjectionInput"/> wants <paramref name="projection"/>'s input; all of them unless overridden.</summary>
+    bool Observes(Projection projection) => true;
+
+    void BlockOutput(IBackend backend, int layer, Activation hidden, int rows);
 }

@@ -118,6 +118,67 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void CollectedSumsEqualSumsWorkedFromTheActivations()
+    {
+        // The collector accumulates in the backend (IBackend.AccumulateColumns / AccumulateRowCosines); the reference sums the
+        // host copies a plain observer sees, in the same order (sample after sample, row after row), so the channel sums agree exactly.
+        var windows = CalibrationSampler.Sample(TextDocuments.ReadC4(TrainShard), Tokenizers.Load(TestFiles.Trained), 3, 48, seed: 5);
+        using var model = CausalLM.Load(TestFiles.Trained);
+        var reference = new ReferenceSums(model.Config.NumLayers);
+        model.Observer = reference;
+        foreach (var w in windows) model.ForwardHidden([new Segment(model.NewCache(w.Length), w)]);
+        model.Observer = null;
+        var stats = Calibrator.Run(model, windows);
+        Assert.Null(model.BackendObserver);
+        for (int layer = 0; layer < stats.NumLayers; layer++)
+        {
+            Assert.Equal(reference.Sums[(Projection.AttentionOutput, layer)].Sum, stats.Attention[layer].Sum);
+            Assert.Equal(reference.Sums[(Projection.AttentionOutput, layer)].Squares, stats.Attention[layer].SumOfSquares);
+            Assert.Equal(reference.Sums[(Projection.MlpOutput, layer)].Sum, stats.Mlp[layer].Sum);
+            Assert.Equal(reference.Sums[(Projection.MlpOutput, layer)].Squares, stats.Mlp[layer].SumOfSquares);
+            Assert.Equal(3 * 48, stats.Attention[layer].Tokens);
+            Assert.Equal(3 * 48, stats.Mlp[layer].Tokens);
+            Assert.Equal(3 * 48, stats.CosineTokens[layer]);
+            Assert.Equal(reference.Cosines[layer], stats.CosineSum[layer], 1e-5 * 3 * 48); // float32 cosines vs float64 ones
+        }
+    }
+
+    private sealed class ReferenceSums(int layers) : IActivationObserver
+    {
+        public Dictionary<(Projection, int), (double[] Sum, double[] Squares)> Sums { get; } = new();
+        public double[] Cosines { get; } = new double[layers];
+        private float[] input = [];
+
+        public void BlockInput(int layer, float[] hidden, int rows, int width) => input = hidden[..(rows * width)];
+
+        public void ProjectionInput(int layer, Projection projection, float[] activations, int rows, int width)
+        {
+            if (!Sums.TryGetValue((projection, layer), out var s)) Sums[(projection, layer)] = s = (new double[width], new double[width]);
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < width; j++)
+                {
+                    double v = activations[r * width + j];
+                    s.Sum[j] += v;
+                    s.Squares[j] += v * v;
+                }
+        }
+
+        public void BlockOutput(int layer, float[] hidden, int rows, int width)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                double dot = 0, na = 0, nb = 0;
+                for (int i = 0; i < width; i++)
+                {
+                    double a = input[r * width + i], b = hidden[r * width + i];
+                    dot += a * b; na += a * a; nb += b * b;
+                }
+                Cosines[layer] += dot / Math.Sqrt(na * nb);
+            }
+        }
+    }
+
+    [Fact]
     public void ObserversGetOnlyTheProjectionsTheyAskFor()
     {
         using var model = CausalLM.Load(SharedData.Path("fixtures", "hf-tiny", "llama-float32"));
