@@ -1,11 +1,13 @@
 using System.Numerics.Tensors;
+using EdgeLlm.Calibration;
 using EdgeLlm.Checkpoints;
 
 namespace EdgeLlm.Inference.Backends.Cuda;
 
 /// <summary>
 /// The checks of <see cref="CudaBackend"/> that go beyond one sequence: weight residency, many sequences in one step
-/// against each alone, the device argmax against the host's, batched greedy decoding, and calibration observers.
+/// against each alone, the device argmax against the host's, batched greedy decoding, calibration observers, and calibration's
+/// statistics accumulated on the device.
 /// </summary>
 /// <remarks>
 /// Limits. Prefill rows of several sequences stacked in one step go through the same kernels as each sequence alone;
@@ -147,6 +149,105 @@ public static partial class CudaSelfTest
                 : double.PositiveInfinity;
             yield return Check(name, "observer sums of squares vs CPU engine (relative, worst point)", worst, 1e-2, $"{g.Sums.Count} observation points");
         }
+
+        foreach (var check in CalibrationChecks(name, gpu, cpu, expected)) yield return check;
+    }
+
+    /// <summary>
+    /// Calibration's statistics, accumulated on the device (IBackend.AccumulateColumns, AccumulateRowCosines), against the CPU
+    /// engine's over the same samples; and a GPU pass stopped after two samples and resumed from its state file against the
+    /// uninterrupted GPU pass.
+    /// </summary>
+    /// <remarks>
+    /// Limits. Each activation the GPU computes agrees with the CPU engine's to about ε, the rounding of the 16-bit GEMM inputs
+    /// relative to its row (float16 2⁻¹¹ ≈ 5e-4, bfloat16 2⁻⁸ ≈ 4e-3). Per channel that bounds |ΔΣx²| by about 2ε·Σx² and
+    /// |ΔΣx| by ε·Σ|x| ≤ ε·√(n·Σx²) (Cauchy–Schwarz), so the sums are measured relative to √(n·Σx²), the sums of squares relative
+    /// to Σx², each plus the layer's mean channel Σx² (the rounding is relative to the row, not to a near-silent channel's
+    /// element); each row's cosine moves by about 2ε at most, so the mean cosine per layer is compared absolutely. The limit
+    /// 1e-2 covers the bfloat16 rounding with room, as the observer check above. Token counts must be equal. The resumed
+    /// pass must equal the uninterrupted one exactly: both run the same kernels on the same rows, the column sums add row
+    /// after row onto the running totals (saved and reloaded as float64), the cosines add once per sample.
+    /// </remarks>
+    private static List<SelfTestCheck> CalibrationChecks(string name, CausalLM gpu, CausalLM cpu, SafeTensorsFile expected)
+    {
+        var checks = new List<SelfTestCheck>();
+        var long130 = Ids(expected, "ids_len130");
+        int[][] samples = [long130[..64], long130[64..128], Ids(expected, "ids_len33")];
+        var g = Calibrator.Run(gpu, samples);
+        var c = Calibrator.Run(cpu, samples);
+        double sums = 0, squares = 0, cosine = 0;
+        bool counts = g.SamplesDone == c.SamplesDone && g.NumLayers == c.NumLayers;
+        for (int l = 0; counts && l < c.NumLayers; l++)
+        {
+            foreach (var (gs, cs) in new[] { (g.Attention[l], c.Attention[l]), (g.Mlp[l], c.Mlp[l]) })
+            {
+                counts &= gs.Tokens == cs.Tokens && gs.Width == cs.Width;
+                double floor = cs.SumOfSquares.Average();
+                for (int j = 0; j < Math.Min(cs.Width, gs.Width); j++)
+                {
+                    squares = Math.Max(squares, Math.Abs(gs.SumOfSquares[j] - cs.SumOfSquares[j]) / (cs.SumOfSquares[j] + floor));
+                    sums = Math.Max(sums, Math.Abs(gs.Sum[j] - cs.Sum[j]) / Math.Sqrt(cs.Tokens * (cs.SumOfSquares[j] + floor)));
+                }
+            }
+            counts &= g.CosineTokens[l] == c.CosineTokens[l];
+            cosine = Math.Max(cosine, Math.Abs(g.CosineSum[l] - c.CosineSum[l]) / Math.Max(1, c.CosineTokens[l]));
+        }
+        string detail = $"{c.NumLayers} layers, {samples.Length} samples, {samples.Sum(s => s.Length)} tokens";
+        checks.Add(new SelfTestCheck(name, "calibration on the device: token counts == CPU engine's", counts ? 0 : 1, 0, counts, detail));
+        checks.Add(Check(name, "calibration on the device: channel sums vs CPU engine (|Δ Σx| / √(n Σx²), worst channel)", sums, 1e-2, detail));
+        checks.Add(Check(name, "calibration on the device: channel sums of squares vs CPU engine (relative, worst channel)", squares, 1e-2, detail));
+        checks.Add(Check(name, "calibration on the device: mean block cosine vs CPU engine (absolute, worst layer)", cosine, 1e-2, detail));
+
+        string state = Path.Combine(Path.GetTempPath(), $"edgellm-selftest-calibration-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var stop = new CancellationTokenSource())
+            {
+                var afterTwo = new SyncProgress<CalibrationProgress>(p => { if (p.SamplesDone == 2) stop.Cancel(); });
+                try { Calibrator.Run(gpu, samples, state, saveEvery: 1, afterTwo, stop.Token); }
+                catch (OperationCanceledException) { }
+            }
+            int savedAt = CalibrationStatistics.Load(state).SamplesDone;
+            var resumed = Calibrator.Run(gpu, samples, state, saveEvery: 1);
+            var (differing, total, worst) = Differences(g, resumed);
+            checks.Add(new SelfTestCheck(name, "calibration on the device: resumed pass == uninterrupted pass (values differing)", differing, 0,
+                differing == 0 && savedAt == 2 && resumed.SamplesDone == samples.Length,
+                $"stopped after {savedAt} samples; {total} sums compared, worst relative difference {worst:G3}"));
+        }
+        finally { File.Delete(state); }
+        return checks;
+    }
+
+    /// <summary>How many sums (and token counts) of two passes differ, how many were compared, and the worst relative difference.</summary>
+    private static (int Differing, int Total, double Worst) Differences(CalibrationStatistics a, CalibrationStatistics b)
+    {
+        int differing = 0, total = 0;
+        double worst = 0;
+        void Compare(double x, double y)
+        {
+            total++;
+            if (x.Equals(y)) return;
+            differing++;
+            worst = Math.Max(worst, Math.Abs(x - y) / Math.Max(Math.Abs(x), double.Epsilon));
+        }
+        for (int l = 0; l < Math.Min(a.NumLayers, b.NumLayers); l++)
+        {
+            foreach (var (x, y) in new[] { (a.Attention[l], b.Attention[l]), (a.Mlp[l], b.Mlp[l]) })
+            {
+                Compare(x.Tokens, y.Tokens);
+                for (int j = 0; j < Math.Min(x.Width, y.Width); j++) { Compare(x.Sum[j], y.Sum[j]); Compare(x.SumOfSquares[j], y.SumOfSquares[j]); }
+            }
+            Compare(a.CosineSum[l], b.CosineSum[l]);
+            Compare(a.CosineTokens[l], b.CosineTokens[l]);
+        }
+        if (a.NumLayers != b.NumLayers) differing++;
+        return (differing, total, worst);
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to a thread-pool thread, too late to cancel in time).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     /// <summary>Greedy decoding of every prompt at once through <see cref="CausalLM.GreedyNext"/>.</summary>
