@@ -27,19 +27,26 @@ public sealed partial class CudaEngine
         $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}" + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
 
     /// <summary>
-    /// Blocks per multiprocessor of the matrix-vector kernels' persistent grid: each block runs several row groups, loading
-    /// the next group's weights during the current one's reduction. 0 launches one block per row group
-    /// (EDGELLM_GEMV_PER_SM, for A/B runs).
+    /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads (dense|fc2,
+    /// down_proj): each block runs several row groups, loading the next group's weights during the current one's
+    /// reduction. 0 launches one block per row group (EDGELLM_GEMV_PER_SM, for A/B runs).
     /// </summary>
-    internal int GemvBlocksPerSm { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_PER_SM"), out int n) && n >= 0 ? n : 2;
+    internal int GemvBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_PER_SM", 0);
+
+    /// <summary>The same for products whose rows are one round of loads (EDGELLM_GEMV_ONE_PER_SM); 0, one block per row group.</summary>
+    internal int GemvOneRoundBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_ONE_PER_SM", 0);
+
+    private static int PerSm(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out int n) && n >= 0 ? n : fallback;
 
     /// <summary>
-    /// Products whose rows are one round of loads (k ≤ 512 16-byte chunks) keep their chunks of x in registers across row
-    /// groups (the "x" kernels; EDGELLM_GEMV_ONE=0 turns them off, for A/B runs).
+    /// One-round products on a persistent grid, and normed ones, may keep each thread's chunks of x in registers across row
+    /// groups (the "x" kernels; the normed ones then work out the norm's statistics in the block). EDGELLM_GEMV_ONE=0 turns
+    /// them off, for A/B runs.
     /// </summary>
     internal bool GemvOneRound { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ONE") != "0";
 
-    /// <summary>A cap on the persistent grid (the self-test sets a few blocks, so that every block runs many row groups).</summary>
+    /// <summary>A cap on the persistent grids (the self-test sets a few blocks, so that every block runs many row groups).</summary>
     internal int GemvMaxBlocks { get; set; } = int.MaxValue;
 
     private const int GemvChunksPerRound = 2 * GemvThreads; // U = 2 chunks per thread at 4 and 8 rows per group
@@ -59,6 +66,12 @@ public sealed partial class CudaEngine
     internal bool NormInProducts { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "fused";
 
     private bool NormInGemv => NormInProducts && Config.HiddenSize * 4 <= 48 * 1024 && Config.HiddenSize * ElementSize % 16 == 0;
+
+    /// <summary>With the norms in the products, whether each normed product works out the statistics itself (rows of one round).</summary>
+    private bool NormStatsInBlock => NormInGemv && GemvOneRound && Config.HiddenSize / (16 / ElementSize) <= GemvChunksPerRound;
+
+    /// <summary>Whether the residual-add products and embed leave the next norm's statistics (the norms in the products, rows of several rounds).</summary>
+    private bool NormStatsFromWriters => NormInGemv && !NormStatsInBlock;
     private const int NormNone = 0, NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
@@ -117,12 +130,14 @@ public sealed partial class CudaEngine
         a.Eps = Eps;
         bool norm = a.NormMode != 0, two = a.K2 != 0;
         if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
-        bool stats = a.Mode == ModeAdd && NormInGemv;
+        bool stats = a.Mode == ModeAdd && NormStatsFromWriters;
         if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
         int perChunk = 16 / ElementSize;
-        bool one = GemvOneRound && a.Vec == 1 && a.K / perChunk + a.K2 / perChunk <= GemvChunksPerRound;
+        bool oneRound = a.Vec == 1 && a.K / perChunk + a.K2 / perChunk <= GemvChunksPerRound;
+        int perSm = oneRound ? GemvOneRoundBlocksPerSm : GemvBlocksPerSm;
+        bool one = oneRound && GemvOneRound && (perSm > 0 || norm);
         int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
-        int grid = GemvBlocksPerSm == 0 ? groups : Math.Min(Math.Min(groups, GemvBlocksPerSm * Device.Multiprocessors), GemvMaxBlocks);
+        int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
         Launch(GemvKernel(Suffix, norm, two, stats, one), grid, 1, GemvThreads, norm && !one ? a.K * 4 : 0, args.Reset().Struct(a), label);
     }
 
@@ -162,7 +177,7 @@ public sealed partial class CudaEngine
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
         bool parallel = Style == BlockStyle.Parallel;
-        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim).Ptr(NormInGemv ? b.NormStats : 0).Float(Eps), "embed");
+        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim).Ptr(NormStatsFromWriters ? b.NormStats : 0).Float(Eps), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];

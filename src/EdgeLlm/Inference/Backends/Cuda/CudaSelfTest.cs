@@ -97,21 +97,24 @@ public static partial class CudaSelfTest
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
             // The norms folded into the products after them (statistics from the residual writers) against the norm kernel.
             checks.Add(Same("norms in the products == norm kernels", direct, Launched(() => engine.NormInProducts = !engine.NormInProducts)));
-            // The matrix-vector kernels' persistent grid, capped at 3 blocks so that each runs many row groups, against one block
-            // per group; x in registers against x through L1; and the norms in the products over both: the same sums in the same order.
-            int perSm = engine.GemvBlocksPerSm;
-            void Grid() => (engine.GemvBlocksPerSm, engine.GemvMaxBlocks) = engine.GemvMaxBlocks == 3 ? (perSm, int.MaxValue) : (Math.Max(perSm, 1), 3);
-            void Blocks() => engine.GemvBlocksPerSm = engine.GemvBlocksPerSm == 0 ? Math.Max(perSm, 1) : 0;
-            var oneBlockPerGroup = perSm == 0 ? direct : Launched(Blocks);
-            checks.Add(Same("persistent matrix-vector grid (3 blocks) == one block per row group", oneBlockPerGroup, Launched(Grid)));
-            checks.Add(Same("x in registers (one-round products) == x through L1", direct, Launched(() => engine.GemvOneRound = !engine.GemvOneRound)));
+            // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
+            // block per group; x in registers against x through L1; the same with the norms in the products, whose statistics
+            // the one-round kernels work out in the block: the same sums in the same order, or the norm's within rounding.
+            int multi = engine.GemvBlocksPerSm, single = engine.GemvOneRoundBlocksPerSm;
+            bool blocksOn = false, gridOn = false;
+            void Blocks() { blocksOn = !blocksOn; (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm) = blocksOn ? (0, 0) : (multi, single); }
+            void Grid() { gridOn = !gridOn; (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks) = gridOn ? (3, 3, 3) : (multi, single, int.MaxValue); }
+            void Registers() => engine.GemvOneRound = !engine.GemvOneRound;
+            var blocks = Launched(Blocks);
+            checks.Add(Same("persistent matrix-vector grids (3 blocks) == one block per row group", blocks, Launched(Grid)));
+            checks.Add(Same("persistent grids: x through L1 == x in registers", blocks, Launched(() => { Grid(); Registers(); })));
             engine.NormInProducts = !engine.NormInProducts;
             try
             {
                 var normedBlocks = Launched(Blocks);
-                checks.Add(Same("norms in the products: persistent grid (3 blocks) == one block per row group", normedBlocks, Launched(Grid)));
-                checks.Add(Same("norms in the products: x normed in registers == in shared memory", normedBlocks,
-                    Launched(() => { Blocks(); engine.GemvOneRound = !engine.GemvOneRound; })));
+                checks.Add(Same("norms in the products: persistent grids (3 blocks) == one block per row group", normedBlocks, Launched(Grid)));
+                checks.Add(Same("norms in the products: statistics from the residual writers == worked out in each block", normedBlocks,
+                    Launched(() => { Blocks(); Registers(); })));
             }
             finally { engine.NormInProducts = !engine.NormInProducts; }
         }
@@ -125,8 +128,8 @@ public static partial class CudaSelfTest
     /// <summary>
     /// The matrix-vector kernels at the real models' widths (fixtures are one round of loads per row; these are up to 3.5):
     /// random float16 W and float32 x against the product in float64 on the host, relative to Σ|w·x| of the row (float32
-    /// accumulation over 14,336 terms: a few 1e-7 expected, limit 1e-5), with one block per row group, a persistent grid of 3
-    /// blocks, and x in registers or through L1; every launch must give the same bits as the first.
+    /// accumulation over 14,336 terms: a few 1e-7 expected, limit 1e-5), with one block per row group and persistent grids of 3
+    /// blocks, x in registers or through L1; every launch must give the same bits as the first.
     /// </summary>
     private static IEnumerable<SelfTestCheck> MatrixVector(string fixture, CudaEngine engine)
     {
@@ -157,13 +160,12 @@ public static partial class CudaSelfTest
             {
                 device.Upload<Half>(dw, w);
                 device.Upload<float>(dx, x);
-                int perSm = engine.GemvBlocksPerSm, cap = engine.GemvMaxBlocks;
-                bool one = engine.GemvOneRound;
-                foreach (var (blocksPerSm, maxBlocks, oneRound) in new[] { (0, int.MaxValue, true), (Math.Max(perSm, 1), 3, true), (0, int.MaxValue, false), (Math.Max(perSm, 1), 3, false) })
+                var saved = (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound);
+                foreach (var config in new[] { (0, 0, int.MaxValue, true), (3, 3, 3, true), (3, 3, 3, false), (0, 0, int.MaxValue, false) })
                 {
-                    (engine.GemvBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = (blocksPerSm, maxBlocks, oneRound);
+                    (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = config;
                     try { engine.GemvProbe(dw, dx, k2 > 0 ? dw + (ulong)(n * k * 2L) : 0, k2 > 0 ? dx + (ulong)(k * 4L) : 0, dy, n, k, k2); }
-                    finally { (engine.GemvBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = (perSm, cap, one); }
+                    finally { (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = saved; }
                     var y = new float[n];
                     device.Download<float>(y, dy);
                     runs++;

@@ -12,9 +12,9 @@
 // step's critical path:
 //   * a second product into the same rows (the "t" kernels, w2 [n, k2] · x2): Phi's attention output and MLP
 //     both add into the residual stream, so dense and fc2 run as one kernel over both products' columns;
-//   * the norm before a projection (the "n" kernels, norm_mode 1 RMSNorm, 2 LayerNorm; an A/B switch, off by
-//     default: measured slower than norm_rows_f32 as its own kernel, docs/performance.md). Its statistics come from
-//     the kernel that last wrote x: every block of a residual-add product (the "s" kernels) leaves the float64 sum and
+//   * the norm before a projection (the "n" kernels, norm_mode 1 RMSNorm, 2 LayerNorm; an A/B switch). When the row is
+//     one round of loads ("xn") the block's threads hold all of x and each block works out the statistics itself.
+//     Otherwise they come from the kernel that last wrote x: every block of a residual-add product (the "s" kernels) leaves the float64 sum and
 //     sum of squares of its rows in a slot, and the block that finishes last (a ticket taken after a memory fence)
 //     adds the slots in a fixed order and writes mean, LayerNorm's and RMSNorm's 1/std (embed does the same for the
 //     first layer); each block of the normed product then normalises x into shared memory in one pass.
@@ -248,21 +248,44 @@ __device__ __forceinline__ void gemv_x_chunk(const GemvArgs& a, const float4* x1
     }
 }
 
-// x's chunk c normed as it is read (the one-round kernels with a norm keep their chunks of x in registers).
-template <int E>
-__device__ __forceinline__ void gemv_x_chunk_normed(const GemvArgs& a, int c, float (&xv)[E])
+// The one-round kernels with a norm: the block's threads hold every chunk of x between them (xr, raw), so the block
+// works out the norm's statistics itself, as norm_rows does (float32, LayerNorm about the mean), and norms its chunks
+// in registers: no statistics from the kernel before, no normed copy in memory.
+template <int U, int E>
+__device__ __forceinline__ void gemv_norm_registers(const GemvArgs& a, int chunks, float (&xr)[U][E])
 {
-    const float mean = a.norm_mode == 1 ? 0.f : a.norm_stats[0], rstd = a.norm_stats[a.norm_mode == 1 ? 2 : 1];
-#pragma unroll
-    for (int e = 0; e < E; e += 4)
+    constexpr int T = GEMV_WARPS * 32;
+    __shared__ float red[GEMV_WARPS];
+    const int tid = threadIdx.x;
+    float mean = 0.f;
+    if (a.norm_mode == 2)
     {
-        int i = c * E / 4 + e / 4;
-        float4 v = ((const float4*)a.x)[i], g = ((const float4*)a.norm_w)[i];
-        float4 h;
-        if (a.norm_mode == 1) h.x = h.y = h.z = h.w = 0.f; // RMSNorm: no mean, no bias
-        else h = ((const float4*)a.norm_b)[i];
-        xv[e] = (v.x - mean) * rstd * g.x + h.x; xv[e + 1] = (v.y - mean) * rstd * g.y + h.y;
-        xv[e + 2] = (v.z - mean) * rstd * g.z + h.z; xv[e + 3] = (v.w - mean) * rstd * g.w + h.w;
+        float s = 0.f;
+#pragma unroll
+        for (int u = 0; u < U; u++)
+            if (tid + u * T < chunks)
+#pragma unroll
+                for (int e = 0; e < E; e++) s += xr[u][e];
+        mean = block_sum(s, red) / a.k;
+    }
+    float ss = 0.f;
+#pragma unroll
+    for (int u = 0; u < U; u++)
+        if (tid + u * T < chunks)
+#pragma unroll
+            for (int e = 0; e < E; e++) { float d = xr[u][e] - mean; ss += d * d; }
+    const float rstd = rsqrtf(block_sum(ss, red) / a.k + a.eps);
+#pragma unroll
+    for (int u = 0; u < U; u++)
+    {
+        int c = tid + u * T;
+        if (c >= chunks) continue;
+#pragma unroll
+        for (int e = 0; e < E; e++)
+        {
+            int i = c * E + e;
+            xr[u][e] = a.norm_mode == 1 ? xr[u][e] * rstd * a.norm_w[i] : (xr[u][e] - mean) * rstd * a.norm_w[i] + a.norm_b[i];
+        }
     }
 }
 
@@ -283,8 +306,8 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 // R consecutive rows per group (R even: the epilogue takes row pairs), U 16-byte chunks of each row in flight per thread.
 // V: GEMV_PLAIN, GEMV_NORM (x normed first), GEMV_TWO (chunks past k / E belong to the second product). STATS: a residual
 // add that leaves the next norm's statistics (stat_slots). ONE: every row is one round of chunks (k / E + k2 / E <= U · 256,
-// vectorised rows only), so each thread's chunks of x are the same in every group and stay in registers (normed there
-// for GEMV_NORM); otherwise x is read through L1 each round (GEMV_NORM: normed into shared memory once per block).
+// vectorised rows only), so each thread's chunks of x are the same in every group and stay in registers (for GEMV_NORM
+// normed there with statistics the block works out itself, gemv_norm_registers); otherwise x is read through L1 each round (GEMV_NORM: normed into shared memory once per block).
 //
 // A block runs the groups blockIdx.x, + gridDim.x, …: launched with one block per group it is the plain kernel; with a
 // grid that fits on the GPU at once (a persistent grid) the first round of the next group is loaded before the current
@@ -339,12 +362,8 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     {
 #pragma unroll
         for (int u = 0; u < U; u++)
-        {
-            int c = tid + u * T;
-            if (c >= chunks) continue;
-            if constexpr (V == GEMV_NORM) gemv_x_chunk_normed<E>(a, c, xr[u]);
-            else gemv_x_chunk<E, V>(a, x1, c, c1, xr[u]);
-        }
+            if (tid + u * T < chunks) gemv_x_chunk<E, V == GEMV_NORM ? GEMV_PLAIN : V>(a, x1, tid + u * T, c1, xr[u]);
+        if constexpr (V == GEMV_NORM) gemv_norm_registers<U, E>(a, chunks, xr);
     }
     else if (V == GEMV_NORM) gemv_norm_into(a, gemv_xs);
     for (int parity = 0; g < groups; g += gridDim.x, parity ^= 1)
