@@ -27,11 +27,16 @@ public sealed partial class CudaEngine
         $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}" + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
 
     /// <summary>
-    /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads (dense|fc2,
-    /// down_proj): each block runs several row groups, loading the next group's weights during the current one's
-    /// reduction. 0 launches one block per row group (EDGELLM_GEMV_PER_SM, for A/B runs).
+    /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
+    /// several row groups, loading the next group's weights during the current one's reduction. 0 launches one block per
+    /// row group. Unset (null), the persistent grid of <see cref="PersistentBlocksPerSm"/> is taken when the product has
+    /// fewer than <see cref="PersistentBelowGroupsPerSm"/> row groups per multiprocessor (Phi-2's dense|fc2: 640 groups on
+    /// 132, whose one-block grid runs in 1.6 waves), one block per group otherwise (measured: docs/performance.md, "CUDA,
+    /// fifth session"). EDGELLM_GEMV_PER_SM sets it for A/B runs.
     /// </summary>
-    internal int GemvBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_PER_SM", 0);
+    internal int? GemvBlocksPerSm { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_PER_SM"), out int n) && n >= 0 ? n : null;
+
+    private const int PersistentBlocksPerSm = 3, PersistentBelowGroupsPerSm = 6;
 
     /// <summary>The same for products whose rows are one round of loads (EDGELLM_GEMV_ONE_PER_SM); 0, one block per row group.</summary>
     internal int GemvOneRoundBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_ONE_PER_SM", 0);
@@ -134,9 +139,10 @@ public sealed partial class CudaEngine
         if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
         int perChunk = 16 / ElementSize;
         bool oneRound = a.Vec == 1 && a.K / perChunk + a.K2 / perChunk <= GemvChunksPerRound;
-        int perSm = oneRound ? GemvOneRoundBlocksPerSm : GemvBlocksPerSm;
-        bool one = oneRound && GemvOneRound && (perSm > 0 || norm);
         int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
+        int perSm = oneRound ? GemvOneRoundBlocksPerSm
+            : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);
+        bool one = oneRound && GemvOneRound && (perSm > 0 || norm);
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
         Launch(GemvKernel(Suffix, norm, two, stats, one), grid, 1, GemvThreads, norm && !one ? a.K * 4 : 0, args.Reset().Struct(a), label);
     }

@@ -100,7 +100,8 @@ public static partial class CudaSelfTest
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
             // block per group; x in registers against x through L1; the same with the norms in the products, whose statistics
             // the one-round kernels work out in the block: the same sums in the same order, or the norm's within rounding.
-            int multi = engine.GemvBlocksPerSm, single = engine.GemvOneRoundBlocksPerSm;
+            int? multi = engine.GemvBlocksPerSm;
+            int single = engine.GemvOneRoundBlocksPerSm;
             bool blocksOn = false, gridOn = false;
             void Blocks() { blocksOn = !blocksOn; (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm) = blocksOn ? (0, 0) : (multi, single); }
             void Grid() { gridOn = !gridOn; (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks) = gridOn ? (3, 3, 3) : (multi, single, int.MaxValue); }
@@ -161,7 +162,7 @@ public static partial class CudaSelfTest
                 device.Upload<Half>(dw, w);
                 device.Upload<float>(dx, x);
                 var saved = (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound);
-                foreach (var config in new[] { (0, 0, int.MaxValue, true), (3, 3, 3, true), (3, 3, 3, false), (0, 0, int.MaxValue, false) })
+                foreach (var config in new (int?, int, int, bool)[] { (0, 0, int.MaxValue, true), (3, 3, 3, true), (3, 3, 3, false), (0, 0, int.MaxValue, false) })
                 {
                     (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks, engine.GemvOneRound) = config;
                     try { engine.GemvProbe(dw, dx, k2 > 0 ? dw + (ulong)(n * k * 2L) : 0, k2 > 0 ? dx + (ulong)(k * 4L) : 0, dy, n, k, k2); }
