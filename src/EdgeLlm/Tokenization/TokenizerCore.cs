@@ -127,24 +127,23 @@ internal sealed class TokenizerCore
         cacheLookup.TryAdd(piece, [.. ids]);
     }
 
+    /// <summary>
+    /// The text of <paramref name="ids"/>. An id the vocabulary lacks adds nothing, as in Hugging Face's tokenizers: a model's
+    /// embedding is often padded past the tokenizer (Phi-2: 51,200 rows for 50,295 tokens) and the model can emit those ids.
+    /// A negative id is an error.
+    /// </summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {
         var buffer = new ArrayBufferWriter<byte>(ids.Length * 4 + 16);
-        foreach (var id in ids)
-        {
-            if ((uint)id >= (uint)idToBytes.Length || idToBytes[id] is not { } bytes)
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is not in the vocabulary (size {VocabSize}).");
-            if (skipSpecialTokens && isSpecial[id]) continue;
-            buffer.Write(bytes);
-        }
+        foreach (var id in ids) buffer.Write(TokenBytes(id, skipSpecialTokens).Span);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>The bytes <paramref name="id"/> adds to <see cref="Decode"/>'s UTF-8 input (none for a skipped special token).</summary>
+    /// <summary>The bytes <paramref name="id"/> adds to <see cref="Decode"/>'s UTF-8 input (none for a skipped special token or an id past the vocabulary).</summary>
     public ReadOnlyMemory<byte> TokenBytes(int id, bool skipSpecialTokens)
     {
-        if ((uint)id >= (uint)idToBytes.Length || idToBytes[id] is not { } bytes)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is not in the vocabulary (size {VocabSize}).");
+        if (id < 0) throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is negative.");
+        if (id >= idToBytes.Length || idToBytes[id] is not { } bytes) return ReadOnlyMemory<byte>.Empty;
         return skipSpecialTokens && isSpecial[id] ? ReadOnlyMemory<byte>.Empty : bytes;
     }
 

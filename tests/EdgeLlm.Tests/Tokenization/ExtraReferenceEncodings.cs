@@ -18,6 +18,15 @@ public static class ExtraReferenceEncodings
 
     public static string[] DecodedSkippingSpecialFor(string tokenizer) => data.Value.Skipped[tokenizer];
 
+    /// <summary>Ids of the first texts with two ids past the tokenizer's vocabulary inserted, and the reference's decode of them.</summary>
+    public static (int VocabularySize, int[][] Ids, string[] Decoded) PastVocabularyFor(string tokenizer)
+    {
+        var t = SharedData.ReferenceJson("tokenizer-extra-encodings.json").GetProperty("tokenizers").GetProperty(tokenizer);
+        return (t.GetProperty("vocabulary_size").GetInt32(),
+            t.GetProperty("ids_past_vocabulary").EnumerateArray().Select(i => i.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray(),
+            t.GetProperty("decoded_past_vocabulary").EnumerateArray().Select(d => d.GetString()!).ToArray());
+    }
+
     private static (string[], Dictionary<string, int[][]>, Dictionary<string, string[]>) Load()
     {
         var root = SharedData.ReferenceJson("tokenizer-extra-encodings.json");

@@ -53,6 +53,24 @@ public class ExtraReferenceTests
         Assert.True(failures.Count == 0, $"{failures.Count} decodes differ:\n" + string.Join("\n", failures));
     }
 
+    [Theory]
+    [MemberData(nameof(Vocabularies))]
+    public void Ids_past_the_vocabulary_decode_to_nothing_as_in_tokenizers_js(string vocabulary)
+    {
+        var tokenizer = TokenizerFixtures.Get(vocabulary);
+        var (size, ids, expected) = ExtraReferenceEncodings.PastVocabularyFor(vocabulary);
+        Assert.Equal(size, tokenizer.VocabSize);
+        Assert.Contains(ids, i => i.Contains(size)); // the reference really holds ids past the vocabulary
+        for (int i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(expected[i], tokenizer.Decode(ids[i]));
+            // The streaming decoder's bytes, one token at a time, make the same text.
+            var bytes = ids[i].SelectMany(id => tokenizer.TokenBytes(id).ToArray()).ToArray();
+            Assert.Equal(expected[i], System.Text.Encoding.UTF8.GetString(bytes));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([-1]));
+    }
+
     [Fact]
     public void Each_file_is_handed_to_the_library_type_that_encodes_it_exactly()
     {
