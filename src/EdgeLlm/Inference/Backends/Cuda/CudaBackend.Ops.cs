@@ -151,7 +151,7 @@ public sealed partial class CudaBackend
     /// Writes the step's keys and values into each row's blocks, then attends. Prompt chunks: one block of threads per (row
     /// tile, KV head) walks the tile's key positions once for all its rows and query heads (kernels/backend.cu
     /// be_paged_attention). Decode rows (a tile of one row): flash-decoding over (row, KV head, split) blocks
-    /// (be_paged_decode), when the head shape suits it (head_dim a multiple of 8 up to 128, at most 8 query heads per KV head).
+    /// (be_paged_decode2, or be_paged_decode: <see cref="DecodeKernelVersion"/>), when the head shape suits it (head_dim a multiple of 8 up to 128, at most 8 query heads per KV head).
     /// </summary>
     public void Attention(int layer, Activation q, Activation k, Activation v, Activation output, AttentionShape shape)
     {
@@ -183,7 +183,7 @@ public sealed partial class CudaBackend
         int g = groups <= 1 ? 1 : groups <= 2 ? 2 : groups <= 4 ? 4 : 8;
         int splits = DecodeSplits(decodeRowCount * shape.KvHeads, stepTable.TableStride * stepTable.BlockTokens);
         ulong part = splits > 1 ? Buffer("attention.splits", (long)decodeRowCount * shape.Heads * splits * (hd + 2) * 4) : 0;
-        Launch($"be_paged_decode_g{g}", decodeRowCount, shape.KvHeads, 128, 0, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
+        Launch($"be_paged_decode{(DecodeKernelVersion == 1 ? "" : "2")}_g{g}", decodeRowCount, shape.KvHeads, 128, 0, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
             .Int(output.Width).Ptr(part).Struct(stepTable).Ptr(decodeRows).Int(offset).Int(kvWidth).Int(groups).Int(hd)
             .Float(shape.Scale).Int(shape.SlidingWindow).Int(splits), splits);
         if (splits > 1)
@@ -198,8 +198,21 @@ public sealed partial class CudaBackend
         set { if (value != useDecodeKernel) DropGraphs(); useDecodeKernel = value; }
     }
 
-    // EDGELLM_CUDA_DECODE_ATTENTION=tiled starts a backend on the tiled kernel: the benchmark's A/B switch.
+    // EDGELLM_CUDA_DECODE_ATTENTION=tiled starts a backend on the tiled kernel, =v1 on the lane-per-position decode kernel:
+    // the benchmark's A/B switches.
     private bool useDecodeKernel = Environment.GetEnvironmentVariable("EDGELLM_CUDA_DECODE_ATTENTION") != "tiled";
+
+    /// <summary>
+    /// The decode-row kernel: 2, be_paged_decode2 (a half-warp per position, coalesced loads; default), or 1, be_paged_decode
+    /// (a lane per position).
+    /// </summary>
+    internal int DecodeKernelVersion
+    {
+        get => decodeKernelVersion;
+        set { if (value != decodeKernelVersion) DropGraphs(); decodeKernelVersion = value; }
+    }
+
+    private int decodeKernelVersion = Environment.GetEnvironmentVariable("EDGELLM_CUDA_DECODE_ATTENTION") == "v1" ? 1 : 2;
 
     /// <summary>For the self-test: this many splits per decode row instead of <see cref="DecodeSplits"/>'s choice.</summary>
     internal int? DecodeSplitsOverride

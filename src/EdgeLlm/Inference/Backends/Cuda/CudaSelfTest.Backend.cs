@@ -75,11 +75,13 @@ public static partial class CudaSelfTest
             int[][] dp = [long130, long130[..70], short7];
             var dc = dp.Select(p => { var c = gpu.NewCache(p.Length + 2); gpu.ForwardHidden([new Segment(c, p)]); return c; }).ToArray();
             int[] next = [11, 12, 13];
-            float[] DecodeStep(bool decodeKernel, int? splits)
+            int version = backend.DecodeKernelVersion;
+            float[] DecodeStep(bool decodeKernel, int? splits, int kernel = 2)
             {
                 var clones = dc.Select(c => c.Clone()).ToArray();
                 backend.UseDecodeKernel = decodeKernel;
                 backend.DecodeSplitsOverride = splits;
+                backend.DecodeKernelVersion = kernel;
                 try
                 {
                     var h = gpu.ForwardHidden(next.Select((tok, i) => new Segment(clones[i], [tok])).ToList());
@@ -87,12 +89,13 @@ public static partial class CudaSelfTest
                     gpu.Logits(h, 3, l);
                     return l;
                 }
-                finally { backend.UseDecodeKernel = true; backend.DecodeSplitsOverride = null; }
+                finally { backend.UseDecodeKernel = true; backend.DecodeSplitsOverride = null; backend.DecodeKernelVersion = version; }
             }
             var tiled = DecodeStep(false, null);
-            foreach (int? splits in new int?[] { 1, 3, null })
-                yield return Check(name, $"decode rows: flash-decoding ({(splits is { } n ? $"{n} split(s)" : "splits as chosen")}) == tiled kernel",
-                    MaxAbsDiff(DecodeStep(true, splits), tiled), limit);
+            foreach (int kernel in new[] { 2, 1 })
+                foreach (int? splits in new int?[] { 1, 3, null })
+                    yield return Check(name, $"decode rows: flash-decoding v{kernel} ({(splits is { } n ? $"{n} split(s)" : "splits as chosen")}) == tiled kernel",
+                        MaxAbsDiff(DecodeStep(true, splits, kernel), tiled), limit);
         }
 
         // The device argmax against the host argmax of the same logits (caches cloned so both see the same state).

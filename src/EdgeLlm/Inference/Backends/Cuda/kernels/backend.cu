@@ -510,6 +510,138 @@ extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g2(
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g4(DEC_PARAMS) { paged_decode<4>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g8(DEC_PARAMS) { paged_decode<8>(DEC_ARGS); }
 
+// The same attention with coalesced loads (be_paged_decode2, the default): each half-warp reads one position's key and
+// value whole, lane c of the half its 16-byte chunk c (head_dim ≤ 128: 16 chunks), so a warp's load instruction reads
+// two positions' contiguous rows instead of 32 lanes' scattered 16-byte pieces; U loads of keys and values per lane are
+// issued before any is used (2·U positions per warp in flight, with half the registers of the lane-per-position form).
+// The scores are summed over the half's 16 lanes by shuffles; the online softmax takes the warp's 2·U positions at once.
+// Leaves the same output (or split partials) as paged_decode.
+template <int G, int U>
+__device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* out, int ld_out, float* part,
+    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits)
+{
+    __shared__ float wm[DEC_WARPS][G], wl[DEC_WARPS][G];
+    __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, half = lane >> 4, c = lane & 15;
+    const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
+    const int seq = t.seq[row], p = t.pos[row], bt = t.block_tokens;
+    const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
+    const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
+    const int lo = begin + s * chunk, hi = min(end, lo + chunk);
+    const int h0 = kvh * groups;
+    const bool active = c < (head_dim >> 3); // this lane's 8 channels exist
+    const size_t row_bytes = (size_t)kv_width * 2, values_at = (size_t)bt * row_bytes;
+    const size_t head_at = (size_t)layer_offset + (size_t)kvh * head_dim * 2 + (size_t)c * 16;
+    const u64* table = t.blocks + (size_t)seq * t.table_stride;
+
+    float qr[G][8];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+#pragma unroll
+        for (int e = 0; e < 8; e++)
+            qr[g][e] = active && g < groups ? q[(size_t)row * ld_q + (h0 + g) * head_dim + c * 8 + e] * scale : 0.f;
+    float m[G], l[G], acc[G][8];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        m[g] = NEG_INF; l[g] = 0.f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[g][e] = 0.f;
+    }
+
+    for (int j0 = lo + warp * 2 * U; j0 < hi; j0 += DEC_WARPS * 2 * U)
+    {
+        uint4 kr[U], vr[U];
+#pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            const int j = min(j0 + 2 * u + half, hi - 1); // past hi: the last position again, result unused
+            const char* at = (const char*)table[j / bt] + head_at + (size_t)(j % bt) * row_bytes;
+            if (active) { kr[u] = *(const uint4*)at; vr[u] = *(const uint4*)(at + values_at); }
+            else { kr[u].x = kr[u].y = kr[u].z = kr[u].w = 0u; vr[u] = kr[u]; }
+        }
+        float sc[G][U];
+#pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            float kf[8];
+            unpack16<0>(kr[u], kf);
+            const bool valid = j0 + 2 * u + half < hi;
+#pragma unroll
+            for (int g = 0; g < G; g++)
+            {
+                float d = 0.f;
+#pragma unroll
+                for (int e = 0; e < 8; e++) d = fmaf(qr[g][e], kf[e], d);
+#pragma unroll
+                for (int o = 8; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+                sc[g][u] = valid ? d : NEG_INF;
+            }
+        }
+#pragma unroll
+        for (int g = 0; g < G; g++)
+        {
+            float mx = NEG_INF;
+#pragma unroll
+            for (int u = 0; u < U; u++) mx = fmaxf(mx, sc[g][u]);
+            const float m_new = fmaxf(m[g], fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16))); // finite: position j0 is < hi
+            const float a = expf(m[g] - m_new);
+            float sum = 0.f;
+#pragma unroll
+            for (int u = 0; u < U; u++) { sc[g][u] = expf(sc[g][u] - m_new); sum += sc[g][u]; }
+            l[g] = l[g] * a + sum + __shfl_xor_sync(0xffffffffu, sum, 16);
+            m[g] = m_new;
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[g][e] *= a;
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            float vf[8];
+            unpack16<0>(vr[u], vf);
+#pragma unroll
+            for (int g = 0; g < G; g++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[g][e] = fmaf(sc[g][u], vf[e], acc[g][e]);
+        }
+    }
+    // the two halves took different positions under the same running max: their sums add
+#pragma unroll
+    for (int g = 0; g < G; g++)
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[g][e] += __shfl_xor_sync(0xffffffffu, acc[g][e], 16);
+
+    // merge the warps (a warp that saw no position has max −inf and adds nothing)
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        if (lane == 0) { wm[warp][g] = m[g]; wl[warp][g] = l[g]; }
+        if (half == 0 && active)
+#pragma unroll
+            for (int e = 0; e < 8; e++) wacc[warp][g * head_dim + c * 8 + e] = acc[g][e];
+    }
+    __syncthreads();
+    for (int o = tid; o < groups * head_dim; o += DEC_WARPS * 32)
+    {
+        int g = o / head_dim, d = o % head_dim;
+        float M = NEG_INF;
+        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][g]);
+        float A = 0.f, L = 0.f;
+        if (M != NEG_INF)
+            for (int w = 0; w < DEC_WARPS; w++)
+                if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
+        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
+        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
+        pp[d] = A;
+        if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g1(DEC_PARAMS) { paged_decode2<1, 8>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g2(DEC_PARAMS) { paged_decode2<2, 8>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g4(DEC_PARAMS) { paged_decode2<4, 4>(DEC_ARGS); }
+extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g8(DEC_PARAMS) { paged_decode2<8, 2>(DEC_ARGS); }
+
 // out[row, head] = Σ_s A_s·e^(M_s−M) / Σ_s L_s·e^(M_s−M) over the splits be_paged_decode left (grid: decode rows × heads);
 // splits past a row's length are empty (max −inf) and skipped.
 extern "C" __global__ void be_paged_decode_combine(const float* part, const int* drows, float* out, int ld_out, int head_dim, int splits)
