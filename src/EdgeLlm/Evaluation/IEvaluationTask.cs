@@ -9,6 +9,12 @@ public interface IEvaluationTask
     /// <summary>Every sample in a fixed order (the order shards and --limit refer to).</summary>
     IReadOnlyList<EvalSample> LoadSamples();
 
+    /// <summary>
+    /// Refuses, before any model is loaded or any sample generated, when this machine could not score the task's outputs
+    /// (HumanEval without its sandbox). Exporting prompts needs no such check.
+    /// </summary>
+    void EnsureCanScore() { }
+
     /// <summary>Post-processes one output and scores it against the sample's reference.</summary>
     SampleRecord Score(EvalSample sample, int index, string output);
 

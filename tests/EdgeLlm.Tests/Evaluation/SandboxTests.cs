@@ -255,7 +255,8 @@ public class SandboxTests
         Assert.Contains("bubblewrap", e.Message);
         Assert.Contains("apt-get install bubblewrap", e.Message);
         var task = new HumanEvalTask(SharedData.Path("datasets", "humaneval", "HumanEval.jsonl.gz"), sandbox);
-        Assert.Throws<SandboxUnavailableException>(() => task.LoadSamples()); // before any generation
+        Assert.Throws<SandboxUnavailableException>(() => task.EnsureCanScore()); // before any generation
+        Assert.Equal(164, task.LoadSamples().Count); // prompts alone (eval --prompts-only) need no sandbox
     }
 
     // The first real HumanEval problem with its canonical solution passes, and with `pass` instead fails —

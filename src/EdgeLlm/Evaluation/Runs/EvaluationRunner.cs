@@ -42,6 +42,7 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
     public TaskRunResult Run(IEvaluationTask task, RunOptions options, IProgress<EvaluationProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        task.EnsureCanScore();
         var selected = Select(task.LoadSamples(), options);
         var done = run.ReadRecordsOf(task.Name).Select(r => r.Id).ToHashSet();
         var todo = selected.Where(s => !done.Contains(s.Sample.Id)).ToList();

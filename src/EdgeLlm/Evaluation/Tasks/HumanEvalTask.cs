@@ -18,10 +18,11 @@ public sealed class HumanEvalTask(string problemFile, PythonSandbox? sandbox = n
 
     public string Name => "humaneval";
 
-    /// <summary>Also refuses (<see cref="SandboxUnavailableException"/>) before any generation when model-written code could not be run in the sandbox.</summary>
+    /// <summary><see cref="SandboxUnavailableException"/> when model-written code could not be run in the sandbox here.</summary>
+    public void EnsureCanScore() => sandbox.EnsureAvailable();
+
     public IReadOnlyList<EvalSample> LoadSamples()
     {
-        sandbox.EnsureAvailable();
         var request = new GenerationRequest(512, []);
         return DatasetFiles.JsonLines(problemFile).Select(item =>
         {

@@ -39,6 +39,7 @@ public static class EvaluationWorkflow
         IProgress<BatchChoice>? batchChosen = null)
     {
         var tasks = CreateTasks(request);
+        foreach (var task in tasks) task.EnsureCanScore(); // before hours of the other tasks, not when HumanEval's turn comes
         var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
         // A shard of several writes its own record files and summary, so the shards of a split run share one folder (eval merge).
         string? writer = request.Shard.N > 1 ? $"shard-{request.Shard.K}-of-{request.Shard.N}" : null;
