@@ -65,7 +65,8 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// Fold each norm into the product after it (EDGELLM_CUDA_NORM=fused; off by default, measured slower than the norm as
-    /// its own one-block kernel): the residual-add products leave the statistics, each block of the next product
+    /// its own one-block kernel both ways): one-round products work out the statistics in each block from x in registers
+    /// (<see cref="NormStatsInBlock"/>); otherwise the residual-add products leave them and each block of the next product
     /// normalises x into shared memory.
     /// </summary>
     internal bool NormInProducts { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "fused";
