@@ -368,6 +368,30 @@ extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_P
 #define DEC_WARPS 4
 #define DEC_MAX_DIMS 128   // head_dim ≤ 128 and a multiple of 8 (16-byte key loads); else the tiled kernel above
 
+// The decode kernels' last step: each warp left its running max, sum and unnormalised output (wm, wl, wacc; a warp that saw
+// no position has max −inf and adds nothing); the block merges them and writes the output, or with several splits the
+// split's partial (unnormalised output, max, sum) in part[i][head][split] for be_paged_decode_combine.
+template <int G>
+__device__ __forceinline__ void decode_merge_warps(const float (&wm)[DEC_WARPS][G], const float (&wl)[DEC_WARPS][G],
+    const float (&wacc)[DEC_WARPS][G * DEC_MAX_DIMS], float* out, int ld_out, float* part, int row, int h0, int groups,
+    int head_dim, int splits, int s)
+{
+    for (int o = threadIdx.x; o < groups * head_dim; o += DEC_WARPS * 32)
+    {
+        int g = o / head_dim, d = o % head_dim;
+        float M = NEG_INF;
+        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][g]);
+        float A = 0.f, L = 0.f;
+        if (M != NEG_INF)
+            for (int w = 0; w < DEC_WARPS; w++)
+                if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
+        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
+        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
+        pp[d] = A;
+        if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
+    }
+}
+
 // Attention of single-row tiles (decode rows: one new position each) in flash-decoding form. Block (row i of the
 // step's decode-row list, KV head, split s) takes split s of the row's visible positions (from max(0, p+1−window)
 // to p) and runs an online softmax over them for the G query heads that share the KV head (G ≥ groups, one
@@ -486,20 +510,7 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
             for (int e = 0; e < 4; e++) wacc[warp][g * head_dim + lane * 4 + e] = acc[g][e];
     }
     __syncthreads();
-    for (int o = tid; o < groups * head_dim; o += DEC_WARPS * 32)
-    {
-        int g = o / head_dim, d = o % head_dim;
-        float M = NEG_INF;
-        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][g]);
-        float A = 0.f, L = 0.f;
-        if (M != NEG_INF)
-            for (int w = 0; w < DEC_WARPS; w++)
-                if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
-        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
-        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
-        pp[d] = A;
-        if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
-    }
+    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s);
 }
 
 #define DEC_PARAMS const float* q, int ld_q, float* out, int ld_out, float* part, StepTable t, const int* drows, \
@@ -621,20 +632,7 @@ __device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* o
             for (int e = 0; e < 8; e++) wacc[warp][g * head_dim + c * 8 + e] = acc[g][e];
     }
     __syncthreads();
-    for (int o = tid; o < groups * head_dim; o += DEC_WARPS * 32)
-    {
-        int g = o / head_dim, d = o % head_dim;
-        float M = NEG_INF;
-        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][g]);
-        float A = 0.f, L = 0.f;
-        if (M != NEG_INF)
-            for (int w = 0; w < DEC_WARPS; w++)
-                if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
-        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
-        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
-        pp[d] = A;
-        if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
-    }
+    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s);
 }
 
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g1(DEC_PARAMS) { paged_decode2<1, 8>(DEC_ARGS); }
