@@ -34,15 +34,15 @@ public sealed partial class CudaEngine
     /// 132, whose one-block grid runs in 1.6 waves), one block per group otherwise (measured: docs/performance.md, "CUDA,
     /// fifth session"). EDGELLM_GEMV_PER_SM sets it for A/B runs.
     /// </summary>
-    internal int? GemvBlocksPerSm { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_PER_SM"), out int n) && n >= 0 ? n : null;
+    internal int? GemvBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_PER_SM");
 
     private const int PersistentBlocksPerSm = 3, PersistentBelowGroupsPerSm = 6;
 
     /// <summary>The same for products whose rows are one round of loads (EDGELLM_GEMV_ONE_PER_SM); 0, one block per row group.</summary>
-    internal int GemvOneRoundBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_ONE_PER_SM", 0);
+    internal int GemvOneRoundBlocksPerSm { get; set; } = PerSm("EDGELLM_GEMV_ONE_PER_SM") ?? 0;
 
-    private static int PerSm(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out int n) && n >= 0 ? n : fallback;
+    private static int? PerSm(string variable) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out int n) && n >= 0 ? n : null;
 
     /// <summary>
     /// One-round products on a persistent grid, and normed ones, may keep each thread's chunks of x in registers across row
@@ -54,7 +54,13 @@ public sealed partial class CudaEngine
     /// <summary>A cap on the persistent grids (the self-test sets a few blocks, so that every block runs many row groups).</summary>
     internal int GemvMaxBlocks { get; set; } = int.MaxValue;
 
-    private const int GemvChunksPerRound = 2 * GemvThreads; // U = 2 chunks per thread at 4 and 8 rows per group
+    private const int GemvChunksPerRound = 2 * GemvThreads; // U = 2 chunks per thread (kernels/linear.cu)
+
+    /// <summary>Whether every row of a product over k (+ k2) columns is 16-byte aligned (the vectorised kernels).</summary>
+    private bool GemvVectorised(int k, int k2) => k * ElementSize % 16 == 0 && k2 * ElementSize % 16 == 0;
+
+    /// <summary>Whether each row is one round of 16-byte loads (the kernels that may keep x in registers).</summary>
+    private bool GemvOneRoundRows(int k, int k2) => GemvVectorised(k, k2) && (k + k2) * ElementSize / 16 <= GemvChunksPerRound;
 
     /// <summary>
     /// Combine the attention splits in the attention kernel (each head's last block) and run Phi's dense and fc2 as one
@@ -74,7 +80,7 @@ public sealed partial class CudaEngine
     private bool NormInGemv => NormInProducts && Config.HiddenSize * 4 <= 48 * 1024 && Config.HiddenSize * ElementSize % 16 == 0;
 
     /// <summary>With the norms in the products, whether each normed product works out the statistics itself (rows of one round).</summary>
-    private bool NormStatsInBlock => NormInGemv && GemvOneRound && Config.HiddenSize / (16 / ElementSize) <= GemvChunksPerRound;
+    private bool NormStatsInBlock => NormInGemv && GemvOneRound && GemvOneRoundRows(Config.HiddenSize, 0);
 
     /// <summary>Whether the residual-add products and embed leave the next norm's statistics (the norms in the products, rows of several rounds).</summary>
     private bool NormStatsFromWriters => NormInGemv && !NormStatsInBlock;
@@ -132,14 +138,13 @@ public sealed partial class CudaEngine
 
     private void Gemv(GemvArgs a, string label)
     {
-        a.Vec = a.K * ElementSize % 16 == 0 && a.K2 * ElementSize % 16 == 0 ? 1 : 0;
+        a.Vec = GemvVectorised(a.K, a.K2) ? 1 : 0;
         a.Eps = Eps;
         bool norm = a.NormMode != 0, two = a.K2 != 0;
         if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
         bool stats = a.Mode == ModeAdd && NormStatsFromWriters;
         if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
-        int perChunk = 16 / ElementSize;
-        bool oneRound = a.Vec == 1 && a.K / perChunk + a.K2 / perChunk <= GemvChunksPerRound;
+        bool oneRound = GemvOneRoundRows(a.K, a.K2);
         int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
         int perSm = oneRound ? GemvOneRoundBlocksPerSm
             : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);

@@ -315,7 +315,7 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 template <int DT, int R, int V, bool STATS, bool ONE>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
-    constexpr int U = R >= 4 ? 2 : 4, T = GEMV_WARPS * 32, E = Vec16<DT>::N;
+    constexpr int U = 2, T = GEMV_WARPS * 32, E = Vec16<DT>::N; // U: CudaEngine.GemvChunksPerRound = U · 256
     constexpr bool TWO = V == GEMV_TWO;
     __shared__ float red[2][R][GEMV_WARPS]; // by the parity of the block's group count: one barrier per group
     extern __shared__ float4 gemv_xs[];     // GEMV_NORM without ONE: the normed x, k floats
