@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using EdgeLlm.Inference;
-using EdgeLlm.Inference.Backends.Cuda;
 
 namespace EdgeLlm.Calibration;
 
@@ -40,7 +39,7 @@ public static class Calibrator
                 cancellationToken.ThrowIfCancellationRequested();
                 var cache = model.NewCache(samples[i].Length);
                 model.ForwardHidden([new Segment(cache, samples[i])], cancellationToken);
-                (cache.Storage as PagedKvStorage)?.Release(); // a GPU cache's blocks go back to the pool now, not at finalization
+                cache.Release(); // a GPU cache's blocks go back to the pool now, not at finalization
                 stats.SamplesDone = i + 1;
                 progress?.Report(new CalibrationProgress(stats.SamplesDone, samples.Count));
                 if (statePath != null && (stats.SamplesDone % saveEvery == 0 || stats.SamplesDone == samples.Count))

@@ -227,7 +227,7 @@ public sealed class CausalLM : IDisposable
     {
         if (cuda == null || cache.Length != 0) return null;
         int capacity = Math.Max(cache.Capacity, 1);
-        if (cache.Storage is PagedKvStorage paged) paged.Release();
+        cache.Release();
         return GreedyDecoder(capacity);
     }
 

@@ -62,5 +62,12 @@ public sealed class KvCache
         Length = length;
     }
 
+    /// <summary>Empties the cache and gives its storage's memory back now (<see cref="IKvStorage.Release"/>); storing again takes new room.</summary>
+    public void Release()
+    {
+        Storage.Release();
+        Length = 0;
+    }
+
     public KvCache Clone() => new(Storage.Copy(Length, Math.Max(Length, 1)), Layers, MaxLength, Length);
 }

@@ -141,4 +141,7 @@ public interface IKvStorage
 
     /// <summary>A new storage of <paramref name="capacity"/> positions holding a copy of the first <paramref name="length"/>.</summary>
     IKvStorage Copy(int length, int capacity);
+
+    /// <summary>Gives the storage's memory back now (a GPU pool's blocks) rather than when it is collected; nothing by default.</summary>
+    void Release() { }
 }

@@ -96,7 +96,7 @@ public static class CudaBatchBenchmark
             for (int s = 1; s < options.NewTokens; s++)
                 next = lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken);
             double total = clock.Elapsed.TotalSeconds;
-            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release(); // the next run reuses the blocks
+            foreach (var cache in caches) cache.Release(); // the next run reuses the blocks
             if (r < options.Warmup) continue;
             generate.Add(options.Batch * (double)options.NewTokens / total);
             decode.Add(total - prefillSeconds);
@@ -116,7 +116,7 @@ public static class CudaBatchBenchmark
             backend.Profile = profile;
             try { lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken); }
             finally { backend.Profile = null; }
-            foreach (var cache in caches) (cache.Storage as PagedKvStorage)?.Release();
+            foreach (var cache in caches) cache.Release();
         }
         double decodeSeconds = Median(decode);
         double stepMs = decodeSeconds * 1000 / (options.NewTokens - 1);
