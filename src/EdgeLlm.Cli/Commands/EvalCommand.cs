@@ -30,6 +30,12 @@ internal static class EvalCommand
                 "sample starts in its place). Default: chosen from the memory free once the model is loaded, and printed. Outputs do not " +
                 "depend on it. --batch-size is the old name: OpenCompass's batch_size pads prompts together, which this engine never does.",
         };
+        var sharePrefix = new Option<int>("--share-prefix")
+        {
+            Description = "A sample whose prompt starts with at least N tokens of one in flight (a few-shot prompt's exemplars) takes their keys " +
+                "and values from it instead of computing them again; 0 turns it off. Outputs do not depend on it beyond float rounding.",
+            DefaultValueFactory = _ => new EdgeLlm.Inference.BatcherOptions().SharedPrefixMinTokens,
+        };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
@@ -47,7 +53,7 @@ internal static class EvalCommand
         var devices = new Option<string?>("--devices") { Description = "0,1,... or all: one worker process per CUDA device." };
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
         {
-            model, protocol, tasks, limit, shard, outDir, data, batch, maxSeq, chatTemplate, promptsOnly, kitCsv, phoneRun, phoneJsonl, memoryGb, device, store, json,
+            model, protocol, tasks, limit, shard, outDir, data, batch, sharePrefix, maxSeq, chatTemplate, promptsOnly, kitCsv, phoneRun, phoneJsonl, memoryGb, device, store, json,
             slurmArray, slurmOpts, workers, devices, EvalDistributed.Merge(),
         };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
@@ -64,6 +70,7 @@ internal static class EvalCommand
                 Limit = parse.GetValue(limit),
                 Shard = Shard.Parse(parse.GetValue(shard)!),
                 MaxBatch = parse.GetValue(batch),
+                SharedPrefixMinTokens = parse.GetValue(sharePrefix),
                 MaxSeqLen = parse.GetValue(maxSeq),
                 Engine = CommonOptions.Engine(parse.GetValue(device)!),
             };

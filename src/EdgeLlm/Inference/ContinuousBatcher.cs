@@ -8,7 +8,9 @@ namespace EdgeLlm.Inference;
 /// over every decoding sequence's last token plus at most <see cref="BatcherOptions.PrefillChunkTokens"/> prompt tokens
 /// of newly admitted sequences (chunked prefill), and a sequence that finishes leaves at once, its result yielded
 /// before the next step, so the next request is admitted in its place. Admission reserves the sequence's KV positions
-/// (prompt + max new tokens, capped at the context) against <see cref="BatcherOptions.MaxKvTokens"/>.
+/// (prompt + max new tokens, capped at the context) against <see cref="BatcherOptions.MaxKvTokens"/>. A sequence whose
+/// prompt begins like one in flight waits until that one has prefilled the common part, then starts from a share of its
+/// cache (<see cref="BatcherOptions.SharedPrefixMinTokens"/>).
 /// Each sequence's tokens are what <see cref="Generator.GreedyBatch"/> gives it alone, up to float rounding order
 /// (docs/evaluation.md, "How generation is scheduled"). Stop strings need <c>text</c>: a new
 /// <see cref="IIncrementalText"/> per sequence, decoding its ids.
@@ -24,6 +26,7 @@ public sealed class ContinuousBatcher
         if (Options.MaxBatch < 1) throw new ArgumentException($"The batch must hold at least one sequence (MaxBatch = {Options.MaxBatch}).", nameof(options));
         if (Options.PrefillChunkTokens < 1) throw new ArgumentException($"PrefillChunkTokens must be at least 1 (got {Options.PrefillChunkTokens}).", nameof(options));
         if (Options.MaxKvTokens is < 1) throw new ArgumentException($"MaxKvTokens must be at least 1 (got {Options.MaxKvTokens}).", nameof(options));
+        if (Options.SharedPrefixMinTokens < 0) throw new ArgumentException($"SharedPrefixMinTokens must be 0 (off) or more (got {Options.SharedPrefixMinTokens}).", nameof(options));
         this.model = model;
         this.text = text;
     }
@@ -50,7 +53,7 @@ public sealed class ContinuousBatcher
         InFlight? waiting = null;
         bool drained = false;
         int nextIndex = 0, done = 0;
-        long reserved = 0, promptTokens = 0, generated = 0;
+        long reserved = 0, promptTokens = 0, generated = 0, shared = 0;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -62,12 +65,13 @@ public sealed class ContinuousBatcher
                     waiting = Admit(queue.Current, nextIndex++);
                 }
                 if (reserved + waiting.Reserved > KvTokenBudget && active.Count > 0) break;
-                waiting.Start(clock.Elapsed.TotalSeconds, model);
+                waiting.Start(clock.Elapsed.TotalSeconds, model, Donor(waiting.Request.Prompt, active));
                 reserved += waiting.Reserved;
                 active.Add(waiting);
                 waiting = null;
             }
             if (active.Count == 0) yield break;
+            shared += AttachShares(active);
 
             var step = Plan(active);
             var next = model.GreedyNext(step.Select(s => s.Segment).ToList(), cancellationToken);
@@ -87,18 +91,45 @@ public sealed class ContinuousBatcher
                 if (sequence.Take(next[j], model.MaxContext)) finished.Add(sequence);
                 generated += sequence.Stop.Output.Count - before;
             }
+            shared += AttachShares(active); // before a finished donor leaves
             foreach (var sequence in finished)
             {
                 active.Remove(sequence);
                 reserved -= sequence.Reserved;
                 done++;
             }
-            progress?.Report(new BatchProgress(done, active.Count, promptTokens, generated, now));
+            progress?.Report(new BatchProgress(done, active.Count, promptTokens, generated, now, shared));
             foreach (var sequence in finished) yield return sequence.Result(now);
         }
     }
 
-    /// <summary>This step's segments: every decoding sequence's pending token, then prompt chunks in admission order.</summary>
+    /// <summary>
+    /// The sequence in flight whose prompt shares the longest start with <paramref name="prompt"/>, and how many tokens
+    /// (at most all but the prompt's last, which must run to predict), when that is at least
+    /// <see cref="BatcherOptions.SharedPrefixMinTokens"/>.
+    /// </summary>
+    private (InFlight Sequence, int Tokens)? Donor(int[] prompt, List<InFlight> active)
+    {
+        if (Options.SharedPrefixMinTokens == 0) return null;
+        (InFlight, int)? best = null;
+        foreach (var s in active)
+        {
+            int common = Math.Min(prompt.AsSpan(0, prompt.Length - 1).CommonPrefixLength(s.Request.Prompt), prompt.Length - 1);
+            if (common >= Options.SharedPrefixMinTokens && common > (best?.Item2 ?? 0)) best = (s, common);
+        }
+        return best;
+    }
+
+    /// <summary>Sequences waiting for a donor that has now prefilled the common part start from a share of its cache; returns the prompt tokens so taken.</summary>
+    private static long AttachShares(List<InFlight> active)
+    {
+        long taken = 0;
+        foreach (var s in active)
+            if (s.Cache == null && s.Donor!.Prefilled >= s.SharedTokens) taken += s.Attach();
+        return taken;
+    }
+
+    /// <summary>This step's segments: every decoding sequence's pending token, then prompt chunks in admission order (sequences waiting for a donor's prefix skipped).</summary>
     private List<(InFlight Sequence, Segment Segment)> Plan(List<InFlight> active)
     {
         var step = new List<(InFlight, Segment)>();
@@ -107,7 +138,7 @@ public sealed class ContinuousBatcher
         int budget = Options.PrefillChunkTokens;
         foreach (var s in active)
         {
-            if (s.Decoding || budget == 0) continue;
+            if (s.Decoding || s.Cache == null || budget == 0) continue;
             int take = Math.Min(budget, s.Request.Prompt.Length - s.Prefilled);
             step.Add((s, new Segment(s.Cache!, s.Request.Prompt[s.Prefilled..(s.Prefilled + take)])));
             budget -= take;
@@ -140,15 +171,28 @@ public sealed class ContinuousBatcher
         public StopRule Stop { get; } = stop;
         public KvCache? Cache { get; private set; }
         public int Prefilled { get; set; }
+        /// <summary>The sequence whose cache this one starts from, until it has <see cref="SharedTokens"/> positions to share.</summary>
+        public InFlight? Donor { get; private set; }
+        public int SharedTokens { get; private set; }
         public int Pending { get; private set; }
         public double Admitted { get; private set; }
         public double FirstToken { get; set; }
         public bool Decoding => Prefilled == Request.Prompt.Length;
 
-        public void Start(double now, CausalLM model)
+        public void Start(double now, CausalLM model, (InFlight Sequence, int Tokens)? donor)
         {
             Admitted = now;
-            Cache = model.NewCache(Reserved);
+            if (donor is var (sequence, tokens)) { Donor = sequence; SharedTokens = tokens; }
+            else Cache = model.NewCache(Reserved);
+        }
+
+        /// <summary>Takes the donor's first <see cref="SharedTokens"/> positions as this sequence's own prefilled prompt.</summary>
+        public int Attach()
+        {
+            Cache = Donor!.Cache!.SharePrefix(SharedTokens, Reserved);
+            Prefilled = SharedTokens;
+            Donor = null;
+            return SharedTokens;
         }
 
         /// <summary>Takes a predicted token; true when the sequence has finished (stop rule, or no room left in the context).</summary>

@@ -5,8 +5,8 @@ namespace EdgeLlm.Inference;
 /// <summary>
 /// The keys and values one sequence has produced so far, per layer, in the backend's storage
 /// (<see cref="IBackend.CreateKvStorage"/>; CPU: float32, [position][kvHead·headDim]). Capacity grows by
-/// doubling up to the model's context. <see cref="Truncate"/> and <see cref="Clone"/> let several
-/// continuations share one prefilled prompt.
+/// doubling up to the model's context. <see cref="Truncate"/>, <see cref="Clone"/> and <see cref="SharePrefix"/> let
+/// several continuations share one prefilled prompt.
 /// </summary>
 public sealed class KvCache
 {
@@ -49,6 +49,7 @@ public sealed class KvCache
         int needed = Length + count;
         if (needed > MaxLength)
             throw new InvalidOperationException($"Sequence of {needed} tokens exceeds the model's context of {MaxLength}.");
+        Storage.PrepareWrite(Length);
         if (needed <= Capacity) return;
         Storage.Grow(Math.Min(MaxLength, Math.Max(needed, Capacity * 2)), Length);
     }
@@ -70,4 +71,16 @@ public sealed class KvCache
     }
 
     public KvCache Clone() => new(Storage.Copy(Length, Math.Max(Length, 1)), Layers, MaxLength, Length);
+
+    /// <summary>
+    /// A new cache holding this one's first <paramref name="length"/> positions, with room for <paramref name="capacity"/>:
+    /// the backend shares what it can instead of copying (<see cref="IKvStorage.Share"/>). Either cache may go on
+    /// appending; neither sees the other's later positions.
+    /// </summary>
+    public KvCache SharePrefix(int length, int capacity)
+    {
+        if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length), $"The cache holds {Length} positions; cannot share {length}.");
+        int room = Math.Min(MaxLength, Math.Max(Math.Max(capacity, length), 1));
+        return new(Storage.Share(length, room), Layers, MaxLength, length);
+    }
 }

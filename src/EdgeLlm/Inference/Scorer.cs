@@ -43,8 +43,8 @@ public sealed class Scorer(CausalLM model, int maxBatchTokens = 2048)
     }
 
     /// <summary>
-    /// Scores each continuation after a shared context: the context is prefilled once, its cache is
-    /// cloned for each candidate, and all candidates run as one batch.
+    /// Scores each continuation after a shared context: the context is prefilled once, each candidate starts from a
+    /// share of its cache (<see cref="KvCache.SharePrefix"/>: a GPU's blocks are not copied), and all run as one batch.
     /// </summary>
     public IReadOnlyList<ContinuationScore> ScoreContinuations(int[] context, IReadOnlyList<int[]> continuations,
         CancellationToken cancellationToken = default)
@@ -54,7 +54,7 @@ public sealed class Scorer(CausalLM model, int maxBatchTokens = 2048)
         var contextHidden = Model.ForwardHidden([new Segment(prompt, context[..^0])], cancellationToken);
         var lastContextRow = contextHidden.AsSpan((context.Length - 1) * Model.Config.HiddenSize, Model.Config.HiddenSize).ToArray();
 
-        var segments = continuations.Select(c => new Segment(prompt.Clone(), c)).ToList();
+        var segments = continuations.Select(c => new Segment(prompt.SharePrefix(prompt.Length, prompt.Length + c.Length), c)).ToList();
         var hidden = Model.ForwardHidden(segments.Where(s => s.Tokens.Length > 0).ToList(), cancellationToken);
         int dim = Model.Config.HiddenSize;
         // Row layout for the reduction: row 0 is the context's last position, then each continuation's rows.

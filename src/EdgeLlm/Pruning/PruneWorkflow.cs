@@ -76,11 +76,10 @@ public static class PruneWorkflow
         using var model = CausalLM.Load(request.Model);
         var windows = data.Sample(request.Model, cancellationToken);
         var statistics = Calibrator.Run(model, windows,
-            progress: progress == null ? null : new Inline<CalibrationProgress>(p => progress.Report(new("calibration", p.SamplesDone, p.SamplesTotal, "samples"))),
+            progress: progress == null ? null : new InlineProgress<CalibrationProgress>(p => progress.Report(new("calibration", p.SamplesDone, p.SamplesTotal, "samples"))),
             cancellationToken: cancellationToken);
         return (statistics, data.Describe(windows.Count), StoreAdapters.DatasetName(data.Path), windows.Count);
     }
 
     /// <summary>Passes reports on synchronously (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
-    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

@@ -79,6 +79,65 @@ public class ContinuousBatcherTests
     }
 
     [Fact]
+    public void PromptsWithACommonStartComputeItOnceAndGiveTheirOwnTokens()
+    {
+        using var model = CausalLM.Load(Trained);
+        var tokenizer = (CoreBackedTokenizer)Tokenizers.Load(Trained);
+        // A few-shot header (the same exemplars before every question), as the evaluation tasks' prompts have.
+        string header = "def square(x):\n    return x * x\n\n\ndef cube(x):\n    return x * x * x\n\n\n";
+        var prompts = Texts.Take(6).Select(t => tokenizer.Encode(header + t, addSpecialTokens: true)).Append(tokenizer.Encode(Texts[6], addSpecialTokens: true)).ToList();
+        int headerTokens = prompts[0].AsSpan().CommonPrefixLength(prompts[1]);
+        Assert.InRange(headerTokens, 20, prompts[0].Length - 1);
+        var requests = prompts.Select((p, i) => new SequenceRequest(p, new GenerationOptions { MaxNewTokens = 5 + 2 * i, StopAtEos = false })).ToList();
+        var generator = new Generator(model);
+        var alone = requests.Select(r => generator.Greedy(r.Prompt, r.Options)).ToList();
+
+        foreach (var (maxBatch, chunk) in new[] { (3, 7), (7, 512), (2, 64) })
+        {
+            var reports = new List<BatchProgress>();
+            var options = new BatcherOptions { MaxBatch = maxBatch, PrefillChunkTokens = chunk };
+            var results = new ContinuousBatcher(model, options).Run(requests, new SyncProgress<BatchProgress>(reports.Add)).ToList();
+            Assert.Equal(requests.Count, results.Count);
+            foreach (var r in results) AssertSame(model, requests[r.Index].Prompt, alone[r.Index], r, $"batch {maxBatch}, chunk {chunk}, sequence {r.Index}");
+            var last = reports[^1];
+            // Each of the five later header prompts takes at least the header from one in flight; the last prompt has none to take.
+            Assert.InRange(last.SharedPromptTokens, 5L * headerTokens, prompts.Sum(p => (long)p.Length));
+            Assert.Equal(prompts.Sum(p => (long)p.Length), last.PromptTokens + last.SharedPromptTokens);
+
+            var unshared = new ContinuousBatcher(model, options with { SharedPrefixMinTokens = 0 }).Run(requests, new SyncProgress<BatchProgress>(reports.Add)).ToList();
+            Assert.Equal(0, reports[^1].SharedPromptTokens);
+            Assert.Equal(prompts.Sum(p => (long)p.Length), reports[^1].PromptTokens);
+            Assert.Equal(unshared.OrderBy(r => r.Index).Select(r => r.Tokens), results.OrderBy(r => r.Index).Select(r => r.Tokens));
+        }
+    }
+
+    [Fact]
+    public void ASharedPrefixIsEachCachesOwnOnceBothGoOn()
+    {
+        using var model = CausalLM.Load(Tiny);
+        using var expected = new Expected(Path.Combine(Tiny, "expected.safetensors"));
+        var ids = expected.Ids("ids_len130");
+        var donor = model.NewCache(80);
+        model.Forward(donor, ids[..40]);
+        var share = donor.SharePrefix(37, 60);
+        Assert.Equal(37, share.Length);
+        // Both go on from their own ends; each continuation's logits are what a fresh cache gives the same tokens.
+        var fromShare = model.Forward(share, ids[50..60]);
+        var fromDonor = model.Forward(donor, ids[60..70]);
+        AssertClose(model.Forward(model.NewCache(), [.. ids[..37], .. ids[50..60]]), fromShare);
+        AssertClose(model.Forward(model.NewCache(), [.. ids[..40], .. ids[60..70]]), fromDonor);
+        donor.Truncate(20); // the donor writes into the shared part again: the share keeps its own positions
+        model.Forward(donor, ids[100..110]);
+        AssertClose(model.Forward(model.NewCache(), [.. ids[..37], .. ids[50..60], 5]), model.Forward(share, [5]));
+        static void AssertClose(float[] want, float[] got) // the row count may change float sums (see the class comment)
+        {
+            Assert.Equal(want.Length, got.Length);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) < 1e-4f, $"logit {i}: {want[i]} vs {got[i]}");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => donor.SharePrefix(31, 40));
+    }
+
+    [Fact]
     public void TheKvBudgetHoldsBackAdmission()
     {
         using var model = CausalLM.Load(Tiny);

@@ -61,7 +61,7 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
                 progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, rate, batch.GeneratedTokens / seconds, batch.InFlight,
                     rate > 0 ? (selected.Count - finished) / rate : null, batch.GeneratedTokens));
             }
-            var batchProgress = progress is null ? null : new Immediate<BatchProgress>(p => batch = p);
+            var batchProgress = progress is null ? null : new InlineProgress<BatchProgress>(p => batch = p);
             Report();
             foreach (var output in model.GenerateEach(prompts, batchProgress, cancellationToken))
             {
@@ -84,10 +84,4 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
     /// <summary>The summary of a task over several run folders (shards of one run).</summary>
     public static TaskSummary Merge(IEvaluationTask task, IEnumerable<RunDirectory> shards) =>
         task.Summarize(Dedupe(shards.SelectMany(s => s.ReadRecordsOf(task.Name))));
-
-    // Progress<T> posts to the thread pool; the runner reads the latest report on its own thread.
-    private sealed class Immediate<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -21,6 +21,9 @@ public sealed record EvaluationRequest
     /// <summary>The most samples generated at once (continuous batching: <see cref="EdgeLlm.Inference.BatcherOptions.MaxBatch"/>);
     /// null = chosen from the memory free once the model is loaded (<see cref="EdgeLlm.Profiling.BatchSizing"/>). Outputs do not depend on it.</summary>
     public int? MaxBatch { get; init; }
+    /// <summary>A sample whose prompt starts with at least this many tokens of one in flight takes them from its cache
+    /// (<see cref="EdgeLlm.Inference.BatcherOptions.SharedPrefixMinTokens"/>); 0 turns it off. Outputs do not depend on it beyond float rounding.</summary>
+    public int SharedPrefixMinTokens { get; init; } = new BatcherOptions().SharedPrefixMinTokens;
     public int MaxSeqLen { get; init; } = 2048;
 
     /// <summary>How the engine runs the model (its device); null = the CPU engine.</summary>

@@ -31,8 +31,11 @@ public static class EvaluationWorkflow
     public const int LongestNewTokens = 512;
 
     /// <summary>How a loaded model generates a request's samples: its max batch (or one chosen from memory) and KV budget.</summary>
-    public static BatchChoice ChooseBatching(CausalLM model, EvaluationRequest request) =>
-        BatchSizing.Choose(model, request.MaxBatch, request.MaxSeqLen + LongestNewTokens);
+    public static BatchChoice ChooseBatching(CausalLM model, EvaluationRequest request)
+    {
+        var choice = BatchSizing.Choose(model, request.MaxBatch, request.MaxSeqLen + LongestNewTokens);
+        return choice with { Options = choice.Options with { SharedPrefixMinTokens = request.SharedPrefixMinTokens } };
+    }
 
     /// <remarks><paramref name="batchChosen"/> hears how generation is batched (<see cref="ChooseBatching"/>) once the model is loaded.</remarks>
     public static EvaluationOutcome Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default,

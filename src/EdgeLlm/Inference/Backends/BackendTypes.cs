@@ -142,6 +142,19 @@ public interface IKvStorage
     /// <summary>A new storage of <paramref name="capacity"/> positions holding a copy of the first <paramref name="length"/>.</summary>
     IKvStorage Copy(int length, int capacity);
 
+    /// <summary>
+    /// A new storage of <paramref name="capacity"/> positions whose first <paramref name="length"/> are this one's: shared,
+    /// not copied, where the backend can (a paged pool's whole blocks; the block holding the last of them is copied), so a
+    /// few-shot prefix is stored and read once for every sequence that starts with it. A copy by default.
+    /// </summary>
+    IKvStorage Share(int length, int capacity) => Copy(length, capacity);
+
+    /// <summary>
+    /// Called before positions from <paramref name="from"/> on are written: anything there still shared with another
+    /// storage (after <see cref="KvCache.Truncate"/> into a shared prefix) is copied first. Nothing by default.
+    /// </summary>
+    void PrepareWrite(int from) { }
+
     /// <summary>Gives the storage's memory back now (a GPU pool's blocks) rather than when it is collected; nothing by default.</summary>
     void Release() { }
 }

@@ -28,6 +28,9 @@ public sealed partial class CudaBackend : IBackend
     private readonly Dictionary<string, (ulong Pointer, long Bytes)> scratch = new();
     private readonly List<ulong> owned = new();
     private PagedKvPool? pool;
+
+    /// <summary>KV blocks held by more than one sequence now (shared prompt prefixes; the self-test reads it).</summary>
+    internal int SharedKvBlocks => pool?.SharedBlocks ?? 0;
     private ForwardStep step = new([]);
     private bool disposed;
 

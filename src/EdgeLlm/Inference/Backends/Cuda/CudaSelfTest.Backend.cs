@@ -134,6 +134,39 @@ public static partial class CudaSelfTest
             }
         }
 
+        // Shared prefixes: a share of a cache's blocks (not a copy) continues as a fresh cache would, and keeps its
+        // positions when the donor is truncated into the shared part and writes there again (copy on write).
+        {
+            var donor = gpu.NewCache(80);
+            gpu.ForwardHidden([new Segment(donor, long130[..40])]);
+            int before = backend.SharedKvBlocks;
+            var share = donor.SharePrefix(37, 60); // two whole blocks of 16 shared, the third copied
+            int held = backend.SharedKvBlocks - before;
+            var fromShare = gpu.Forward(share, long130[50..60]);
+            yield return Check(name, "shared prefix: a share continues as a fresh cache (logits)",
+                MaxAbsDiff(fromShare, gpu.Forward(gpu.NewCache(), [.. long130[..37], .. long130[50..60]])), 1e-3, $"{held} block(s) held twice");
+            donor.Truncate(20);
+            gpu.ForwardHidden([new Segment(donor, long130[100..110])]);
+            yield return Check(name, "shared prefix: the share keeps its positions when the donor rewrites them",
+                MaxAbsDiff(gpu.Forward(share, [5]), gpu.Forward(gpu.NewCache(), [.. long130[..37], .. long130[50..60], 5])), 1e-3);
+            yield return new SelfTestCheck(name, "shared prefix: whole blocks held, not copied (blocks held twice)", held, 2, held == 2, "");
+        }
+
+        // The continuous batcher with shared prefixes against the same requests without: the same greedy tokens.
+        {
+            // Shares of 64, 90 and 69 tokens (a prompt's last token always runs) from the first prompt; the last prompt shares nothing.
+            int[][] bp = [long130[..100], [.. long130[..64], .. long130[110..120]], [.. long130[..90], 7, 9], long130[..70], short7];
+            var requests = bp.Select(p => new SequenceRequest(p, new GenerationOptions { MaxNewTokens = 12, StopAtEos = false })).ToList();
+            BatchProgress? last = null;
+            var progress = new InlineProgress<BatchProgress>(p => last = p);
+            var sharing = new ContinuousBatcher(gpu, new BatcherOptions { MaxBatch = 5, PrefillChunkTokens = 64 }).Run(requests, progress).OrderBy(r => r.Index).ToList();
+            long sharedTokens = last?.SharedPromptTokens ?? 0;
+            var plain = new ContinuousBatcher(gpu, new BatcherOptions { MaxBatch = 5, PrefillChunkTokens = 64, SharedPrefixMinTokens = 0 }).Run(requests).OrderBy(r => r.Index).ToList();
+            yield return new SelfTestCheck(name, "batcher: prompt tokens taken from a shared prefix", sharedTokens, 64 + 90 + 69, sharedTokens >= 64 + 90 + 69, "");
+            for (int i = 0; i < bp.Length; i++)
+                yield return NearTieCheck(name, $"batcher with shared prefixes == without (sequence {i})", sharing[i].Tokens, plain[i].Tokens, bp[i], cpu, 2 * limit);
+        }
+
         // Calibration: observers see the same activations on the GPU as on the CPU.
         {
             var ids = Ids(expected, "ids_len33");
@@ -206,7 +239,7 @@ public static partial class CudaSelfTest
         {
             using (var stop = new CancellationTokenSource())
             {
-                var afterTwo = new SyncProgress<CalibrationProgress>(p => { if (p.SamplesDone == 2) stop.Cancel(); });
+                var afterTwo = new InlineProgress<CalibrationProgress>(p => { if (p.SamplesDone == 2) stop.Cancel(); });
                 try { Calibrator.Run(gpu, samples, state, saveEvery: 1, afterTwo, stop.Token); }
                 catch (OperationCanceledException) { }
             }
@@ -245,12 +278,6 @@ public static partial class CudaSelfTest
         }
         if (a.NumLayers != b.NumLayers) differing++;
         return (differing, total, worst);
-    }
-
-    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to a thread-pool thread, too late to cancel in time).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 
     /// <summary>Greedy decoding of every prompt at once through <see cref="CausalLM.GreedyNext"/>.</summary>

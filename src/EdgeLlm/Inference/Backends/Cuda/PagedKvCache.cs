@@ -5,7 +5,8 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// <see cref="BlockTokens"/> positions, float16, each holding all layers (layer l at <see cref="LayerOffset"/>(l): its
 /// keys <c>[BlockTokens][width_l]</c>, then its values). Blocks are carved from slabs of device memory that are never
 /// moved, so a block's address stays valid while a sequence holds it; a sequence returns its blocks when it is released
-/// or collected. The layout is the one <c>kv_slot</c> in kernels/backend.cu reads.
+/// or collected. A block may be held by several sequences (a shared prompt prefix, <see cref="PagedKvStorage.Share"/>):
+/// it is counted, and free again when the last one returns it. The layout is the one <c>kv_slot</c> in kernels/backend.cu reads.
 /// </summary>
 internal sealed class PagedKvPool : IDisposable
 {
@@ -21,6 +22,7 @@ internal sealed class PagedKvPool : IDisposable
     private readonly long[] layerOffsets;
     private readonly List<ulong> slabs = new();
     private readonly Stack<ulong> free = new();
+    private readonly Dictionary<ulong, int> holders = new(); // blocks held by more than one sequence: how many
     private readonly object gate = new();
 
     public PagedKvPool(CudaDevice device, IReadOnlyList<int> layerWidths)
@@ -62,7 +64,34 @@ internal sealed class PagedKvPool : IDisposable
     public void Return(IEnumerable<ulong> blocks)
     {
         lock (gate)
-            foreach (var b in blocks) { free.Push(b); BlocksInUse--; }
+            foreach (var b in blocks)
+            {
+                if (holders.TryGetValue(b, out int n))
+                {
+                    if (n == 2) holders.Remove(b); else holders[b] = n - 1;
+                    continue;
+                }
+                free.Push(b);
+                BlocksInUse--;
+            }
+    }
+
+    /// <summary>One more sequence holds <paramref name="block"/> (taken before, not yet returned).</summary>
+    public void Hold(ulong block)
+    {
+        lock (gate) holders[block] = holders.TryGetValue(block, out int n) ? n + 1 : 2;
+    }
+
+    /// <summary>Whether more than one sequence holds <paramref name="block"/>.</summary>
+    public bool IsShared(ulong block)
+    {
+        lock (gate) return holders.ContainsKey(block);
+    }
+
+    /// <summary>Blocks held by more than one sequence.</summary>
+    public int SharedBlocks
+    {
+        get { lock (gate) return holders.Count; }
     }
 
     // Sequences nobody references return their blocks from their finalizers; run those before growing the pool.
@@ -90,6 +119,7 @@ internal sealed class PagedKvPool : IDisposable
             foreach (var s in slabs) device.Free(s);
             slabs.Clear();
             free.Clear();
+            holders.Clear();
         }
     }
 }
@@ -135,10 +165,43 @@ internal sealed class PagedKvStorage : IKvStorage
     public IKvStorage Copy(int length, int capacity)
     {
         var copy = new PagedKvStorage(pool, Math.Max(capacity, length));
-        int full = (length + PagedKvPool.BlockTokens - 1) / PagedKvPool.BlockTokens;
-        for (int i = 0; i < full; i++) CopyBlock(copy.blocks[i], blocks[i]);
+        int used = (length + PagedKvPool.BlockTokens - 1) / PagedKvPool.BlockTokens;
+        for (int i = 0; i < used; i++) pool.CopyBlock(copy.blocks[i], blocks[i]);
         return copy;
     }
 
-    private void CopyBlock(ulong to, ulong from) => pool.CopyBlock(to, from);
+    /// <summary>
+    /// The blocks wholly inside the first <paramref name="length"/> positions are held, not copied (positions below a
+    /// cache's length are never written again, so both tables can point at them); the block the prefix ends in is
+    /// copied, since this storage goes on writing into it.
+    /// </summary>
+    public IKvStorage Share(int length, int capacity)
+    {
+        int whole = length / PagedKvPool.BlockTokens;
+        var shared = new PagedKvStorage(pool, 0);
+        for (int i = 0; i < whole; i++) { pool.Hold(blocks[i]); shared.blocks.Add(blocks[i]); }
+        if (length % PagedKvPool.BlockTokens != 0)
+        {
+            shared.Grow((whole + 1) * PagedKvPool.BlockTokens, 0);
+            pool.CopyBlock(shared.blocks[whole], blocks[whole]);
+        }
+        shared.Grow(Math.Max(capacity, length), length);
+        return shared;
+    }
+
+    /// <summary>
+    /// Shared blocks from the one holding <paramref name="from"/> on (a truncated cache writes there again) become copies
+    /// of their own. Shared blocks are always a leading run of a table, so the first unshared one ends the search.
+    /// </summary>
+    public void PrepareWrite(int from)
+    {
+        for (int i = from / PagedKvPool.BlockTokens; i < blocks.Count; i++)
+        {
+            if (!pool.IsShared(blocks[i])) break;
+            ulong own = pool.Take(1)[0];
+            pool.CopyBlock(own, blocks[i]);
+            pool.Return([blocks[i]]);
+            blocks[i] = own;
+        }
+    }
 }
