@@ -8,14 +8,16 @@
 #
 #   bash scripts/gpu-suite.sh --publish edgellm.tar.xz --tokenizer DIR --data DATASETS_DIR_OR_TAR_XZ \
 #        --chat-template FILE.jinja [--shape phi-2] [--tasks csqa,chid,bbh,gsm8k,truthfulqa] [--limit 128] \
-#        [--max-batch 128] [--timeout 120] [--layers N] [--device cuda]
+#        [--max-batch 128] [--timeout 120] [--layers N] [--device cuda] [--share-prefix 16,0]
 #
+# --share-prefix runs each task once per value given (eval --share-prefix: a sample takes the keys and values of the
+# prompt start it shares with one in flight; 0 off), for the A/B on the same weights; each line records its value.
 # --layers keeps only that many decoder layers and --device cpu runs on the CPU: for trying the script.
 # --tokenizer: a folder with tokenizer.json (or tokenizer.json.xz) and tokenizer_config.json, copied beside the weights.
 # HumanEval is left out by default: its programs run in the bubblewrap sandbox, which the GPU machine lacks.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa" limit=128 batch=128 each=120 layers="" device=cuda
+publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa" limit=128 batch=128 each=120 layers="" device=cuda shares=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --timeout) each="$2"; shift 2 ;;
     --layers) layers="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
+    --share-prefix) shares="${2//,/ }"; shift 2 ;;
     *) echo "gpu-suite.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -54,18 +57,21 @@ for f in "$tokenizer"/*; do
 done
 status=0
 for task in ${tasks//,/ }; do
-  run="$work/suite-run-$task"
+for share in ${shares:-default}; do
+  run="$work/suite-run-$task-$share"
   rm -rf "$run"
-  echo "== $task: first $limit samples at max batch $batch" | tee -a "$log"
+  echo "== $task: first $limit samples at max batch $batch, share-prefix $share" | tee -a "$log"
+  extra=()
+  [ "$share" = default ] || extra=(--share-prefix "$share")
   start=$(date +%s.%N)
   timeout "$each" "$bin" eval "$model" --device "$device" --protocol edge-llm-2024 --tasks "$task" --chat-template "$template" \
-    --data "$datasets" --limit "$limit" --max-batch "$batch" --out "$run" --json > "$run.json" 2>> "$log"
+    --data "$datasets" --limit "$limit" --max-batch "$batch" --out "$run" --json "${extra[@]}" > "$run.json" 2>> "$log"
   code=$?
   wall=$(python3 -c "import time; print(round(time.time() - $start, 2))")
   [ "$code" = 0 ] || status=1
-  python3 - "$task" "$run" "$datasets" "$limit" "$batch" "$wall" "$code" "$shape" <<'PY' | tee -a "$results"
+  python3 - "$task" "$run" "$datasets" "$limit" "$batch" "$wall" "$code" "$shape" "$share" <<'PY' | tee -a "$results"
 import glob, json, os, sys
-task, run, datasets, limit, batch, wall, code, shape = sys.argv[1:9]
+task, run, datasets, limit, batch, wall, code, shape, share = sys.argv[1:10]
 records = sum(sum(1 for _ in open(f)) for f in glob.glob(os.path.join(run, "*.jsonl")))
 try:
     summary = json.load(open(run + ".json"))
@@ -74,8 +80,10 @@ try:
 except Exception:
     rate, batch_used = None, None
 print(json.dumps({"shape": shape, "task": task, "limit": int(limit), "max_batch": batch_used or int(batch), "wall_seconds": float(wall),
-                  "exit_code": int(code), "records_written": records, "samples_per_second": rate}))
+                  "exit_code": int(code), "records_written": records, "samples_per_second": rate,
+                  "share_prefix": None if share == "default" else int(share)}))
 PY
+done
 done
 rm -rf "$model"
 echo "gpu-suite.sh: exit $status" | tee -a "$log"
