@@ -8,7 +8,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 internal struct GemvArgs
 {
     public ulong W, X, NormW, NormB, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2, NormStats, StatSlots, StatTicket, StatsOut;
-    public int N, K, K2, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec, Late;
+    public int N, K, K2, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
     public float Eps;
 }
 
@@ -76,14 +76,6 @@ public sealed partial class CudaEngine
     /// normalises x into shared memory.
     /// </summary>
     internal bool NormInProducts { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "fused";
-
-    /// <summary>
-    /// Phi's parallel block with its MLP beside attention (default; EDGELLM_CUDA_OVERLAP=0 turns it off, for A/B runs and
-    /// the self-test): q|k|v is one product, then attention, then fc1 as a product that runs beside the attention kernel
-    /// (kernels/linear.cu, "Beside the kernel before"), so the attention's latency hides under fc1's weight stream instead
-    /// of lying on the step's critical path. Off, q|k|v|fc1 is one product before attention.
-    /// </summary>
-    internal bool OverlapParallelBlock { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_OVERLAP") != "0";
 
     private bool NormInGemv => NormInProducts && Config.HiddenSize * 4 <= 48 * 1024 && Config.HiddenSize * ElementSize % 16 == 0;
 
@@ -202,26 +194,14 @@ public sealed partial class CudaEngine
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
-            bool beside = parallel && OverlapParallelBlock && FuseDecode && !NormInGemv;
             Gemv(NormedInput(new GemvArgs
             {
                 W = w.Fused, Bias = w.FusedBias, QOut = b.Q,
                 KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
-                N = beside ? nq + 2 * nkv : w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
+                N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
                 RotDim = RotaryDim, Act = parallel ? ActGelu : ActNone, KvWidth = nkv,
-            }, b.X, w.Norm1, w.Norm1Bias, NormMode, b.Normed), parallel && !beside ? "gemv q|k|v|fc1" : "gemv q|k|v");
-            EnqueueAttention(cache, l, w, b, lateTrigger: beside);
-            if (beside)
-            {
-                // fc1's rows follow q|k|v's in the fused matrix; with no q or k rows every row goes to the MLP's activation.
-                int qkv = nq + 2 * nkv;
-                Gemv(new GemvArgs
-                {
-                    W = w.Fused + (ulong)((long)qkv * dim * ElementSize), Bias = w.FusedBias == 0 ? 0 : w.FusedBias + (ulong)(qkv * 4L),
-                    X = b.Normed, FOut = b.Ff, Pos = b.Position, N = w.FusedRows - qkv, K = dim, Mode = ModeFused, HeadDim = hd,
-                    RotDim = RotaryDim, Act = ActGelu, Late = 1,
-                }, "gemv fc1 (beside attention)");
-            }
+            }, b.X, w.Norm1, w.Norm1Bias, NormMode, b.Normed), parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            EnqueueAttention(cache, l, w, b);
             if (parallel && FuseDecode)
             {
                 // x += dense(attn) + fc2(mlp): one kernel over both products' columns.
@@ -245,12 +225,12 @@ public sealed partial class CudaEngine
     }
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
-    private void EnqueueAttention(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b, bool lateTrigger = false)
+    private void EnqueueAttention(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b)
     {
         int hd = Config.HeadDim, nkv = w.KvWidth(hd);
         Launch(hd <= 128 ? "attn_decode_d4" : "attn_decode_d8", w.Heads, cache.Splits, 128, 0, args.Reset().Ptr(b.Q).Ptr(cache.LayerKeys(l))
             .Ptr(cache.LayerValues(l)).Ptr(b.Position).Ptr(cache.Partials).Ptr(FuseDecode ? b.SplitsDone : 0).Ptr(b.Attn)
-            .Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv).Int(cache.Splits).Float(1f / MathF.Sqrt(hd)).Int(lateTrigger ? 1 : 0), FuseDecode ? "attention" : "attention (splits)");
+            .Int(w.Heads).Int(w.KvHeads).Int(hd).Int(nkv).Int(cache.Splits).Float(1f / MathF.Sqrt(hd)), FuseDecode ? "attention" : "attention (splits)");
         if (!FuseDecode)
             Launch("attn_decode_combine", w.Heads, 1, 128, 0, args.Reset().Ptr(cache.Partials).Ptr(b.Position).Ptr(b.Attn)
                 .Int(hd).Int(cache.Splits), "attention (combine)");

@@ -95,17 +95,6 @@ public static partial class CudaSelfTest
                     Launched(() => engine.Device.ProgrammaticLaunch = !engine.Device.ProgrammaticLaunch)));
             // The splits combined by each head's last block and Phi's dense|fc2 as one product, against each its own kernel.
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
-            // Phi's fc1 running beside the attention kernel (its wait moved to its end) against q|k|v|fc1 as one product before it,
-            // replayed as a graph (overlapped launches) and launched kernel by kernel.
-            if (engine.Style == BlockStyle.Parallel)
-            {
-                checks.Add(Same("Phi: fc1 beside attention == q|k|v|fc1 before it (kernel by kernel)", direct,
-                    Launched(() => engine.OverlapParallelBlock = !engine.OverlapParallelBlock)));
-                bool beside = engine.OverlapParallelBlock;
-                engine.OverlapParallelBlock = !beside;
-                try { checks.Add(Same("Phi: fc1 beside attention == q|k|v|fc1 before it (graph replay)", graph.Tokens, new Generator(gpu).Greedy(prompt, options).Tokens)); }
-                finally { engine.OverlapParallelBlock = beside; }
-            }
             // The norms folded into the products after them (statistics from the residual writers) against the norm kernel.
             checks.Add(Same("norms in the products == norm kernels", direct, Launched(() => engine.NormInProducts = !engine.NormInProducts)));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one

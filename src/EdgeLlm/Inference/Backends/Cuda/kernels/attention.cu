@@ -36,16 +36,13 @@ __device__ __forceinline__ void attn_combine_head(const float* part, int h, int 
 
 template <int D>
 __device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
-    u32* done, float* attn_out, int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale, int late_trigger)
+    u32* done, float* attn_out, int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale)
 {
     __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
     __shared__ float sm_acc[ATT_WARPS][D * 32];
     __shared__ bool sm_last;
-    // late_trigger: the next kernel runs beside this one without waiting for it (linear.cu, late), so it may launch
-    // only once this kernel's own wait has passed, when everything before it has finished.
-    if (!late_trigger) pdl_launch_dependents();
+    pdl_launch_dependents();
     pdl_wait();
-    if (late_trigger) pdl_launch_dependents();
     const int h = blockIdx.x, s = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int len = *pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
     const int used = (len + ATT_SPLIT - 1) / ATT_SPLIT;
@@ -137,8 +134,8 @@ __device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const
 }
 
 #define ATT_DECODE_ARGS const float* q, const u16* kc, const u16* vc, const int* pos, float* part, u32* done, float* attn_out, \
-    int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale, int late_trigger
-#define ATT_DECODE_PASS q, kc, vc, pos, part, done, attn_out, heads, kv_heads, head_dim, kv_width, splits, scale, late_trigger
+    int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale
+#define ATT_DECODE_PASS q, kc, vc, pos, part, done, attn_out, heads, kv_heads, head_dim, kv_width, splits, scale
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d4(ATT_DECODE_ARGS) { attn_decode<4>(ATT_DECODE_PASS); }
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d8(ATT_DECODE_ARGS) { attn_decode<8>(ATT_DECODE_PASS); }
 

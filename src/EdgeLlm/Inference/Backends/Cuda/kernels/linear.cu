@@ -25,12 +25,6 @@
 //           rotary_source) and q written in float32, k and v written to the KV cache in float16 at the
 //           position read from device memory; the f rows get the MLP activation (act 1: rows are
 //           interleaved gate, up and f_out = silu(gate)·up; act 2: f_out = gelu_new(row)).
-//
-// Beside the kernel before (late = 1; Phi's fc1, whose input the attention kernel before it neither reads nor writes):
-// the product does not wait for that kernel at its start but before it exits, so the two run at once while the
-// dependency chain stays whole (the next kernel's wait on this one covers both). Its input was written two kernels
-// back; the attention kernel lets this one launch only after its own wait (late_trigger), so that writer has finished,
-// and x is read through L2 (__ldcg), never a stale L1 line.
 
 #define GEMV_WARPS 8
 #define GEMV_PLAIN 0
@@ -66,7 +60,6 @@ struct GemvArgs
     int act;
     int kv_width;
     int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0, and k2·size)
-    int late;              // 1: runs beside the kernel before it (see "Beside the kernel before" below)
     float eps;
 };
 
@@ -250,7 +243,7 @@ __device__ __forceinline__ void gemv_x_chunk(const GemvArgs& a, const float4* x1
 #pragma unroll
     for (int e = 0; e < E; e += 4)
     {
-        float4 t = V == GEMV_NORM ? xp[e / 4] : a.late ? __ldcg(xp + e / 4) : __ldg(xp + e / 4);
+        float4 t = V == GEMV_NORM ? xp[e / 4] : __ldg(xp + e / 4);
         xv[e] = t.x; xv[e + 1] = t.y; xv[e + 2] = t.z; xv[e + 3] = t.w;
     }
 }
@@ -332,7 +325,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     if (!a.vec)
     {
         // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
-        if (!a.late) pdl_wait();
+        pdl_wait();
         for (int g = blockIdx.x; g < groups; g += gridDim.x)
         {
             float acc[R];
@@ -340,7 +333,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
             for (int i = 0; i < R; i++) acc[i] = 0.f;
             for (int c = tid; c < a.k; c += blockDim.x)
             {
-                float xv = a.late ? __ldcg(a.x + c) : a.x[c];
+                float xv = a.x[c];
 #pragma unroll
                 for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, false), c), xv, acc[i]);
             }
@@ -354,7 +347,6 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
             gemv_finish<R, STATS>(a, g, groups, acc, red[0]);
             __syncthreads();
         }
-        if (a.late) pdl_wait();
         return;
     }
     const int c1 = a.k / E, chunks = c1 + (TWO ? a.k2 / E : 0);
@@ -364,7 +356,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic dependent
     // launch, common.cuh).
     if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
-    if (!a.late) pdl_wait();
+    pdl_wait();
     float xr[ONE ? U : 1][E];
     if constexpr (ONE)
     {
@@ -405,7 +397,6 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
             }
         gemv_finish<R, STATS>(a, g, groups, acc, red[parity]);
     }
-    if (a.late) pdl_wait();
 }
 
 #define GEMV_INSTANCE(name, DT, R, V, STATS, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, V, STATS, ONE>(a); }
