@@ -32,6 +32,7 @@ __device__ float __shfl_down_sync(unsigned int, float, unsigned int, int = 32);
 __device__ unsigned int __reduce_add_sync(unsigned int, unsigned int);
 __device__ unsigned int __ballot_sync(unsigned int, int);
 template <class T> __device__ T __ldg(const T*);
+__device__ void __trap();
 __device__ float atomicAdd(float*, float);
 __device__ int atomicAdd(int*, int);
 __device__ unsigned int atomicAdd(unsigned int*, unsigned int);

@@ -10,7 +10,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// </summary>
 internal sealed class PagedKvPool : IDisposable
 {
-    /// <summary>Positions per block.</summary>
+    /// <summary>Positions per block (kernels/backend.cu's KV_BLOCK_TOKENS is the same number).</summary>
     public const int BlockTokens = 16;
 
     /// <summary>A block's bytes are rounded up to this; a slab holds as many blocks as fit in <see cref="SlabBytes"/>, 1 to <see cref="MaxBlocksPerSlab"/>

@@ -18,6 +18,10 @@ struct StepTable
     int block_tokens;
 };
 
+// The decode kernels divide positions by the block size on every load: a constant turns that into a shift and a mask.
+// It must equal PagedKvPool.BlockTokens (those kernels trap when the step table says otherwise).
+#define KV_BLOCK_TOKENS 16
+
 __device__ __forceinline__ u16* kv_slot(const StepTable& t, int seq, int p, int layer_offset, int kv_width, bool values)
 {
     u64 block = t.blocks[(size_t)seq * t.table_stride + p / t.block_tokens];
@@ -412,7 +416,8 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
     __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
-    const int seq = t.seq[row], p = t.pos[row], bt = t.block_tokens;
+    if (t.block_tokens != KV_BLOCK_TOKENS) __trap();
+    const int seq = t.seq[row], p = t.pos[row], bt = KV_BLOCK_TOKENS;
     const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
     const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
     const int lo = begin + s * chunk, hi = min(end, lo + chunk);
@@ -535,7 +540,8 @@ __device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* o
     __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, half = lane >> 4, c = lane & 15;
     const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
-    const int seq = t.seq[row], p = t.pos[row], bt = t.block_tokens;
+    if (t.block_tokens != KV_BLOCK_TOKENS) __trap();
+    const int seq = t.seq[row], p = t.pos[row], bt = KV_BLOCK_TOKENS;
     const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
     const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
     const int lo = begin + s * chunk, hi = min(end, lo + chunk);
