@@ -7,9 +7,8 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 [StructLayout(LayoutKind.Sequential)]
 internal struct GemvArgs
 {
-    public ulong W, X, NormW, NormB, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2, NormStats, StatSlots, StatTicket, StatsOut;
-    public int N, K, K2, NormMode, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
-    public float Eps;
+    public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2;
+    public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
 }
 
 public sealed partial class CudaEngine
@@ -20,11 +19,11 @@ public sealed partial class CudaEngine
     internal static int GemvRowsPerBlock { get; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ROWS") == "8" ? 8 : 4;
 
     /// <summary>
-    /// The matrix-vector kernel (kernels/linear.cu): plain, normalising x first ("n"), or over two products ("t"); "s" when
-    /// it also leaves the next norm's statistics; "x" when every row is one round of loads and x stays in registers.
+    /// The matrix-vector kernel (kernels/linear.cu): over one product or two ("t"); "x" when every row is one round of
+    /// loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool norm = false, bool two = false, bool stats = false, bool one = false) =>
-        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}" + (norm ? "n" : two ? "t" : "") + (stats ? "s_" : "_") + suffix;
+    internal static string GemvKernel(string suffix, bool two = false, bool one = false) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}_{suffix}";
 
     /// <summary>
     /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
@@ -45,9 +44,8 @@ public sealed partial class CudaEngine
         int.TryParse(Environment.GetEnvironmentVariable(variable), out int n) && n >= 0 ? n : null;
 
     /// <summary>
-    /// One-round products on a persistent grid, and normed ones, may keep each thread's chunks of x in registers across row
-    /// groups (the "x" kernels; the normed ones then work out the norm's statistics in the block). EDGELLM_GEMV_ONE=0 turns
-    /// them off, for A/B runs.
+    /// One-round products on a persistent grid may keep each thread's chunks of x in registers across row groups (the "x"
+    /// kernels). EDGELLM_GEMV_ONE=0 turns them off, for A/B runs.
     /// </summary>
     internal bool GemvOneRound { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ONE") != "0";
 
@@ -69,39 +67,20 @@ public sealed partial class CudaEngine
     /// </summary>
     internal bool FuseDecode { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FUSE") != "0";
 
-    /// <summary>
-    /// Fold each norm into the product after it (EDGELLM_CUDA_NORM=fused; off by default, measured slower than the norm as
-    /// its own one-block kernel both ways): one-round products work out the statistics in each block from x in registers
-    /// (<see cref="NormStatsInBlock"/>); otherwise the residual-add products leave them and each block of the next product
-    /// normalises x into shared memory.
-    /// </summary>
-    internal bool NormInProducts { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_NORM") == "fused";
-
-    private bool NormInGemv => NormInProducts && Config.HiddenSize * 4 <= 48 * 1024 && Config.HiddenSize * ElementSize % 16 == 0;
-
-    /// <summary>With the norms in the products, whether each normed product works out the statistics itself (rows of one round).</summary>
-    private bool NormStatsInBlock => NormInGemv && GemvOneRound && GemvOneRoundRows(Config.HiddenSize, 0);
-
-    /// <summary>Whether the residual-add products and embed leave the next norm's statistics (the norms in the products, rows of several rounds).</summary>
-    private bool NormStatsFromWriters => NormInGemv && !NormStatsInBlock;
-    private const int NormNone = 0, NormRms = 1, NormLayer = 2;
+    private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
 
     /// <summary>
-    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position,
-    /// one counter per head (attention blocks take a ticket; the head's last one combines its splits and resets it),
-    /// the ticket of the residual-add blocks, and the norm statistics the last of them writes (mean, 1/std for LayerNorm,
-    /// 1/std for RMSNorm); NormSlots holds those blocks' float64 sums.
+    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position
+    /// and one counter per head (attention blocks take a ticket; the head's last one combines its splits and resets it).
     /// </summary>
-    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State, int Heads, ulong NormSlots)
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
         public ulong SplitsDone => State + 16;
-        public ulong NormTicket => State + 16 + 4 * (ulong)Heads;
-        public ulong NormStats => NormTicket + 16;
-        public static long StateBytes(int heads) => 16 + 4L * heads + 16 + 16;
+        public static long StateBytes(int heads) => 16 + 4L * heads;
     }
 
     private DecodeBuffers? decode;
@@ -116,12 +95,11 @@ public sealed partial class CudaEngine
             return decode = new DecodeBuffers(
                 Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
                 Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
-                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState(), MaxHeads,
-                Device.Alloc((c.HiddenSize + 1) / 2 * 16L, "decode norm partials"));
+                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState());
             ulong ZeroedState()
             {
                 long bytes = DecodeBuffers.StateBytes(MaxHeads);
-                ulong p = Device.Alloc(bytes, "decode state: token, position, counters, norm statistics");
+                ulong p = Device.Alloc(bytes, "decode state: token, position, counters");
                 Device.ZeroAsync(p, bytes);
                 return p;
             }
@@ -139,18 +117,13 @@ public sealed partial class CudaEngine
     private void Gemv(GemvArgs a, string label)
     {
         a.Vec = GemvVectorised(a.K, a.K2) ? 1 : 0;
-        a.Eps = Eps;
-        bool norm = a.NormMode != 0, two = a.K2 != 0;
-        if (norm && two) throw new InvalidOperationException("A normed matrix-vector product takes one input.");
-        bool stats = a.Mode == ModeAdd && NormStatsFromWriters;
-        if (stats) { var b = Decode; a.StatSlots = b.NormSlots; a.StatTicket = b.NormTicket; a.StatsOut = b.NormStats; }
         bool oneRound = GemvOneRoundRows(a.K, a.K2);
         int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
         int perSm = oneRound ? GemvOneRoundBlocksPerSm
             : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);
-        bool one = oneRound && GemvOneRound && (perSm > 0 || norm);
+        bool one = oneRound && GemvOneRound && perSm > 0;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
-        Launch(GemvKernel(Suffix, norm, two, stats, one), grid, 1, GemvThreads, norm && !one ? a.K * 4 : 0, args.Reset().Struct(a), label);
+        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one), grid, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     /// <summary>y [n] = W·x (+ W2·x2 when k2 > 0) through the decode step's matrix-vector launch, on device buffers: the self-test's probe at real widths.</summary>
@@ -160,47 +133,30 @@ public sealed partial class CudaEngine
         Device.Synchronize();
     }
 
-    /// <summary>
-    /// The input of a projection that follows a norm: with <see cref="NormInGemv"/> the product normalises x itself
-    /// (<paramref name="a"/> gets the norm's weights and the statistics the last writer of x left), otherwise the norm
-    /// kernel runs first into the normed buffer.
-    /// </summary>
-    private GemvArgs NormedInput(GemvArgs a, ulong x, ulong weight, ulong bias, int mode, ulong normed)
-    {
-        if (!NormInGemv)
-        {
-            NormOne(x, weight, bias, normed, mode);
-            a.X = normed;
-            return a;
-        }
-        a.X = x; a.NormW = weight; a.NormB = bias; a.NormMode = mode; a.NormStats = Decode.NormStats;
-        return a;
-    }
-
     // ---------------------------------------------------------------- one token
 
     /// <summary>
-    /// Embedding → every block, for the token and position held in device memory; then the final norm into "hidden"
-    /// unless <paramref name="withFinalNorm"/> is false (the greedy step's head normalises x itself, see <see cref="EnqueueHead"/>).
+    /// Embedding → every block, for the token and position held in device memory; then the final norm into "hidden".
     /// </summary>
-    private void EnqueueBody(DeviceKvCache cache, bool withFinalNorm = true)
+    private void EnqueueBody(DeviceKvCache cache)
     {
         var c = Config;
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
         bool parallel = Style == BlockStyle.Parallel;
-        Launch("embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim).Ptr(NormStatsFromWriters ? b.NormStats : 0).Float(Eps), "embed");
+        Launch("be_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
-            Gemv(NormedInput(new GemvArgs
+            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
+            Gemv(new GemvArgs
             {
-                W = w.Fused, Bias = w.FusedBias, QOut = b.Q,
+                W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
                 KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
                 N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
                 RotDim = RotaryDim, Act = parallel ? ActGelu : ActNone, KvWidth = nkv,
-            }, b.X, w.Norm1, w.Norm1Bias, NormMode, b.Normed), parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            }, parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
             EnqueueAttention(cache, l, w, b);
             if (parallel && FuseDecode)
             {
@@ -214,14 +170,17 @@ public sealed partial class CudaEngine
             }
             Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
             if (!parallel)
-                Gemv(NormedInput(new GemvArgs
+            {
+                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
+                Gemv(new GemvArgs
                 {
-                    W = w.GateUp, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
+                    W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
                     N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
-                }, b.X, w.Norm2, 0, NormRms, b.Normed), "gemv gate|up (silu)");
+                }, "gemv gate|up (silu)");
+            }
             Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
-        if (withFinalNorm) NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
+        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
     }
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
@@ -237,14 +196,12 @@ public sealed partial class CudaEngine
     }
 
     /// <summary>
-    /// Head, then argmax: the next token and position, in device memory. Over "hidden" (already normed), or with
-    /// <paramref name="fromResidual"/> over x, the final norm folded into the head's product.
+    /// Head over "hidden" (the final-normed last row), then argmax: the next token and position, in device memory.
     /// </summary>
-    private void EnqueueHead(bool fromResidual = false)
+    private void EnqueueHead()
     {
         var b = Decode;
         var a = new GemvArgs { W = head, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore, X = b.Hidden };
-        if (fromResidual) a = NormedInput(a, b.X, finalNorm, finalNormBias, NormMode, b.Hidden);
         Gemv(a, "gemv head");
         Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
     }
@@ -278,7 +235,7 @@ public sealed partial class CudaEngine
         profile = timer;
         try
         {
-            for (int i = 0; i < steps; i++) { EnqueueBody(device, withFinalNorm: false); EnqueueHead(fromResidual: true); }
+            for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
             var totals = timer.Collect();
             cache.Advance(steps);
             return totals.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
@@ -289,12 +246,8 @@ public sealed partial class CudaEngine
     /// <summary>Registers and occupancy of the decode step's kernels (the benchmark reports them beside the profile).</summary>
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
-        var kernels = new[] { false, true }.SelectMany(one => new[]
-            {
-                GemvKernel(Suffix, one: one), GemvKernel(Suffix, stats: true, one: one), GemvKernel(Suffix, two: true, one: one),
-                GemvKernel(Suffix, two: true, stats: true, one: one), GemvKernel(Suffix, norm: true, one: true),
-            }).Distinct()
-            .Select(k => (k, GemvThreads, 0)).Append((GemvKernel(Suffix, norm: true), GemvThreads, Config.HiddenSize * 4))
+        var kernels = new[] { false, true }.SelectMany(one => new[] { GemvKernel(Suffix, one: one), GemvKernel(Suffix, two: true, one: one) })
+            .Select(k => (k, GemvThreads, 0))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));
     }
@@ -311,11 +264,11 @@ public sealed partial class CudaEngine
         _ = Decode; // allocated before any capture: no allocation may happen while a stream is being captured
         if (!UseGraphs)
         {
-            EnqueueBody(cache, withFinalNorm: !withHead);
-            if (withHead) EnqueueHead(fromResidual: true);
+            EnqueueBody(cache);
+            if (withHead) EnqueueHead();
             return;
         }
-        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache, withFinalNorm: false); EnqueueHead(fromResidual: true); })).Launch();
+        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache); EnqueueHead(); })).Launch();
         else (cache.BodyGraph ??= Device.Capture(() => EnqueueBody(cache))).Launch();
     }
 

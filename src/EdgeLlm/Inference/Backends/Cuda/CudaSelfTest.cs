@@ -95,11 +95,8 @@ public static partial class CudaSelfTest
                     Launched(() => engine.Device.ProgrammaticLaunch = !engine.Device.ProgrammaticLaunch)));
             // The splits combined by each head's last block and Phi's dense|fc2 as one product, against each its own kernel.
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
-            // The norms folded into the products after them (statistics from the residual writers) against the norm kernel.
-            checks.Add(Same("norms in the products == norm kernels", direct, Launched(() => engine.NormInProducts = !engine.NormInProducts)));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
-            // block per group; x in registers against x through L1; the same with the norms in the products, whose statistics
-            // the one-round kernels work out in the block: the same sums in the same order, or the norm's within rounding.
+            // block per group; x in registers against x through L1: the same sums in the same order.
             int? multi = engine.GemvBlocksPerSm;
             int single = engine.GemvOneRoundBlocksPerSm;
             bool blocksOn = false, gridOn = false;
@@ -109,15 +106,6 @@ public static partial class CudaSelfTest
             var blocks = Launched(Blocks);
             checks.Add(Same("persistent matrix-vector grids (3 blocks) == one block per row group", blocks, Launched(Grid)));
             checks.Add(Same("persistent grids: x through L1 == x in registers", blocks, Launched(() => { Grid(); Registers(); })));
-            engine.NormInProducts = !engine.NormInProducts;
-            try
-            {
-                var normedBlocks = Launched(Blocks);
-                checks.Add(Same("norms in the products: persistent grids (3 blocks) == one block per row group", normedBlocks, Launched(Grid)));
-                checks.Add(Same("norms in the products: statistics from the residual writers == worked out in each block", normedBlocks,
-                    Launched(() => { Blocks(); Registers(); })));
-            }
-            finally { engine.NormInProducts = !engine.NormInProducts; }
         }
         if (engine != null) checks.AddRange(MatrixVector(name, engine));
         var cpuGreedy = new Generator(cpu).Greedy(prompt, options);

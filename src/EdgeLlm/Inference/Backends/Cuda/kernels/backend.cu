@@ -105,10 +105,13 @@ extern "C" __global__ void be_norm(const float* x, int ld_x, const float* w, con
         orow[i] = mode == 1 ? xr[i] * rstd * w[i] : (xr[i] - mean) * rstd * w[i] + b[i];
 }
 
-// out[r, :] = table[token[r], :] widened to float32.
+// out[r, :] = table[token[r], :] widened to float32. Also the fused engine's first kernel of a step (CudaForward), whose
+// launches overlap: the token is read after the wait on the kernel that wrote it.
 template <int DT>
 __device__ __forceinline__ void embed_rows(const void* table, const int* token, float* out, int k)
 {
+    pdl_launch_dependents();
+    pdl_wait();
     long long t = token[blockIdx.x];
     for (int i = threadIdx.x; i < k; i += blockDim.x) out[(size_t)blockIdx.x * k + i] = load_one<DT>(table, t * k + i);
 }

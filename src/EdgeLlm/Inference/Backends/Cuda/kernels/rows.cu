@@ -103,41 +103,6 @@ extern "C" __global__ void convert_f16(const float* in, void* out, long long cou
 extern "C" __global__ void convert_bf16(const float* in, void* out, long long count) { convert_from_f32<1>(in, out, count); }
 extern "C" __global__ void convert_f32(const float* in, void* out, long long count) { convert_from_f32<2>(in, out, count); }
 
-// Embedding rows of the given tokens (device memory), widened to float32: x [rows, k]. With stats (one row, the
-// decode step) the block also writes the first norm's statistics (write_norm_stats, kernels/linear.cu) from float64 sums.
-template <int DT>
-__device__ __forceinline__ void embed(const void* table, const int* tokens, float* x, int k, float* stats, float eps)
-{
-    __shared__ double red[2][32];
-    pdl_launch_dependents();
-    pdl_wait();
-    long long token = tokens[blockIdx.x];
-    double s = 0.0, ss = 0.0;
-    for (int i = threadIdx.x; i < k; i += blockDim.x)
-    {
-        float v = load_one<DT>(table, token * k + i);
-        x[(size_t)blockIdx.x * k + i] = v;
-        s += v;
-        ss += (double)v * v;
-    }
-    if (!stats) return;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) { s += __shfl_xor_sync(0xffffffffu, s, o); ss += __shfl_xor_sync(0xffffffffu, ss, o); }
-    if (lane == 0) { red[0][warp] = s; red[1][warp] = ss; }
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        s = 0.0; ss = 0.0;
-        for (int w = 0; w < (int)(blockDim.x >> 5); w++) { s += red[0][w]; ss += red[1][w]; }
-        write_norm_stats(s, ss, k, eps, stats);
-    }
-}
-#define EMBED_ARGS const void* table, const int* tokens, float* x, int k, float* stats, float eps
-extern "C" __global__ void embed_f16(EMBED_ARGS) { embed<0>(table, tokens, x, k, stats, eps); }
-extern "C" __global__ void embed_bf16(EMBED_ARGS) { embed<1>(table, tokens, x, k, stats, eps); }
-extern "C" __global__ void embed_f32(EMBED_ARGS) { embed<2>(table, tokens, x, k, stats, eps); }
-
 // Greedy step on the device: token = argmax(logits) (the first index among equal maxima, as the CPU
 // engine's IndexOfMax), then the position advances, so the next replay of the decode graph consumes it.
 // One block of 1024 threads.
