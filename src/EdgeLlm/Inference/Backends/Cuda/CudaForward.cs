@@ -336,7 +336,7 @@ public sealed partial class CudaEngine
         ulong p = Scratch("p.probs", (long)MaxHeads * rows * keys * 2);
         ulong o = Scratch("p.out", (long)rows * maxQ * 4);
         ulong hidden = Scratch("p.hidden", (long)rows * dim * 4);
-        Device.Launch("embed_" + Suffix, rows, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(ids).Ptr(x).Int(dim).Ptr(0).Float(0));
+        Device.Launch("be_embed_" + Suffix, rows, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(ids).Ptr(x).Int(dim));
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
