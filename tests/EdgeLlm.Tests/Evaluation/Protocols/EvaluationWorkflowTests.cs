@@ -84,6 +84,29 @@ public class EvaluationWorkflowTests : IDisposable
     }
 
     [Fact]
+    public void SharedFewShotPrefixesLeaveEveryRecordAsComputedAlone()
+    {
+        // truthfulqa's prompts share the chat template's header (the demo model's context of 512 is too short for the
+        // few-shot tasks): with sharing (the default) it is prefilled once.
+        var shared = Request(Demo, "shared", EvaluationProtocols.EdgeLlm2024, Qwen2Template) with { Limit = 4, MaxBatch = 4 };
+        var alone = shared with { RunFolder = Path.Combine(temp, "alone"), SharedPrefixMinTokens = 0 };
+        EvaluationWorkflow.Run(shared);
+        EvaluationWorkflow.Run(alone);
+        List<(string, string, string, string)> Records(string run) => new RunDirectory(Path.Combine(temp, run)).ReadRecordsOf("truthfulqa")
+            .OrderBy(r => r.Index).Select(r => (r.Id, r.Prompt, r.Output, r.Extracted)).ToList();
+        Assert.Equal(4, Records("shared").Count);
+        Assert.Contains(Records("shared"), r => r.Item3.Length > 0);
+        Assert.Equal(Records("alone"), Records("shared"));
+
+        // Something was there to share: the prompts' ids start alike.
+        var prompts = File.ReadAllLines(EvaluationWorkflow.ExportPrompts(shared, Path.Combine(temp, "out")).Single().Path)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        int common = prompts[0].GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray().AsSpan()
+            .CommonPrefixLength(prompts[1].GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray());
+        Assert.InRange(common, new EdgeLlm.Inference.BatcherOptions().SharedPrefixMinTokens, 100);
+    }
+
+    [Fact]
     public void ExportedPromptsAreTheTemplatesTextAndItsIdsWithoutAddedSpecialTokens()
     {
         var request = Request(Demo, "p", EvaluationProtocols.EdgeLlm2024, Qwen2Template) with { Tasks = ["csqa", "gsm8k"], Limit = 2 };
