@@ -116,7 +116,8 @@ internal static class EvalCommand
     }
 
     /// <summary>
-    /// Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) on a line of their own;
+    /// Samples done (count, rate, ETA) per task, and the tokens generated for it (count and rate) and the prompt tokens
+    /// taken from shared prefixes (of all prompt tokens so far) on lines of their own;
     /// <see cref="Pending"/> (how generation is batched) is printed with the first report, so a run that fails before it
     /// starts generating still ends with its one error line.
     /// </summary>
@@ -129,6 +130,7 @@ internal static class EvalCommand
             if (Pending is { } note) { Console.Error.WriteLine(note); Pending = null; }
             printer.Report(p.Task, p.Done, p.Total, "samples");
             if (p.GeneratedTokens > 0) printer.Report(p.Task + " generated", p.GeneratedTokens, 0, "tokens");
+            if (p.SharedPromptTokens > 0) printer.Report(p.Task + " prompt tokens from shared prefixes", p.SharedPromptTokens, p.PromptTokens + p.SharedPromptTokens, "tokens");
         }
     }
 

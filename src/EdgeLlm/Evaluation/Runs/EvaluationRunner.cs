@@ -10,10 +10,11 @@ public sealed record RunOptions(int? Limit = null, Shard? Shard = null);
 
 /// <summary>
 /// Progress of a run: a task, how many of its selected samples are done (resumed ones included), samples and generated
-/// tokens per second over this call's work, the sequences in flight, and the estimated seconds left (null until a sample finished).
+/// tokens per second over this call's work, the sequences in flight, and the estimated seconds left (null until a sample finished);
+/// the prompt tokens run through the model and those taken from shared prefixes instead (<see cref="EdgeLlm.Inference.BatchProgress"/>).
 /// </summary>
 public sealed record EvaluationProgress(string Task, int Done, int Total, double SamplesPerSecond, double TokensPerSecond = 0, int InFlight = 0,
-    double? EtaSeconds = null, long GeneratedTokens = 0);
+    double? EtaSeconds = null, long GeneratedTokens = 0, long PromptTokens = 0, long SharedPromptTokens = 0);
 
 /// <summary>A task's outcome in one run: its summary over the run folder's records of the samples this call selected, and this call's speed.</summary>
 public sealed record TaskRunResult(TaskSummary Summary, int NewSamples, int Skipped, double Seconds)
@@ -59,7 +60,7 @@ public sealed class EvaluationRunner(IEvaluationModel model, RunDirectory run, P
             {
                 double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9), rate = (finished - skipped) / seconds;
                 progress?.Report(new EvaluationProgress(task.Name, finished, selected.Count, rate, batch.GeneratedTokens / seconds, batch.InFlight,
-                    rate > 0 ? (selected.Count - finished) / rate : null, batch.GeneratedTokens));
+                    rate > 0 ? (selected.Count - finished) / rate : null, batch.GeneratedTokens, batch.PromptTokens, batch.SharedPromptTokens));
             }
             var batchProgress = progress is null ? null : new InlineProgress<BatchProgress>(p => batch = p);
             Report();
