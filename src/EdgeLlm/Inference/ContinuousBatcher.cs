@@ -114,7 +114,7 @@ public sealed class ContinuousBatcher
         (InFlight, int)? best = null;
         foreach (var s in active)
         {
-            int common = Math.Min(prompt.AsSpan(0, prompt.Length - 1).CommonPrefixLength(s.Request.Prompt), prompt.Length - 1);
+            int common = prompt.AsSpan(0, prompt.Length - 1).CommonPrefixLength(s.Request.Prompt);
             if (common >= Options.SharedPrefixMinTokens && common > (best?.Item2 ?? 0)) best = (s, common);
         }
         return best;
