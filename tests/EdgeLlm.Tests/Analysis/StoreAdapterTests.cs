@@ -52,7 +52,7 @@ public sealed class StoreAdapterTests : IDisposable
         using var lm = CausalLM.Load(Demo);
         var limits = new MachineLimits(10, 10, 1, "assumed");
         var reports = new List<StageProgress>();
-        var b = ThroughputBenchmark.Run(lm, new BenchmarkOptions { PromptTokens = 8, NewTokens = 4, Repeats = 2, Warmup = 1 }, limits, new Inline<StageProgress>(reports.Add));
+        var b = ThroughputBenchmark.Run(lm, new BenchmarkOptions { PromptTokens = 8, NewTokens = 4, Repeats = 2, Warmup = 1 }, limits, new InlineProgress<StageProgress>(reports.Add));
         Assert.Equal([new StageProgress("warm-up", 1, 1, "runs"), new StageProgress("runs", 1, 2, "runs"), new StageProgress("runs", 2, 2, "runs")], reports);
         using var store = Open();
         long id = store.AddRun(StoreAdapters.BenchmarkRun(StoreAdapters.Identify(Demo), b));
@@ -183,5 +183,4 @@ public sealed class StoreAdapterTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(dir, true); } catch (IOException) { } }
 
-    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

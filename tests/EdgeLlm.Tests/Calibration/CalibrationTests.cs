@@ -68,7 +68,7 @@ public class CalibrationTests
 
         var state = dir.Path("stats.safetensors");
         using var cts = new CancellationTokenSource();
-        var stopAfterFour = new SyncProgress(p => { if (p.SamplesDone == 4) cts.Cancel(); });
+        var stopAfterFour = new InlineProgress<CalibrationProgress>(p => { if (p.SamplesDone == 4) cts.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() => Calibrator.Run(model, windows, state, saveEvery: 2, stopAfterFour, cts.Token));
         Assert.Equal(4, CalibrationStatistics.Load(state).SamplesDone);
         Assert.Null(model.Observer);
@@ -223,11 +223,6 @@ public class CalibrationTests
         File.WriteAllText(c4, "{\"text\":\"a\"}\n{\"url\":\"no text\"}\n");
         e = Assert.Throws<FormatException>(() => TextDocuments.ReadC4(c4));
         Assert.Contains($"{c4}:2", e.Message);
-    }
-
-    private sealed class SyncProgress(Action<CalibrationProgress> report) : IProgress<CalibrationProgress>
-    {
-        public void Report(CalibrationProgress value) => report(value);
     }
 
     private sealed class Recorder : IActivationObserver

@@ -21,7 +21,7 @@ public class PackedTokensTests : TempDirectoryTest
         var tokenizer = Tokenizers.Load(SharedData.Path("fixtures", "trained", "llama-pydoc"));
         var docs = TextDocuments.Read(alpaca);
         var reports = new List<StageProgress>();
-        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(Temp, "packed"), ["alpaca.json"], new Inline<StageProgress>(reports.Add));
+        var packed = PackedTokens.Pack(docs, tokenizer, 16, Path.Combine(Temp, "packed"), ["alpaca.json"], new InlineProgress<StageProgress>(reports.Add));
         Assert.Equal([new StageProgress("tokenizing", 3, 3, "documents")], reports);   // fewer than 256 documents: the last only
 
         // The reference stream: each rendered record's tokens, then EOS; cut into 16-token rows, the tail dropped.
@@ -46,5 +46,4 @@ public class PackedTokensTests : TempDirectoryTest
         Assert.Contains(tokens, e.Message);
     }
 
-    private sealed class Inline<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

@@ -96,7 +96,7 @@ public class ContinuousBatcherTests
         {
             var reports = new List<BatchProgress>();
             var options = new BatcherOptions { MaxBatch = maxBatch, PrefillChunkTokens = chunk };
-            var results = new ContinuousBatcher(model, options).Run(requests, new SyncProgress<BatchProgress>(reports.Add)).ToList();
+            var results = new ContinuousBatcher(model, options).Run(requests, new InlineProgress<BatchProgress>(reports.Add)).ToList();
             Assert.Equal(requests.Count, results.Count);
             foreach (var r in results) AssertSame(model, requests[r.Index].Prompt, alone[r.Index], r, $"batch {maxBatch}, chunk {chunk}, sequence {r.Index}");
             var last = reports[^1];
@@ -104,7 +104,7 @@ public class ContinuousBatcherTests
             Assert.InRange(last.SharedPromptTokens, 5L * headerTokens, prompts.Sum(p => (long)p.Length));
             Assert.Equal(prompts.Sum(p => (long)p.Length), last.PromptTokens + last.SharedPromptTokens);
 
-            var unshared = new ContinuousBatcher(model, options with { SharedPrefixMinTokens = 0 }).Run(requests, new SyncProgress<BatchProgress>(reports.Add)).ToList();
+            var unshared = new ContinuousBatcher(model, options with { SharedPrefixMinTokens = 0 }).Run(requests, new InlineProgress<BatchProgress>(reports.Add)).ToList();
             Assert.Equal(0, reports[^1].SharedPromptTokens);
             Assert.Equal(prompts.Sum(p => (long)p.Length), reports[^1].PromptTokens);
             Assert.Equal(unshared.OrderBy(r => r.Index).Select(r => r.Tokens), results.OrderBy(r => r.Index).Select(r => r.Tokens));
@@ -151,7 +151,7 @@ public class ContinuousBatcherTests
             var batcher = new ContinuousBatcher(model, new BatcherOptions { MaxBatch = 8, MaxKvTokens = budget });
             Assert.Equal([13, 15, 17, 19, 21], requests.Select(batcher.Reservation));
             var reports = new List<BatchProgress>();
-            var results = batcher.Run(requests, new SyncProgress<BatchProgress>(reports.Add)).ToList();
+            var results = batcher.Run(requests, new InlineProgress<BatchProgress>(reports.Add)).ToList();
             Assert.All(reports, p => Assert.InRange(p.InFlight, 0, most));
             Assert.Contains(reports, p => p.InFlight == most);
             if (most == 1) Assert.Equal([0, 1, 2, 3, 4], results.Select(r => r.Index));
@@ -237,5 +237,4 @@ public class ContinuousBatcherTests
         Assert.True(gap < NearTie, $"{label}: token {common} is {alone.Tokens[common]} alone but {batched.Tokens[common]} batched, logits {gap} apart");
     }
 
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T> { public void Report(T value) => report(value); }
 }

@@ -20,7 +20,7 @@ public class PruneWorkflowTests
         var outcome = PruneWorkflow.Run(new PruneRequest
         {
             Model = Source, Output = dir.Path("out"), Method = PruningMethod.L1, Budget = new PruningBudget.Parameters(full - 5000),
-        }, new SynchronousProgress<StageProgress>(reports.Add));
+        }, new InlineProgress<StageProgress>(reports.Add));
         Assert.True(outcome.Result.ParametersAfter <= full - 5000);
         Assert.True(outcome.Ratio > 0);
         // One step less would not meet the budget.
@@ -64,8 +64,4 @@ public class PruneWorkflowTests
         Assert.False(Directory.Exists(dir.Path("out")));
     }
 
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
