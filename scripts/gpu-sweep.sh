@@ -4,22 +4,24 @@
 # weights — and the memory probe when asked. Writes bench-SHAPE[-bN]-LABEL.json and one summary line each under $OUT.
 #
 #   bash scripts/gpu-sweep.sh --publish edgellm.tar.xz --shape phi-2 [--batch 64] [--reference transformers.json] \
-#        [--prompt 128 --new 256] [--transformers] --variant "rows2:EDGELLM_GEMV_ROWS=2" --variant "rows4:EDGELLM_GEMV_ROWS=4" ...
+#        [--prompt 128 --new 256] [--shared-prefix N] [--transformers] --variant "rows2:EDGELLM_GEMV_ROWS=2" --variant "rows4:EDGELLM_GEMV_ROWS=4" ...
 #
 # A variant is LABEL or LABEL:NAME=VALUE[,NAME=VALUE...]; the environment switches are described in docs/performance.md.
 # --reference passes a transformers figure measured earlier in the same session (tools/reference/*.py) to every bench;
 # --transformers measures it first on each shape's checkpoint (batch 1: tools/reference/transformers_tpot.py).
+# --shared-prefix N (with --batch): every prompt begins with the same N tokens, shared as eval shares a few-shot prefix.
 # Each variant's greedy tokens (the bench's last decode run, the same prompt in every run) are compared with the first
 # variant's: variants that only reorder the same sums must give identical tokens.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" shapes="" batch=1 prompt="" new="" reference="" transformers=0 variants=()
+publish="" shapes="" batch=1 shared=0 prompt="" new="" reference="" transformers=0 variants=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
     --shape) shapes="$shapes $2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
     --prompt) prompt="$2"; shift 2 ;;
+    --shared-prefix) shared="$2"; shift 2 ;;
     --new) new="$2"; shift 2 ;;
     --reference) reference="$2"; shift 2 ;;
     --transformers) transformers=1; shift ;;
@@ -54,7 +56,7 @@ for shape in $shapes; do
     IFS=',' read -ra pairs <<< "$settings"
     for p in "${pairs[@]}"; do [ -n "$p" ] && envs+=("$p"); done
     args=(bench "$model" --device cuda --prompt-tokens "$prompt" --new-tokens "$new" --json)
-    [ "$batch" != 1 ] && args+=(--batch "$batch" --repeats 2 --warmup 1)
+    [ "$batch" != 1 ] && args+=(--batch "$batch" --repeats 2 --warmup 1 --shared-prefix "$shared")
     [ -n "$shape_reference" ] && args+=(--reference "$shape_reference")
     suffix="$shape$([ "$batch" != 1 ] && echo "-b$batch")-$label"
     timeout 300 env "${envs[@]}" "$bin" "${args[@]}" > "$out/bench-$suffix.json" 2>> "$log" || status=1

@@ -22,10 +22,11 @@ internal static class BenchCommand
         var kit = new Option<bool>("--kit-2024") { Description = "The 2024 starting kit's GPU measurement (EvaluateThrougthputAndMemory.py) on this engine: full forwards of one 2,000-token input at batch 1 (--repeats, default 500), forwards/s and peak memory with the kit's definitions, beside our TPOT (--new-tokens, default 16 here)." };
         var text = new Option<string?>("--text") { Description = "With --kit-2024: the text padded or cut to the input length (the kit uses a Wikipedia article; default: none, BOS then padding — the ids do not change the work)." };
         var inputTokens = new Option<int>("--input-tokens") { DefaultValueFactory = _ => 2000, Description = "With --kit-2024: the input length (the kit's 2000)." };
+        var sharedPrefix = new Option<int>("--shared-prefix") { DefaultValueFactory = _ => 0, Description = "CUDA, --batch > 1: every prompt begins with the same this many tokens, and every sequence after the first starts from a share of the first one's cache (a few-shot prefix, as eval shares it)." };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Median TPOT, prefill and decode throughput, peak RSS, against this machine's bandwidth and GEMM limits.")
-            { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, kit, text, inputTokens, store, json };
+            { model, promptTokens, newTokens, batch, repeats, warmup, device, longPrefill, reference, kit, text, inputTokens, sharedPrefix, store, json };
         command.SetAction((parse, ct) => Task.FromResult(Output.Guard(() =>
         {
             CommonOptions.CheckStore(parse.GetValue(store));
@@ -42,11 +43,13 @@ internal static class BenchCommand
                 }, parse.GetValue(json), progress, ct);
             }
             if (parse.GetValue(text) is not null) throw new ArgumentException("--text goes with --kit-2024.");
+            if (parse.GetValue(sharedPrefix) != 0 && !(engine.Device.IsCuda && parse.GetValue(batch) > 1))
+                throw new ArgumentException("--shared-prefix goes with --device cuda and --batch above 1.");
             if (engine.Device.IsCuda)
             {
                 if (parse.GetValue(batch) > 1)
                     return CudaBatchBench(dir, engine, parse.GetValue(batch), parse.GetValue(promptTokens), parse.GetValue(newTokens),
-                        parse.GetValue(repeats), parse.GetValue(warmup), parse.GetValue(reference), parse.GetValue(json), progress, ct);
+                        parse.GetValue(sharedPrefix), parse.GetValue(repeats), parse.GetValue(warmup), parse.GetValue(reference), parse.GetValue(json), progress, ct);
                 return CudaBench(dir, engine, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(repeats),
                     parse.GetValue(warmup), parse.GetValue(longPrefill), parse.GetValue(reference), parse.GetValue(json), progress, ct);
             }
@@ -87,7 +90,7 @@ internal static class BenchCommand
     }
 
     /// <summary>Batched greedy decoding through CausalLM.GreedyNext; --reference is tools/reference/transformers_batched.py's JSON.</summary>
-    private static int CudaBatchBench(string dir, EngineOptions engine, int batch, int prompt, int newTokens, int repeats, int warmup,
+    private static int CudaBatchBench(string dir, EngineOptions engine, int batch, int prompt, int newTokens, int sharedPrefix, int repeats, int warmup,
         string? reference, bool json, IProgress<string> progress, CancellationToken ct)
     {
         double? referenceRate = null;
@@ -107,12 +110,12 @@ internal static class BenchCommand
         using var lm = CausalLM.Load(dir, engine);
         var r = CudaBatchBenchmark.Run(lm, new CudaBatchBenchmarkOptions
         {
-            Batch = batch, PromptTokens = prompt, NewTokens = newTokens, Repeats = repeats, Warmup = warmup,
+            Batch = batch, PromptTokens = prompt, NewTokens = newTokens, SharedPrefixTokens = sharedPrefix, Repeats = repeats, Warmup = warmup,
             ReferenceTokensPerSecond = referenceRate, ReferencePeakBytes = referencePeak,
         }, progress, ct);
         Output.Write(r, json, () =>
         {
-            Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, batch {r.Batch}, prompt {r.PromptTokens}, new {r.NewTokens}");
+            Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, batch {r.Batch}, prompt {r.PromptTokens}{(r.SharedPrefixTokens > 0 ? $" ({r.SharedPrefixTokens} shared)" : "")}, new {r.NewTokens}");
             Console.WriteLine($"  generate {r.GenerateTokensPerSecond:F0} tok/s; decode {r.DecodeTokensPerSecond:F0} tok/s, step {r.DecodeMsPerStep:F3} ms = {r.StepOverFloor:F2} × floor {r.FloorMsPerStep:F3} ms ({r.ReadBandwidthGBps:F0} GB/s); prefill {r.PrefillTokensPerSecond:F0} tok/s");
             Console.WriteLine($"  peak device memory {Output.Bytes(r.PeakDeviceBytes)} (KV pool {Output.Bytes(r.KvPoolBytes)}, scratch {Output.Bytes(r.ScratchBytes)})");
             DeviceMemoryLines(r.Memory);

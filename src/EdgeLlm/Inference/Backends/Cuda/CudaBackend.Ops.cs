@@ -16,10 +16,13 @@ public sealed partial class CudaBackend
     /// <summary>Rows per attention tile (consecutive rows of one segment that share their keys' loads).</summary>
     private const int TileRows = 64;
 
+    /// <summary>Rows per tile of a shared-prefix group (be_paged_attention_prefix's 32 query vectors at most hold them at one query head each).</summary>
+    private const int PrefixTileRows = 32;
+
     private StepTable stepTable;
     private byte[] stepHost = [];
-    private ulong tiles, decodeRows;
-    private int tileCount, multiRowTiles, longestTile, decodeRowCount;
+    private ulong tiles, decodeRows, decodeFirsts, prefixRows, prefixTiles;
+    private int tileCount, multiRowTiles, longestTile, decodeRowCount, prefixTileCount;
 
     /// <summary>
     /// Uploads, in one copy, each row's token, segment and position and each segment's block table
@@ -56,8 +59,26 @@ public sealed partial class CudaBackend
         longestTile = tileList.Count == 0 ? 1 : tileList.Max(t => t.Count);
         tileList.AddRange(single.Select(r => (r, 1)));
         decodeRowCount = single.Count;
+        // Decode rows that share a prompt prefix attend to it together (be_paged_attention_prefix), each to the rest alone.
+        var groups = UseSharedPrefixAttention && single.Count >= 2
+            ? SharedPrefixGroups.Find(single.Select(r => tables[step.RowSegment[r]]).ToList(), single.Select(r => step.RowPosition[r]).ToList(),
+                PagedKvPool.BlockTokens, SharedPrefixMinPositions)
+            : [];
+        var prefixTileList = new List<(int First, int Count, int Span)>();
+        var groupRows = new List<int>();
+        foreach (var group in groups)
+        {
+            for (int r = 0; r < group.Rows.Length; r += PrefixTileRows)
+                prefixTileList.Add((groupRows.Count + r, Math.Min(PrefixTileRows, group.Rows.Length - r), group.Span));
+            groupRows.AddRange(group.Rows);
+        }
+        prefixTileCount = prefixTileList.Count;
+        SharedPrefixRowSteps += groupRows.Count;
+        // Every offset depends only on what a captured graph is keyed by (rows, tiles, decode rows, prefix tiles, stride).
         long intsBytes = 3L * rows * 4, tilesAt = (intsBytes + 15) / 16 * 16, singleAt = tilesAt + 8L * tileList.Count;
-        long blocksAt = (singleAt + 4L * single.Count + 15) / 16 * 16;
+        long firstsAt = singleAt + 4L * single.Count, prefixRowsAt = firstsAt + 4L * single.Count;
+        long prefixTilesAt = (prefixRowsAt + 4L * single.Count + 15) / 16 * 16;
+        long blocksAt = (prefixTilesAt + 16L * prefixTileCount + 15) / 16 * 16;
         long total = blocksAt + 8L * segments * stride;
         if (stepHost.Length < total) stepHost = new byte[total + total / 4];
         var ints = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan(0, (int)intsBytes));
@@ -68,6 +89,17 @@ public sealed partial class CudaBackend
         for (int i = 0; i < tileList.Count; i++) { tileInts[2 * i] = tileList[i].First; tileInts[2 * i + 1] = tileList[i].Count; }
         tileCount = tileList.Count;
         single.CopyTo(MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)singleAt, 4 * single.Count)));
+        var firsts = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)firstsAt, 4 * single.Count));
+        firsts.Clear();
+        foreach (var group in groups)
+            foreach (int i in group.Rows) firsts[i] = group.Span;
+        groupRows.CopyTo(MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)prefixRowsAt, 4 * single.Count)));
+        var prefixInts = MemoryMarshal.Cast<byte, int>(stepHost.AsSpan((int)prefixTilesAt, 16 * prefixTileCount));
+        for (int i = 0; i < prefixTileCount; i++)
+        {
+            prefixInts[4 * i] = prefixTileList[i].First; prefixInts[4 * i + 1] = prefixTileList[i].Count;
+            prefixInts[4 * i + 2] = prefixTileList[i].Span; prefixInts[4 * i + 3] = 0;
+        }
         var blocks = MemoryMarshal.Cast<byte, ulong>(stepHost.AsSpan((int)blocksAt, 8 * segments * stride));
         blocks.Clear();
         for (int s = 0; s < segments; s++)
@@ -76,6 +108,9 @@ public sealed partial class CudaBackend
         device.UploadAsync<byte>(p, stepHost.AsSpan(0, (int)total));
         tiles = p + (ulong)tilesAt;
         decodeRows = p + (ulong)singleAt;
+        decodeFirsts = p + (ulong)firstsAt;
+        prefixRows = p + (ulong)prefixRowsAt;
+        prefixTiles = p + (ulong)prefixTilesAt;
         stepTable = new StepTable
         {
             Token = p, Seq = p + (ulong)(rows * 4), Pos = p + (ulong)(2 * rows * 4), Blocks = p + (ulong)blocksAt,
@@ -181,15 +216,49 @@ public sealed partial class CudaBackend
         }
         if (!decodeKernel) return;
         int g = groups <= 1 ? 1 : groups <= 2 ? 2 : groups <= 4 ? 4 : 8;
-        int splits = DecodeSplits(decodeRowCount * shape.KvHeads, stepTable.TableStride * stepTable.BlockTokens);
-        ulong part = splits > 1 ? Buffer("attention.splits", (long)decodeRowCount * shape.Heads * splits * (hd + 2) * 4) : 0;
+        int capacity = stepTable.TableStride * stepTable.BlockTokens;
+        int splits = DecodeSplits(decodeRowCount * shape.KvHeads, capacity);
+        // A sliding window cuts into the prefix differently for every row: those layers attend each row alone.
+        bool prefix = prefixTileCount > 0 && shape.SlidingWindow <= 0;
+        int prefixSplits = prefix ? PrefixSplits(prefixTileCount * shape.KvHeads, capacity) : 0;
+        int slots = splits + prefixSplits; // each row's partial results: its own splits, then its prefix's
+        ulong part = slots > 1 ? Buffer("attention.splits", (long)decodeRowCount * shape.Heads * slots * (hd + 2) * 4) : 0;
         Launch($"be_paged_decode{(DecodeKernelVersion == 1 ? "" : "2")}_g{g}", decodeRowCount, shape.KvHeads, 128, 0, args.Reset().Ptr(Ptr(q)).Int(q.Width).Ptr(Ptr(output))
             .Int(output.Width).Ptr(part).Struct(stepTable).Ptr(decodeRows).Int(offset).Int(kvWidth).Int(groups).Int(hd)
-            .Float(shape.Scale).Int(shape.SlidingWindow).Int(splits), splits);
-        if (splits > 1)
+            .Float(shape.Scale).Int(shape.SlidingWindow).Int(splits).Ptr(prefix ? decodeFirsts : 0).Int(slots), splits);
+        if (prefix)
+            Launch("be_paged_attention_prefix", prefixTileCount, shape.KvHeads, 128, 3 * 32 * (hd + 4) * 4, args.Reset().Ptr(Ptr(q)).Int(q.Width)
+                .Ptr(part).Struct(stepTable).Ptr(decodeRows).Ptr(prefixTiles).Ptr(prefixRows).Int(offset).Int(kvWidth).Int(groups).Int(hd)
+                .Float(shape.Scale).Int(splits).Int(slots), prefixSplits);
+        if (slots > 1)
             Launch("be_paged_decode_combine", decodeRowCount, shape.Heads, 128, 0, args.Reset().Ptr(part).Ptr(decodeRows).Ptr(Ptr(output))
-                .Int(output.Width).Int(hd).Int(splits));
+                .Int(output.Width).Int(hd).Int(slots));
     }
+
+    /// <summary>
+    /// Attend decode rows that share a prompt prefix to it together (be_paged_attention_prefix: the prefix read once per group),
+    /// then each to its own positions (default; EDGELLM_CUDA_PREFIX_ATTENTION=0 starts a backend without, for the A/B).
+    /// </summary>
+    public bool UseSharedPrefixAttention
+    {
+        get => useSharedPrefixAttention;
+        set { if (value != useSharedPrefixAttention) DropGraphs(); useSharedPrefixAttention = value; }
+    }
+
+    private bool useSharedPrefixAttention = Environment.GetEnvironmentVariable("EDGELLM_CUDA_PREFIX_ATTENTION") != "0";
+
+    /// <summary>Positions a group of decode rows must share to be attended together (two blocks).</summary>
+    internal const int SharedPrefixMinPositions = 2 * PagedKvPool.BlockTokens;
+
+    /// <summary>Decode rows attended through a shared prefix, summed over every step so far (the self-test and benchmarks read it).</summary>
+    public long SharedPrefixRowSteps { get; private set; }
+
+    /// <summary>
+    /// Splits of a shared prefix: enough (tile, KV head, split) blocks to fill the device about eight times over, but no split
+    /// shorter than 128 of the positions the block tables can hold (fixed by the step shape, as <see cref="DecodeSplits"/>).
+    /// </summary>
+    private int PrefixSplits(int tileHeads, int capacity) =>
+        Math.Clamp(Math.Min((8 * device.Multiprocessors + tileHeads - 1) / tileHeads, capacity / 128), 1, 32);
 
     /// <summary>Decode rows through be_paged_decode (default); false sends them through the tiled kernel, as prompt chunks.</summary>
     public bool UseDecodeKernel

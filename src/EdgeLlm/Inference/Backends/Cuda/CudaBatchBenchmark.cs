@@ -12,6 +12,11 @@ public sealed record CudaBatchBenchmarkOptions
     public int NewTokens { get; init; } = 128;
     public int Repeats { get; init; } = 3;
     public int Warmup { get; init; } = 1;
+    /// <summary>
+    /// The first this many tokens of every prompt are the same, and every sequence after the first starts from a share of
+    /// the first one's cache (as the continuous batcher shares a few-shot prefix): 0, nothing shared.
+    /// </summary>
+    public int SharedPrefixTokens { get; init; }
     /// <summary>Prefill stacks whole prompts into steps of at most this many rows.</summary>
     public int PrefillRowsPerStep { get; init; } = 4096;
     /// <summary>transformers' generate throughput on the same weights and shapes (tools/reference/transformers_batched.py), if given.</summary>
@@ -34,6 +39,7 @@ public sealed record CudaBatchBenchmarkResult
     public required int Batch { get; init; }
     public required int PromptTokens { get; init; }
     public required int NewTokens { get; init; }
+    public required int SharedPrefixTokens { get; init; }
     /// <summary>Batch × new tokens ÷ (prefill + decode): what transformers' <c>generate</c> timing measures.</summary>
     public required double GenerateTokensPerSecond { get; init; }
     /// <summary>Batch × (new tokens − 1) ÷ the decode steps' time (the first token comes from the prefill).</summary>
@@ -41,7 +47,7 @@ public sealed record CudaBatchBenchmarkResult
     public required double DecodeMsPerStep { get; init; }
     public required double PrefillTokensPerSecond { get; init; }
     public required double ReadBandwidthGBps { get; init; }
-    /// <summary>(weight bytes + KV bytes of every sequence at the mean decode length) ÷ read bandwidth.</summary>
+    /// <summary>(weight bytes + KV bytes of every sequence at the mean decode length, a shared prefix once) ÷ read bandwidth.</summary>
     public required double FloorMsPerStep { get; init; }
     public required double StepOverFloor { get; init; }
     /// <summary>Device bytes at the peak (weights, KV pool, activations), as the device allocator counts them.</summary>
@@ -67,6 +73,8 @@ public static class CudaBatchBenchmark
     {
         var backend = lm.Backend as CudaBackend ?? throw new ArgumentException("The model does not run on the CUDA backend (EngineOptions.Device).", nameof(lm));
         if (options.Batch < 1 || options.PromptTokens < 1 || options.NewTokens < 2) throw new ArgumentException("The batch benchmark needs a batch, a prompt and at least 2 new tokens.");
+        if (options.SharedPrefixTokens < 0 || options.SharedPrefixTokens >= options.PromptTokens)
+            throw new ArgumentException($"A shared prefix of {options.SharedPrefixTokens} tokens does not fit prompts of {options.PromptTokens} (0 … {options.PromptTokens - 1}).");
         var device = backend.Device;
         device.MakeCurrent();
         progress?.Report("measuring the card's read bandwidth…");
@@ -80,18 +88,9 @@ public static class CudaBatchBenchmark
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"batch {options.Batch}: run {r + 1} of {options.Warmup + options.Repeats}");
-            var prompts = Enumerable.Range(0, options.Batch)
-                .Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
-            var caches = prompts.Select(p => lm.NewCache(p.Length + options.NewTokens)).ToArray();
-            var next = new int[options.Batch];
+            var prompts = Prompts(lm, options, random);
             var clock = Stopwatch.StartNew();
-            int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
-            for (int first = 0; first < options.Batch; first += perStep)
-            {
-                int count = Math.Min(perStep, options.Batch - first);
-                var tokens = lm.GreedyNext(Enumerable.Range(first, count).Select(i => new Segment(caches[i], prompts[i])).ToList(), cancellationToken);
-                tokens.CopyTo(next, first);
-            }
+            var (caches, next) = Prefill(lm, options, prompts, options.NewTokens, cancellationToken);
             double prefillSeconds = clock.Elapsed.TotalSeconds;
             for (int s = 1; s < options.NewTokens; s++)
                 next = lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken);
@@ -106,13 +105,7 @@ public static class CudaBatchBenchmark
         // One more decode step with every launch timed alone: where the step's device time goes.
         var profile = new Dictionary<string, (double Ms, int Count)>();
         {
-            var prompts = Enumerable.Range(0, options.Batch).Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
-            var caches = prompts.Select(p => lm.NewCache(p.Length + 2)).ToArray();
-            int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
-            var next = new int[options.Batch];
-            for (int first = 0; first < options.Batch; first += perStep)
-                lm.GreedyNext(Enumerable.Range(first, Math.Min(perStep, options.Batch - first)).Select(i => new Segment(caches[i], prompts[i])).ToList(), cancellationToken)
-                    .CopyTo(next, first);
+            var (caches, next) = Prefill(lm, options, Prompts(lm, options, random), 2, cancellationToken);
             backend.Profile = profile;
             try { lm.GreedyNext(next.Select((t, i) => new Segment(caches[i], [t])).ToList(), cancellationToken); }
             finally { backend.Profile = null; }
@@ -124,7 +117,8 @@ public static class CudaBatchBenchmark
         long kvPerPosition = Enumerable.Range(0, c.NumLayers).Sum(l => 2L * c.Layer(l).NumKvHeads * c.HeadDim * 2);
         long weightBytes = lm.Checkpoint.Tensors.Values.Where(t => t.Rank == 2).Sum(t => t.ByteLength);
         double meanLength = options.PromptTokens + options.NewTokens / 2.0;
-        double floorMs = (weightBytes + options.Batch * meanLength * kvPerPosition) / (bandwidth * 1e9) * 1000;
+        int shared = options.SharedPrefixTokens;
+        double floorMs = (weightBytes + (shared + options.Batch * (meanLength - shared)) * kvPerPosition) / (bandwidth * 1e9) * 1000;
         double generateRate = Median(generate);
         return new CudaBatchBenchmarkResult
         {
@@ -136,6 +130,7 @@ public static class CudaBatchBenchmark
             Batch = options.Batch,
             PromptTokens = options.PromptTokens,
             NewTokens = options.NewTokens,
+            SharedPrefixTokens = shared,
             GenerateTokensPerSecond = generateRate,
             DecodeTokensPerSecond = options.Batch * (options.NewTokens - 1) / decodeSeconds,
             DecodeMsPerStep = stepMs,
@@ -154,6 +149,43 @@ public static class CudaBatchBenchmark
             GraphFailure = backend.GraphFailure,
             StepProfileMs = profile.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count}", p => p.Value.Ms),
         };
+    }
+
+    // Random prompts; with a shared prefix every one begins with the first one's tokens.
+    private static int[][] Prompts(CausalLM lm, CudaBatchBenchmarkOptions options, Random random)
+    {
+        var prompts = Enumerable.Range(0, options.Batch)
+            .Select(_ => Enumerable.Range(0, options.PromptTokens).Select(_ => random.Next(lm.VocabSize)).ToArray()).ToArray();
+        foreach (var p in prompts.Skip(1)) prompts[0].AsSpan(0, options.SharedPrefixTokens).CopyTo(p);
+        return prompts;
+    }
+
+    // Prefills every prompt (whole prompts stacked into steps of at most PrefillRowsPerStep rows) and returns the caches and
+    // each one's first generated token. With a shared prefix the first prompt runs alone, then the others from shares of its cache.
+    private static (KvCache[] Caches, int[] Next) Prefill(CausalLM lm, CudaBatchBenchmarkOptions options, int[][] prompts, int newTokens,
+        CancellationToken cancellationToken)
+    {
+        int shared = options.SharedPrefixTokens, capacity = options.PromptTokens + newTokens;
+        var caches = new KvCache[prompts.Length];
+        var next = new int[prompts.Length];
+        int start = 0;
+        if (shared > 0)
+        {
+            caches[0] = lm.NewCache(capacity);
+            next[0] = lm.GreedyNext([new Segment(caches[0], prompts[0])], cancellationToken)[0];
+            for (int i = 1; i < prompts.Length; i++) caches[i] = caches[0].SharePrefix(shared, capacity);
+            start = 1;
+        }
+        else
+            for (int i = 0; i < prompts.Length; i++) caches[i] = lm.NewCache(capacity);
+        int rest = options.PromptTokens - shared, perStep = Math.Max(1, options.PrefillRowsPerStep / rest);
+        for (int first = start; first < prompts.Length; first += perStep)
+        {
+            int count = Math.Min(perStep, prompts.Length - first);
+            lm.GreedyNext(Enumerable.Range(first, count).Select(i => new Segment(caches[i], prompts[i][shared..])).ToList(), cancellationToken)
+                .CopyTo(next, first);
+        }
+        return (caches, next);
     }
 
     /// <summary>

@@ -164,12 +164,48 @@ public static partial class CudaSelfTest
             var requests = bp.Select(p => new SequenceRequest(p, new GenerationOptions { MaxNewTokens = 12, StopAtEos = false })).ToList();
             BatchProgress? last = null;
             var progress = new InlineProgress<BatchProgress>(p => last = p);
+            long prefixRowsBefore = backend.SharedPrefixRowSteps;
             var sharing = new ContinuousBatcher(gpu, new BatcherOptions { MaxBatch = 5, PrefillChunkTokens = 64 }).Run(requests, progress).OrderBy(r => r.Index).ToList();
+            long prefixRows = backend.SharedPrefixRowSteps - prefixRowsBefore;
             long sharedTokens = last?.SharedPromptTokens ?? 0;
             var plain = new ContinuousBatcher(gpu, new BatcherOptions { MaxBatch = 5, PrefillChunkTokens = 64, SharedPrefixMinTokens = 0 }).Run(requests).OrderBy(r => r.Index).ToList();
             yield return new SelfTestCheck(name, "batcher: prompt tokens taken from a shared prefix", sharedTokens, 64 + 90 + 69, sharedTokens >= 64 + 90 + 69, "");
             for (int i = 0; i < bp.Length; i++)
                 yield return NearTieCheck(name, $"batcher with shared prefixes == without (sequence {i})", sharing[i].Tokens, plain[i].Tokens, bp[i], cpu, 2 * limit);
+            bool prefixKernel = backend.UseSharedPrefixAttention && gpu.Config.HeadDim % 8 == 0 && gpu.Config.HeadDim <= 128;
+            if (prefixKernel)
+                yield return new SelfTestCheck(name, "batcher: decode rows attended through their shared prefix (row-steps)", prefixRows, 1, prefixRows >= 1, "");
+        }
+
+        // Decode rows attended to their shared prefix together (be_paged_attention_prefix) against each alone: shares of
+        // 64, 80, 96 and 99 of a donor's 100 positions, three teacher-forced steps of all four in one batch, both ways.
+        {
+            var donor = gpu.NewCache(110);
+            gpu.ForwardHidden([new Segment(donor, long130[..100])]);
+            int[] lengths = [64, 80, 96, 99];
+            float[] Run(bool together, out long rowsThrough)
+            {
+                backend.UseSharedPrefixAttention = together;
+                long before = backend.SharedPrefixRowSteps;
+                var shares = lengths.Select(n => donor.SharePrefix(n, n + 4)).ToArray();
+                var logits = new float[3 * shares.Length * vocab];
+                for (int t = 0; t < 3; t++)
+                {
+                    var h = gpu.ForwardHidden(shares.Select((c, i) => new Segment(c, [long130[(101 + 3 * i + t) % long130.Length]])).ToList());
+                    gpu.Logits(h, shares.Length, logits.AsSpan(t * shares.Length * vocab, shares.Length * vocab));
+                }
+                rowsThrough = backend.SharedPrefixRowSteps - before;
+                return logits;
+            }
+            bool was = backend.UseSharedPrefixAttention;
+            var apart = Run(false, out _);
+            var joint = Run(true, out long through);
+            backend.UseSharedPrefixAttention = was;
+            if (gpu.Config.HeadDim % 8 == 0 && gpu.Config.HeadDim <= 128)
+            {
+                yield return Check(name, "shared-prefix attention == each row alone (logits, 4 shares × 3 steps)", MaxAbsDiff(joint, apart), 1e-3);
+                yield return new SelfTestCheck(name, "shared-prefix attention: rows attended through the prefix (row-steps)", through, 12, through == 12, "");
+            }
         }
 
         // Calibration: observers see the same activations on the GPU as on the CPU.

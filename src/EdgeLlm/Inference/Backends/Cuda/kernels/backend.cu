@@ -376,13 +376,21 @@ extern "C" __global__ void __launch_bounds__(128) be_paged_attention_small(ATT_P
 #define DEC_MAX_DIMS 128   // head_dim ≤ 128 and a multiple of 8 (16-byte key loads); else the tiled kernel above
 
 // The decode kernels' last step: each warp left its running max, sum and unnormalised output (wm, wl, wacc; a warp that saw
-// no position has max −inf and adds nothing); the block merges them and writes the output, or with several splits the
-// split's partial (unnormalised output, max, sum) in part[i][head][split] for be_paged_decode_combine.
+// no position has max −inf and adds nothing); the block merges them and writes the output, or with several slots the
+// split's partial (unnormalised output, max, sum) in part[i][head][slot s of slots] for be_paged_decode_combine. Slots past
+// `splits` belong to be_paged_attention_prefix (a shared prefix); a row outside every prefix group (first[i] == 0) marks
+// them empty here.
 template <int G>
 __device__ __forceinline__ void decode_merge_warps(const float (&wm)[DEC_WARPS][G], const float (&wl)[DEC_WARPS][G],
     const float (&wacc)[DEC_WARPS][G * DEC_MAX_DIMS], float* out, int ld_out, float* part, int row, int h0, int groups,
-    int head_dim, int splits, int s)
+    int head_dim, int splits, int s, int slots, bool no_prefix)
 {
+    if (s == 0 && no_prefix)
+        for (int o = threadIdx.x; o < groups * (slots - splits); o += DEC_WARPS * 32)
+        {
+            float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + o / (slots - splits)) * slots + splits + o % (slots - splits)) * (head_dim + 2);
+            pp[head_dim] = NEG_INF; pp[head_dim + 1] = 0.f;
+        }
     for (int o = threadIdx.x; o < groups * head_dim; o += DEC_WARPS * 32)
     {
         int g = o / head_dim, d = o % head_dim;
@@ -392,8 +400,8 @@ __device__ __forceinline__ void decode_merge_warps(const float (&wm)[DEC_WARPS][
         if (M != NEG_INF)
             for (int w = 0; w < DEC_WARPS; w++)
                 if (wm[w][g] != NEG_INF) { float f = expf(wm[w][g] - M); A += wacc[w][o] * f; L += wl[w][g] * f; }
-        if (splits == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
-        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * splits + s) * (head_dim + 2);
+        if (slots == 1) { out[(size_t)row * ld_out + (h0 + g) * head_dim + d] = A / L; continue; }
+        float* pp = part + (((size_t)blockIdx.x * gridDim.y * groups + h0 + g) * slots + s) * (head_dim + 2);
         pp[d] = A;
         if (d == 0) { pp[head_dim] = M; pp[head_dim + 1] = L; }
     }
@@ -411,7 +419,8 @@ __device__ __forceinline__ void decode_merge_warps(const float (&wm)[DEC_WARPS][
 // step shape and each row cuts its own length, so a captured graph serves every position.
 template <int G>
 __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* out, int ld_out, float* part,
-    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits)
+    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits,
+    const int* first, int slots)
 {
     __shared__ float4 qs4[G * DEC_MAX_DIMS / 4]; // float4: the 16-byte alignment the query loads need
     float* qs = (float*)qs4;
@@ -421,7 +430,8 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
     const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
     if (t.block_tokens != KV_BLOCK_TOKENS) __trap();
     const int seq = t.seq[row], p = t.pos[row], bt = KV_BLOCK_TOKENS;
-    const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
+    const int own = first ? first[blockIdx.x] : 0; // positions below it: the row's shared prefix, attended elsewhere
+    const int begin = window > 0 ? max(0, p + 1 - window) : own, end = p + 1;
     const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
     const int lo = begin + s * chunk, hi = min(end, lo + chunk);
     const int h0 = kvh * groups, chunks = head_dim >> 3;
@@ -518,12 +528,12 @@ __device__ __forceinline__ void paged_decode(const float* q, int ld_q, float* ou
             for (int e = 0; e < 4; e++) wacc[warp][g * head_dim + lane * 4 + e] = acc[g][e];
     }
     __syncthreads();
-    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s);
+    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s, slots, own == 0);
 }
 
 #define DEC_PARAMS const float* q, int ld_q, float* out, int ld_out, float* part, StepTable t, const int* drows, \
-    int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits
-#define DEC_ARGS q, ld_q, out, ld_out, part, t, drows, layer_offset, kv_width, groups, head_dim, scale, window, splits
+    int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits, const int* first, int slots
+#define DEC_ARGS q, ld_q, out, ld_out, part, t, drows, layer_offset, kv_width, groups, head_dim, scale, window, splits, first, slots
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g1(DEC_PARAMS) { paged_decode<1>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g2(DEC_PARAMS) { paged_decode<2>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g4(DEC_PARAMS) { paged_decode<4>(DEC_ARGS); }
@@ -537,7 +547,8 @@ extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode_g8(
 // Leaves the same output (or split partials) as paged_decode.
 template <int G, int U>
 __device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* out, int ld_out, float* part,
-    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits)
+    StepTable t, const int* drows, int layer_offset, int kv_width, int groups, int head_dim, float scale, int window, int splits,
+    const int* first, int slots)
 {
     __shared__ float wm[DEC_WARPS][G], wl[DEC_WARPS][G];
     __shared__ float wacc[DEC_WARPS][G * DEC_MAX_DIMS];
@@ -545,7 +556,8 @@ __device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* o
     const int row = drows[blockIdx.x], kvh = blockIdx.y, s = blockIdx.z;
     if (t.block_tokens != KV_BLOCK_TOKENS) __trap();
     const int seq = t.seq[row], p = t.pos[row], bt = KV_BLOCK_TOKENS;
-    const int begin = window > 0 ? max(0, p + 1 - window) : 0, end = p + 1;
+    const int own = first ? first[blockIdx.x] : 0; // positions below it: the row's shared prefix, attended elsewhere
+    const int begin = window > 0 ? max(0, p + 1 - window) : own, end = p + 1;
     const int chunk = ((end - begin + splits - 1) / splits + 31) & ~31;
     const int lo = begin + s * chunk, hi = min(end, lo + chunk);
     const int h0 = kvh * groups;
@@ -641,13 +653,163 @@ __device__ __forceinline__ void paged_decode2(const float* q, int ld_q, float* o
             for (int e = 0; e < 8; e++) wacc[warp][g * head_dim + c * 8 + e] = acc[g][e];
     }
     __syncthreads();
-    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s);
+    decode_merge_warps<G>(wm, wl, wacc, out, ld_out, part, row, h0, groups, head_dim, splits, s, slots, own == 0);
 }
 
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g1(DEC_PARAMS) { paged_decode2<1, 8>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g2(DEC_PARAMS) { paged_decode2<2, 8>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g4(DEC_PARAMS) { paged_decode2<4, 4>(DEC_ARGS); }
 extern "C" __global__ void __launch_bounds__(DEC_WARPS * 32) be_paged_decode2_g8(DEC_PARAMS) { paged_decode2<8, 2>(DEC_ARGS); }
+
+// ---------------------------------------------------------------- paged attention, a prefix shared by many decode rows
+
+#define PRE_VECTORS 32   // query vectors (row, query head) a block holds: 128 threads, 4 per vector
+#define PRE_KEYS 32      // key positions per shared-memory tile
+
+// Decode rows whose block tables begin with the same blocks (a shared prompt prefix: PagedKvStorage.Share) attend to
+// those positions here, all together (cascade attention): each tile of the prefix's keys and values is read from memory
+// once per group of rows instead of once per row. Block (tile, KV head, split z): tiles[tile] = (first index into rows[],
+// row count ≤ 32, span), rows[] = decode-row indices, one group's rows per tile; the block takes split z of positions
+// 0 … span−1 (every one below each row's own position) and the query vectors of its rows, PRE_VECTORS at a time. Per
+// 32-position tile, keys and values go to shared memory as float32; thread (vector v = tid/4, quarter) scores keys
+// quarter, quarter+4, … and accumulates 8-channel chunks quarter, quarter+4, … of v's output; v's 4 threads keep one
+// online softmax through shuffles. It leaves (unnormalised output, max, sum) in slot splits + z of part[i][head][slots];
+// the rows' own positions (span … p) go through be_paged_decode2 into slots 0 … splits−1, and be_paged_decode_combine
+// adds them all. Dynamic shared memory: 3 · PRE_VECTORS · (head_dim + 4) floats.
+extern "C" __global__ void __launch_bounds__(128) be_paged_attention_prefix(const float* q, int ld_q, float* part, StepTable t,
+    const int* drows, const int4* tiles, const int* rows, int layer_offset, int kv_width, int groups, int head_dim,
+    float scale, int splits, int slots)
+{
+    extern __shared__ float4 shared4[];
+    const int stride = head_dim + 4, chunks = head_dim >> 3; // stride: rows 16-byte aligned, 8 vectors' rows on distinct banks
+    float* qs = (float*)shared4;               // [PRE_VECTORS][stride]
+    float* ks = qs + PRE_VECTORS * stride;     // [PRE_KEYS][stride]
+    float* vs = ks + PRE_KEYS * stride;        // [PRE_KEYS][stride]
+    const int tid = threadIdx.x, v = tid >> 2, quarter = tid & 3, lane0 = (tid & 31) & ~3;
+    const int4 tile = tiles[blockIdx.x];
+    const int kvh = blockIdx.y, z = blockIdx.z, h0 = kvh * groups, heads = gridDim.y * groups;
+    const int span = tile.z, chunk = ((span + gridDim.z - 1) / gridDim.z + PRE_KEYS - 1) / PRE_KEYS * PRE_KEYS;
+    const int lo = z * chunk, hi = min(span, lo + chunk);
+    if (t.block_tokens != KV_BLOCK_TOKENS) __trap();
+    const size_t row_bytes = (size_t)kv_width * 2, values_at = (size_t)KV_BLOCK_TOKENS * row_bytes;
+    const size_t head_at = (size_t)layer_offset + (size_t)kvh * head_dim * 2;
+    const u64* table = t.blocks + (size_t)t.seq[drows[rows[tile.x]]] * t.table_stride; // the prefix's blocks: any row's table
+    const int per_pass = PRE_VECTORS / groups;
+
+    for (int r0 = 0; r0 < tile.y; r0 += per_pass)
+    {
+        const int nv = min(per_pass, tile.y - r0) * groups;
+        __syncthreads(); // the previous pass has read qs
+        for (int i = tid; i < PRE_VECTORS * head_dim; i += 128)
+        {
+            const int vv = i / head_dim, d = i % head_dim;
+            // vectors past nv score zeros: finite, never written out
+            qs[vv * stride + d] = vv < nv ? q[(size_t)drows[rows[tile.x + r0 + vv / groups]] * ld_q + (h0 + vv % groups) * head_dim + d] * scale : 0.f;
+        }
+        float m = NEG_INF, l = 0.f, acc[DEC_MAX_DIMS / 32][8];
+#pragma unroll
+        for (int k = 0; k < DEC_MAX_DIMS / 32; k++)
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[k][e] = 0.f;
+
+        for (int j0 = lo; j0 < hi; j0 += PRE_KEYS)
+        {
+            const int n = min(PRE_KEYS, hi - j0);
+            __syncthreads(); // qs written; the previous tile's keys and values read
+            for (int i = tid; i < PRE_KEYS * chunks; i += 128)
+            {
+                const int jj = i / chunks, c = i % chunks;
+                float kf[8], vf[8];
+                if (jj < n)
+                {
+                    const int j = j0 + jj;
+                    const char* at = (const char*)table[j / KV_BLOCK_TOKENS] + head_at + (size_t)(j % KV_BLOCK_TOKENS) * row_bytes + c * 16;
+                    unpack16<0>(*(const uint4*)at, kf);
+                    unpack16<0>(*(const uint4*)(at + values_at), vf);
+                }
+                else
+#pragma unroll
+                    for (int e = 0; e < 8; e++) { kf[e] = 0.f; vf[e] = 0.f; }
+                float4 k4[2], v4[2];
+                k4[0].x = kf[0]; k4[0].y = kf[1]; k4[0].z = kf[2]; k4[0].w = kf[3];
+                k4[1].x = kf[4]; k4[1].y = kf[5]; k4[1].z = kf[6]; k4[1].w = kf[7];
+                v4[0].x = vf[0]; v4[0].y = vf[1]; v4[0].z = vf[2]; v4[0].w = vf[3];
+                v4[1].x = vf[4]; v4[1].y = vf[5]; v4[1].z = vf[6]; v4[1].w = vf[7];
+                float4* kd = (float4*)(ks + jj * stride + c * 8);
+                float4* vd = (float4*)(vs + jj * stride + c * 8);
+                kd[0] = k4[0]; kd[1] = k4[1]; vd[0] = v4[0]; vd[1] = v4[1];
+            }
+            __syncthreads();
+            // scores of vector v against keys quarter + 4k
+            float s[PRE_KEYS / 4];
+#pragma unroll
+            for (int k = 0; k < PRE_KEYS / 4; k++) s[k] = 0.f;
+            for (int c = 0; c < chunks; c++)
+            {
+                const float4 qa = *(const float4*)(qs + v * stride + c * 8), qb = *(const float4*)(qs + v * stride + c * 8 + 4);
+#pragma unroll
+                for (int k = 0; k < PRE_KEYS / 4; k++)
+                {
+                    const float4 ka = *(const float4*)(ks + (quarter + 4 * k) * stride + c * 8);
+                    const float4 kb = *(const float4*)(ks + (quarter + 4 * k) * stride + c * 8 + 4);
+                    s[k] += qa.x * ka.x + qa.y * ka.y + qa.z * ka.z + qa.w * ka.w + qb.x * kb.x + qb.y * kb.y + qb.z * kb.z + qb.w * kb.w;
+                }
+            }
+            // the tile's online softmax step, shared by v's 4 threads
+            float mx = NEG_INF;
+#pragma unroll
+            for (int k = 0; k < PRE_KEYS / 4; k++) { if (quarter + 4 * k >= n) s[k] = NEG_INF; mx = fmaxf(mx, s[k]); }
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float m_new = fmaxf(m, mx); // finite: the tile's first key is valid
+            const float a = expf(m - m_new);
+            float sum = 0.f;
+#pragma unroll
+            for (int k = 0; k < PRE_KEYS / 4; k++) { s[k] = expf(s[k] - m_new); sum += s[k]; }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            l = l * a + sum;
+            m = m_new;
+#pragma unroll
+            for (int k = 0; k < DEC_MAX_DIMS / 32; k++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[k][e] *= a;
+            // values: key jj's weight is s[jj / 4] of thread (v, jj % 4)
+#pragma unroll
+            for (int jj = 0; jj < PRE_KEYS; jj++)
+            {
+                if (jj >= n) break; // block-uniform
+                const float p = __shfl_sync(0xffffffffu, s[jj / 4], lane0 + jj % 4);
+#pragma unroll
+                for (int k = 0; k < DEC_MAX_DIMS / 32; k++)
+                {
+                    const int c = quarter + 4 * k;
+                    if (c >= chunks) break;
+                    const float4 va = *(const float4*)(vs + jj * stride + c * 8), vb = *(const float4*)(vs + jj * stride + c * 8 + 4);
+                    acc[k][0] = fmaf(p, va.x, acc[k][0]); acc[k][1] = fmaf(p, va.y, acc[k][1]);
+                    acc[k][2] = fmaf(p, va.z, acc[k][2]); acc[k][3] = fmaf(p, va.w, acc[k][3]);
+                    acc[k][4] = fmaf(p, vb.x, acc[k][4]); acc[k][5] = fmaf(p, vb.y, acc[k][5]);
+                    acc[k][6] = fmaf(p, vb.z, acc[k][6]); acc[k][7] = fmaf(p, vb.w, acc[k][7]);
+                }
+            }
+        }
+        // the split's partial for each real vector (an empty split leaves max −inf: the combine skips it)
+        if (v < nv)
+        {
+            const int i = rows[tile.x + r0 + v / groups], head = h0 + v % groups;
+            float* pp = part + (((size_t)i * heads + head) * slots + splits + z) * (head_dim + 2);
+#pragma unroll
+            for (int k = 0; k < DEC_MAX_DIMS / 32; k++)
+            {
+                const int c = quarter + 4 * k;
+                if (c >= chunks) break;
+#pragma unroll
+                for (int e = 0; e < 8; e++) pp[c * 8 + e] = acc[k][e];
+            }
+            if (quarter == 0) { pp[head_dim] = m; pp[head_dim + 1] = l; }
+        }
+    }
+}
 
 // out[row, head] = Σ_s A_s·e^(M_s−M) / Σ_s L_s·e^(M_s−M) over the splits be_paged_decode left (grid: decode rows × heads);
 // splits past a row's length are empty (max −inf) and skipped.
