@@ -179,6 +179,8 @@ public static partial class CudaSelfTest
 
         // Decode rows attended to their shared prefix together (be_paged_attention_prefix) against each alone: shares of
         // 64, 80, 96 and 99 of a donor's 100 positions, three teacher-forced steps of all four in one batch, both ways.
+        // Only the summation order differs (prefix slots merged with the row's own), so, as for the decode splits above,
+        // a flipped 16-bit rounding of the attention output is allowed: the fixture's logit limit (phi-float16: 0.0011).
         {
             var donor = gpu.NewCache(110);
             gpu.ForwardHidden([new Segment(donor, long130[..100])]);
@@ -203,7 +205,7 @@ public static partial class CudaSelfTest
             backend.UseSharedPrefixAttention = was;
             if (gpu.Config.HeadDim % 8 == 0 && gpu.Config.HeadDim <= 128)
             {
-                yield return Check(name, "shared-prefix attention == each row alone (logits, 4 shares × 3 steps)", MaxAbsDiff(joint, apart), 1e-3);
+                yield return Check(name, "shared-prefix attention == each row alone (logits, 4 shares × 3 steps)", MaxAbsDiff(joint, apart), limit);
                 yield return new SelfTestCheck(name, "shared-prefix attention: rows attended through the prefix (row-steps)", through, 12, through == 12, "");
             }
         }
