@@ -8,8 +8,10 @@
 #
 #   bash scripts/gpu-suite.sh --publish edgellm.tar.xz --tokenizer DIR --data DATASETS_DIR_OR_TAR_XZ \
 #        --chat-template FILE.jinja [--shape phi-2] [--tasks csqa,chid,bbh,gsm8k,truthfulqa] [--limit 128] \
-#        [--max-batch 128] [--timeout 120] [--layers N] [--device cuda] [--share-prefix 16,0]
+#        [--max-batch 128] [--timeout 120] [--layers N] [--device cuda] [--share-prefix 16,0] [--shard K/N]
 #
+# --shard K/N passes eval's --shard (samples i with i mod N = K-1), so a whole task too long for one device command runs
+# as N calls; each line records its shard.
 # --share-prefix runs each task once per value given (eval --share-prefix: a sample takes the keys and values of the
 # prompt start it shares with one in flight; 0 off), for the A/B on the same weights; each line records its value.
 # --layers keeps only that many decoder layers and --device cpu runs on the CPU: for trying the script.
@@ -17,7 +19,7 @@
 # HumanEval is left out by default: its programs run in the bubblewrap sandbox, which the GPU machine lacks.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa" limit=128 batch=128 each=120 layers="" device=cuda shares=""
+publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa" limit=128 batch=128 each=120 layers="" device=cuda shares="" shard="1/1"
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --layers) layers="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
     --share-prefix) shares="${2//,/ }"; shift 2 ;;
+    --shard) shard="$2"; shift 2 ;;
     *) echo "gpu-suite.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -61,17 +64,17 @@ for share in ${shares:-default}; do
   run="$work/suite-run-$task-$share"
   rm -rf "$run"
   echo "== $task: first $limit samples at max batch $batch, share-prefix $share" | tee -a "$log"
-  extra=()
-  [ "$share" = default ] || extra=(--share-prefix "$share")
+  extra=(--shard "$shard")
+  [ "$share" = default ] || extra+=(--share-prefix "$share")
   start=$(date +%s.%N)
   timeout "$each" "$bin" eval "$model" --device "$device" --protocol edge-llm-2024 --tasks "$task" --chat-template "$template" \
     --data "$datasets" --limit "$limit" --max-batch "$batch" --out "$run" --json "${extra[@]}" > "$run.json" 2>> "$log"
   code=$?
   wall=$(python3 -c "import time; print(round(time.time() - $start, 2))")
   [ "$code" = 0 ] || status=1
-  python3 - "$task" "$run" "$datasets" "$limit" "$batch" "$wall" "$code" "$shape" "$share" <<'PY' | tee -a "$results"
+  python3 - "$task" "$run" "$datasets" "$limit" "$batch" "$wall" "$code" "$shape" "$share" "$shard" <<'PY' | tee -a "$results"
 import glob, json, os, sys
-task, run, datasets, limit, batch, wall, code, shape, share = sys.argv[1:10]
+task, run, datasets, limit, batch, wall, code, shape, share, shard = sys.argv[1:11]
 records = sum(sum(1 for _ in open(f)) for f in glob.glob(os.path.join(run, "*.jsonl")))
 try:
     summary = json.load(open(run + ".json"))
@@ -81,7 +84,7 @@ except Exception:
     rate, batch_used = None, None
 print(json.dumps({"shape": shape, "task": task, "limit": int(limit), "max_batch": batch_used or int(batch), "wall_seconds": float(wall),
                   "exit_code": int(code), "records_written": records, "samples_per_second": rate,
-                  "share_prefix": None if share == "default" else int(share)}))
+                  "share_prefix": None if share == "default" else int(share), "shard": shard}))
 PY
 done
 done
