@@ -26,12 +26,14 @@ public static class CudaMemoryModel
     /// <summary>
     /// The paged pool for <paramref name="batch"/> sequences of <paramref name="context"/> positions (<c>PagedKvPool</c>): each
     /// sequence takes whole blocks of 16 positions; a block holds every layer's keys and values, rounded up to 256 bytes; the
-    /// pool grows by slabs of as many blocks as fit in 256 MiB (1 to 4,096), so it holds whole slabs.
+    /// pool grows by slabs of as many blocks as fit in 256 MiB (1 to 4,096), so it holds whole slabs. With a shared prefix of
+    /// <paramref name="sharedPrefix"/> positions, every sequence after the first holds the first one's blocks wholly inside it
+    /// instead of blocks of its own (<c>PagedKvStorage.Share</c>; the block the prefix ends in is copied).
     /// </summary>
-    public static long PagedKvBytes(ModelConfig c, int context, int batch, DType kv)
+    public static long PagedKvBytes(ModelConfig c, int context, int batch, DType kv, int sharedPrefix = 0)
     {
         long block = PagedBlockBytes(c, kv), perSlab = PagedBlocksPerSlab(block);
-        long blocks = batch * Ceil(context, PagedKvPool.BlockTokens);
+        long blocks = batch * Ceil(context, PagedKvPool.BlockTokens) - (batch - 1L) * (Math.Min(sharedPrefix, context) / PagedKvPool.BlockTokens);
         return Ceil(blocks, perSlab) * perSlab * block;
     }
 

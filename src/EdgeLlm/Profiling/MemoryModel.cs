@@ -20,6 +20,11 @@ public sealed record MemoryScenario
     /// For <see cref="MemoryLayout.CudaGreedy"/>: the prompt's tokens, prefilled in one call in the engine's chunks (null: Context).
     /// </summary>
     public int? StepRows { get; init; }
+    /// <summary>
+    /// Leading positions every sequence after the first takes from the first one's cache (a shared prompt prefix,
+    /// <c>KvCache.SharePrefix</c>). The CUDA pool holds that prefix's whole blocks once; the other layouts copy it.
+    /// </summary>
+    public int SharedPrefixTokens { get; init; }
 
     /// <summary>
     /// Continuous batching (<c>ContinuousBatcher</c>): <paramref name="batch"/> sequences of up to <paramref name="context"/>
@@ -60,11 +65,13 @@ public static class MemoryModel
         var layout = s.Runtime.Layout;
         int rows = s.StepRows ?? (layout == MemoryLayout.CudaGreedy ? s.Context : s.Batch * Math.Min(s.Context, s.Runtime.PrefillChunk));
         if (rows <= 0) throw new ArgumentException($"A forward step needs at least one row (StepRows = {rows}).");
+        if (s.SharedPrefixTokens < 0 || s.SharedPrefixTokens > s.Context)
+            throw new ArgumentException($"A shared prefix of {s.SharedPrefixTokens} positions does not fit a context of {s.Context}.");
         if (layout == MemoryLayout.CudaGreedy && (s.Batch != 1 || rows > s.Context))
             throw new ArgumentException($"Greedy decoding on the fused CUDA engine is one sequence whose prompt fits its context (batch {s.Batch}, prompt {rows}, context {s.Context}).");
         var (kv, activations) = layout switch
         {
-            MemoryLayout.CudaBackend => (CudaMemoryModel.PagedKvBytes(config, s.Context, s.Batch, kvType),
+            MemoryLayout.CudaBackend => (CudaMemoryModel.PagedKvBytes(config, s.Context, s.Batch, kvType, s.SharedPrefixTokens),
                 CudaMemoryModel.BackendScratchBytes(config, rows, s.Batch, s.WeightDType)),
             MemoryLayout.CudaGreedy => (CudaMemoryModel.FusedKvBytes(config, s.Context, kvType),
                 CudaMemoryModel.FusedScratchBytes(config, s.Context, rows, s.WeightDType)),

@@ -30,6 +30,26 @@ public class CudaMemoryModelTests
     }
 
     [Fact]
+    public void TheWholeBlocksOfASharedPrefixAreHeldOnce()
+    {
+        // Phi-2: a block is 2 · 16 · 32 layers · 32 kv heads · 80 · 2 B = 5,242,880; 51 to a 256 MiB slab.
+        // 128 sequences of 1,152 positions (72 blocks) sharing the first 896 (56 whole blocks): 72 + 127 · (72 − 56) = 2,104
+        // blocks = 42 slabs (41.3) = 2,142 blocks = 11,230,248,960 B — the pool the H200 allocated for this run
+        // (docs/gpu/bench-phi-2-b128-p1024-shared896-prefix.json, kv_pool_bytes). Unshared: 9,216 blocks = 181 slabs.
+        var phi = Preset("phi-2");
+        Assert.Equal(5_242_880L, CudaMemoryModel.PagedBlockBytes(phi, DType.F16));
+        Assert.Equal(11_230_248_960L, CudaMemoryModel.PagedKvBytes(phi, 1152, 128, DType.F16, 896));
+        Assert.Equal(181L * 51 * 5_242_880, CudaMemoryModel.PagedKvBytes(phi, 1152, 128, DType.F16));
+        // A prefix ending inside a block shares only the blocks before it: 900 positions hold the same 56 as 896.
+        Assert.Equal(11_230_248_960L, CudaMemoryModel.PagedKvBytes(phi, 1152, 128, DType.F16, 900));
+        // One sequence shares with no one.
+        Assert.Equal(CudaMemoryModel.PagedKvBytes(phi, 1152, 1, DType.F16), CudaMemoryModel.PagedKvBytes(phi, 1152, 1, DType.F16, 896));
+        var scenario = MemoryScenario.ContinuousBatch(128, 1152, 0, RuntimeProfile.EdgeLlmCuda) with { SharedPrefixTokens = 896 };
+        Assert.Equal(11_230_248_960L, MemoryModel.Predict(phi, scenario).KvCacheBytes);
+        Assert.Throws<ArgumentException>(() => MemoryModel.Predict(phi, scenario with { SharedPrefixTokens = 1153 }));
+    }
+
+    [Fact]
     public void BlocksAreRoundedUpTo256Bytes()
     {
         // One layer, one kv head of 6 channels: 2 · 16 · 6 · 2 B = 384 → 512; 4,096 of them (2 MiB) to a slab.

@@ -190,15 +190,18 @@ public static class CudaBatchBenchmark
 
     /// <summary>
     /// The memory model's prediction for this run (the backend's layout): <see cref="CudaBatchBenchmarkOptions.Batch"/> sequences of
-    /// prompt + new tokens in the paged pool, and steps as large as the prefill's (as many whole prompts as fit in
-    /// <see cref="CudaBatchBenchmarkOptions.PrefillRowsPerStep"/> rows, at least one) or the decode's (one row per sequence).
+    /// prompt + new tokens in the paged pool (a shared prefix held once), and steps as large as the prefill's (as many whole
+    /// prompts, or prompt rests after the shared prefix, as fit in <see cref="CudaBatchBenchmarkOptions.PrefillRowsPerStep"/> rows,
+    /// at least one; the first prompt alone when a prefix is shared) or the decode's (one row per sequence).
     /// </summary>
     public static MemoryPrediction Prediction(CausalLM lm, CudaBatchBenchmarkOptions options)
     {
-        int perStep = Math.Max(1, options.PrefillRowsPerStep / options.PromptTokens);
-        int rows = Math.Max(options.Batch, Math.Min(options.Batch, perStep) * options.PromptTokens);
+        int shared = options.SharedPrefixTokens, rest = options.PromptTokens - shared;
+        int others = shared > 0 ? options.Batch - 1 : options.Batch;
+        int prefill = Math.Min(others, Math.Max(1, options.PrefillRowsPerStep / rest)) * rest;
+        int rows = Math.Max(options.Batch, Math.Max(prefill, shared > 0 ? options.PromptTokens : 0));
         return MemoryModel.Predict(lm.Config, MemoryScenario.ContinuousBatch(options.Batch, Math.Min(options.PromptTokens + options.NewTokens, lm.MaxContext),
-            0, RuntimeProfile.EdgeLlmCuda, lm.Checkpoint.WeightBytes) with { StepRows = rows, WeightDType = MatrixDType(lm) });
+            0, RuntimeProfile.EdgeLlmCuda, lm.Checkpoint.WeightBytes) with { StepRows = rows, WeightDType = MatrixDType(lm), SharedPrefixTokens = shared });
     }
 
     /// <summary>The dtype that holds most of the matrix bytes (what the GEMMs' input copies follow).</summary>
