@@ -21,10 +21,10 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// The matrix-vector kernel (kernels/linear.cu): over one product or two ("t"); "x" when every row is one round of
-    /// loads and x stays in registers; "n" when its last block norms the row it added into.
+    /// loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool norm = false) =>
-        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(norm ? "n" : "")}_{suffix}";
+    internal static string GemvKernel(string suffix, bool two = false, bool one = false) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}_{suffix}";
 
     /// <summary>
     /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
@@ -74,9 +74,6 @@ public sealed partial class CudaEngine
     /// self-test's comparison), every norm is its one-block kernel.
     /// </summary>
     internal bool FoldNorms { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") != "0";
-
-    /// <summary>The widest residual stream the folded norm takes (GEMV_NORM_MAX: the row it holds in shared memory).</summary>
-    private const int FoldNormsUpTo = 8192;
 
     private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
@@ -136,7 +133,7 @@ public sealed partial class CudaEngine
             : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);
         bool one = oneRound && GemvOneRound && perSm > 0;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
-        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, norm: a.NormOut != 0), grid, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one), grid, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     /// <summary>y [n] = W·x (+ W2·x2 when k2 > 0) through the decode step's matrix-vector launch, on device buffers: the self-test's probe at real widths.</summary>
@@ -207,7 +204,7 @@ public sealed partial class CudaEngine
     /// <summary>A residual-add product, then the norm of the stream it wrote: in the product's last block, or its own kernel.</summary>
     private void GemvThenNorm(GemvArgs a, string label, NormAfter norm)
     {
-        if (!FoldNorms || a.N > FoldNormsUpTo)
+        if (!FoldNorms)
         {
             Gemv(a, label);
             NormOne(a.Y, norm.Weight, norm.Bias, norm.Output, norm.Mode);
@@ -280,8 +277,7 @@ public sealed partial class CudaEngine
     /// <summary>Registers and occupancy of the decode step's kernels (the benchmark reports them beside the profile).</summary>
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
-        var kernels = new[] { false, true }.SelectMany(one => new[] { false, true }.SelectMany(norm =>
-                new[] { GemvKernel(Suffix, one: one, norm: norm), GemvKernel(Suffix, two: true, one: one, norm: norm) }))
+        var kernels = new[] { false, true }.SelectMany(one => new[] { GemvKernel(Suffix, one: one), GemvKernel(Suffix, two: true, one: one) })
             .Select(k => (k, GemvThreads, 0))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));

@@ -258,17 +258,12 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
 }
 
-// The norm of y after every block has added into it: taken by the block whose ticket is the grid's last. That block
-// copies y from L2 into shared memory with every load in flight at once (a loop of dependent loads cost 10 µs a layer
-// on the H200), then norms it there. Only the "n" kernels carry this code, so the others keep their registers.
-#define GEMV_NORM_MAX 8192 // widest row normed here (CudaEngine.FoldNormsUpTo)
-__device__ __forceinline__ void gemv_norm_tail(const GemvArgs a)
+// The norm of y after every block has added into it (a.norm_out set): taken by the block whose ticket is the grid's last.
+__device__ __forceinline__ void gemv_norm_tail(const GemvArgs& a)
 {
-    constexpr int T = GEMV_WARPS * 32, L = 8;
     __shared__ float red[32];
-    __shared__ float row[GEMV_NORM_MAX];
     __shared__ bool last;
-    if (threadIdx.x < 4) asm volatile("membar.gl;" ::: "memory"); // the epilogue's threads: their rows of y reach L2 first
+    asm volatile("membar.gl;" ::: "memory"); // this block's rows of y reach L2 before its ticket is taken
     __syncthreads();
     if (threadIdx.x == 0)
     {
@@ -276,24 +271,14 @@ __device__ __forceinline__ void gemv_norm_tail(const GemvArgs a)
         if (last) *a.done = 0; // every block has taken its ticket: ready for the next launch
     }
     __syncthreads();
-    if (!last) return;
-    for (int base = 0; base < a.n; base += L * T)
-    {
-        float v[L];
-#pragma unroll
-        for (int j = 0; j < L; j++) { int i = base + j * T + threadIdx.x; v[j] = i < a.n ? load_l2(a.y + i) : 0.f; }
-#pragma unroll
-        for (int j = 0; j < L; j++) { int i = base + j * T + threadIdx.x; if (i < a.n) row[i] = v[j]; }
-    }
-    norm_row<2, false>(row, a.norm_w, a.norm_b, a.norm_out, 0, a.n, a.norm_mode, a.eps, red); // its first step is a barrier
+    if (last) norm_row<2, true>(a.y, a.norm_w, a.norm_b, a.norm_out, 0, a.n, a.norm_mode, a.eps, red);
 }
 
-#define GEMV_INSTANCE(name, DT, R, TWO, ONE, NORM) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) \
-    { gemv<DT, R, TWO, ONE>(a); if (NORM) gemv_norm_tail(a); }
-#define GEMV_DTYPES(prefix, R, TWO, ONE, NORM) GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE, NORM) \
-    GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE, NORM) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE, NORM)
-#define GEMV_NORMS(prefix, R, TWO, ONE) GEMV_DTYPES(prefix, R, TWO, ONE, false) GEMV_DTYPES(prefix##n, R, TWO, ONE, true)
-#define GEMV_VARIANTS(prefix, R, ONE) GEMV_NORMS(prefix, R, false, ONE) GEMV_NORMS(prefix##t, R, true, ONE)
-// gemv{R}[x][t][n]_{dtype}: x marks the one-round kernels, t the two-product ones, n those that norm y after it.
+#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) \
+    { gemv<DT, R, TWO, ONE>(a); if (a.norm_out) gemv_norm_tail(a); }
+#define GEMV_DTYPES(prefix, R, TWO, ONE) \
+    GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE) GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE)
+#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE) GEMV_DTYPES(prefix##t, R, true, ONE)
+// gemv{R}[x][t]_{dtype}: x marks the one-round kernels, t the two-product ones.
 GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true)
 GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true)
