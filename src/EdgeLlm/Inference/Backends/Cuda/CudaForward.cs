@@ -7,9 +7,8 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 [StructLayout(LayoutKind.Sequential)]
 internal struct GemvArgs
 {
-    public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2, NormW, NormB, NormOut, Done;
-    public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec, NormMode;
-    public float Eps;
+    public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2;
+    public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
 }
 
 public sealed partial class CudaEngine
@@ -68,27 +67,18 @@ public sealed partial class CudaEngine
     /// </summary>
     internal bool FuseDecode { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FUSE") != "0";
 
-    /// <summary>
-    /// Each norm after a residual add is done by the last block of that add's product (kernels/linear.cu, gemv_norm_tail),
-    /// so only the first layer's norm is its own kernel (default). Off (EDGELLM_CUDA_FOLD_NORM=0, for A/B runs and the
-    /// self-test's comparison), every norm is its one-block kernel.
-    /// </summary>
-    internal bool FoldNorms { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") != "0";
-
     private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
 
     /// <summary>
-    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position,
-    /// the folded norms' ticket counter, and one counter per head (attention blocks take a ticket; the head's last one
-    /// combines its splits and resets it).
+    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position
+    /// and one counter per head (attention blocks take a ticket; the head's last one combines its splits and resets it).
     /// </summary>
     private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
-        public ulong NormDone => State + 8;
         public ulong SplitsDone => State + 16;
         public static long StateBytes(int heads) => 16 + 4L * heads;
     }
@@ -155,15 +145,11 @@ public sealed partial class CudaEngine
         int hd = c.HeadDim, dim = c.HiddenSize;
         bool parallel = Style == BlockStyle.Parallel;
         Launch("be_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
-        NormOne(b.X, layers[0].Norm1, layers[0].Norm1Bias, b.Normed, NormMode);
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
-            // The norm after this layer's last residual add: the next layer's first norm, or the final norm into "hidden".
-            var next = l + 1 < layers.Length
-                ? new NormAfter(layers[l + 1].Norm1, layers[l + 1].Norm1Bias, b.Normed, NormMode)
-                : new NormAfter(finalNorm, finalNormBias, b.Hidden, NormMode);
+            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
             Gemv(new GemvArgs
             {
                 W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
@@ -175,43 +161,26 @@ public sealed partial class CudaEngine
             if (parallel && FuseDecode)
             {
                 // x += dense(attn) + fc2(mlp): one kernel over both products' columns.
-                GemvThenNorm(new GemvArgs
+                Gemv(new GemvArgs
                 {
                     W = w.Out, X = b.Attn, Bias = w.OutBias, K = nq, W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
                     Y = b.X, N = dim, Mode = ModeAdd,
-                }, "gemv dense|fc2 (+x)", next);
+                }, "gemv dense|fc2 (+x)");
                 continue;
             }
-            var outArgs = new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd };
+            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
             if (!parallel)
             {
-                GemvThenNorm(outArgs, "gemv o_proj (+x)", new NormAfter(w.Norm2, 0, b.Normed, NormRms));
+                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
                 Gemv(new GemvArgs
                 {
                     W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
                     N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
                 }, "gemv gate|up (silu)");
             }
-            else Gemv(outArgs, "gemv o_proj (+x)");
-            GemvThenNorm(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd },
-                "gemv down/fc2 (+x)", next);
+            Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
-    }
-
-    /// <summary>A norm of the residual stream: its weight and bias, where it writes, RMSNorm or LayerNorm.</summary>
-    private readonly record struct NormAfter(ulong Weight, ulong Bias, ulong Output, int Mode);
-
-    /// <summary>A residual-add product, then the norm of the stream it wrote: in the product's last block, or its own kernel.</summary>
-    private void GemvThenNorm(GemvArgs a, string label, NormAfter norm)
-    {
-        if (!FoldNorms)
-        {
-            Gemv(a, label);
-            NormOne(a.Y, norm.Weight, norm.Bias, norm.Output, norm.Mode);
-            return;
-        }
-        (a.NormW, a.NormB, a.NormOut, a.NormMode, a.Eps, a.Done) = (norm.Weight, norm.Bias, norm.Output, norm.Mode, Eps, Decode.NormDone);
-        Gemv(a, label + " + norm");
+        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
     }
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>

@@ -95,8 +95,6 @@ public static partial class CudaSelfTest
                     Launched(() => engine.Device.ProgrammaticLaunch = !engine.Device.ProgrammaticLaunch)));
             // The splits combined by each head's last block and Phi's dense|fc2 as one product, against each its own kernel.
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
-            // Each norm in the last block of the residual add before it, against its own kernel: the same sums in the same order.
-            checks.Add(Same("norms in the residual products' last block == norm kernels", direct, Launched(() => engine.FoldNorms = !engine.FoldNorms)));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
             // block per group; x in registers against x through L1: the same sums in the same order.
             int? multi = engine.GemvBlocksPerSm;

@@ -138,43 +138,6 @@ __device__ __forceinline__ float block_max(float v, float* red)
     return t;
 }
 
-// Σ f(i) over i < k in the order a block of 1024 threads sums it (thread t takes i = t, t + 1024, …; then each warp's
-// butterfly, then the 32 warp totals in order), whatever the block's size (32 … 1024 threads dividing 1024: each thread
-// plays 1024 / blockDim.x of them). So a row normed by the matrix-vector kernel's 256-thread block (linear.cu,
-// gemv_norm_tail) has the same bits as by the decode step's 1024-thread norm kernel. red holds 32 floats.
-template <typename F>
-__device__ __forceinline__ float sum_as_1024(int k, F f, float* red)
-{
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, plays = 1024 / blockDim.x;
-    __syncthreads();
-    for (int j = 0; j < plays; j++)
-    {
-        float s = 0.f;
-        for (int i = threadIdx.x + j * blockDim.x; i < k; i += 1024) s += f(i);
-        s = warp_sum(s);
-        if (lane == 0) red[warp + j * (blockDim.x >> 5)] = s;
-    }
-    __syncthreads();
-    float t = 0.f;
-    for (int i = 0; i < 32; i++) t += red[i];
-    return t;
-}
-
-// RMSNorm (mode 1) or LayerNorm (mode 2) of one row xr [k] (float32) by the whole block, written in dtype DT at
-// out[o …]. L2: read xr past L1, because other blocks of the same kernel wrote it.
-template <int DT, bool L2>
-__device__ __forceinline__ void norm_row(const float* xr, const float* w, const float* b, void* out, long long o, int k, int mode, float eps, float* red)
-{
-    auto x = [&](int i) { return L2 ? load_l2(xr + i) : xr[i]; };
-    float mean = mode == 2 ? sum_as_1024(k, [&](int i) { return x(i); }, red) / k : 0.f;
-    float rstd = rsqrtf(sum_as_1024(k, [&](int i) { float d = x(i) - mean; return d * d; }, red) / k + eps);
-    for (int i = threadIdx.x; i < k; i += blockDim.x)
-    {
-        float v = mode == 1 ? x(i) * rstd * w[i] : (x(i) - mean) * rstd * w[i] + b[i];
-        store_one<DT>(out, o + i, v);
-    }
-}
-
 // Activations exactly as transformers writes them, in float32.
 __device__ __forceinline__ float silu(float x) { return x / (1.f + expf(-x)); }
 __device__ __forceinline__ float gelu_new(float x)

@@ -10,11 +10,8 @@
 //
 // A second product into the same rows can be folded in (the "t" kernels, w2 [n, k2] · x2), saving a launch per layer
 // on the decode step's critical path: Phi's attention output and MLP both add into the residual stream, so dense and
-// fc2 run as one kernel over both products' columns. (Folding a norm into the product that reads its output, each block
-// norming x for itself, was measured slower three ways, docs/performance.md.)
-// After a residual add (mode 1) the norm that reads the new residual stream can follow in the same kernel: the block
-// that finishes last (a ticket after a memory fence, as the attention splits' combine) norms the whole row, in the
-// norm kernel's summation order (common.cuh, norm_row), so the decode step launches no norm kernel between layers.
+// fc2 run as one kernel over both products' columns. (Folding the norm before a projection into it was measured slower
+// three ways, docs/performance.md: the norm stays its own one-block kernel.)
 // The epilogue does what follows the projection without another pass:
 //   mode 0  y = W·x + bias
 //   mode 1  y += W·x + bias (+ bias2)                      (residual add: o_proj, down_proj, fc2, dense)
@@ -40,10 +37,6 @@ struct GemvArgs
     const void* w2;        // the second product (k2 > 0): w2 [n, k2] · x2, added into the same rows
     const float* x2;
     const float* bias2;    // [n] or null
-    const float* norm_w;   // with norm_out: the norm that follows this residual add (gemv_norm_tail)
-    const float* norm_b;
-    float* norm_out;       // null: no norm
-    u32* done;             // the blocks' ticket counter for the norm, zero between launches
     int n, k, k2;
     int mode;
     int nq, nkv;           // mode 2: rows of q, and of k (= of v)
@@ -51,8 +44,6 @@ struct GemvArgs
     int act;
     int kv_width;
     int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0, and k2·size)
-    int norm_mode;         // 1 RMSNorm, 2 LayerNorm
-    float eps;
 };
 
 __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
@@ -258,24 +249,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
 }
 
-// The norm of y after every block has added into it (a.norm_out set): taken by the block whose ticket is the grid's last.
-__device__ __forceinline__ void gemv_norm_tail(const GemvArgs& a)
-{
-    __shared__ float red[32];
-    __shared__ bool last;
-    asm volatile("membar.gl;" ::: "memory"); // this block's rows of y reach L2 before its ticket is taken
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        last = atomicAdd(a.done, 1u) == gridDim.x - 1;
-        if (last) *a.done = 0; // every block has taken its ticket: ready for the next launch
-    }
-    __syncthreads();
-    if (last) norm_row<2, true>(a.y, a.norm_w, a.norm_b, a.norm_out, 0, a.n, a.norm_mode, a.eps, red);
-}
-
-#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) \
-    { gemv<DT, R, TWO, ONE>(a); if (a.norm_out) gemv_norm_tail(a); }
+#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, TWO, ONE>(a); }
 #define GEMV_DTYPES(prefix, R, TWO, ONE) \
     GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE) GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE)
 #define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE) GEMV_DTYPES(prefix##t, R, true, ONE)

@@ -9,7 +9,22 @@ __device__ __forceinline__ void norm_rows(const float* x, const float* w, const 
     __shared__ float red[32];
     pdl_launch_dependents();
     pdl_wait();
-    norm_row<DT, false>(x + (size_t)blockIdx.x * k, w, b, out, (long long)blockIdx.x * k, k, mode, eps, red);
+    const float* xr = x + (size_t)blockIdx.x * k;
+    float mean = 0.f;
+    if (mode == 2)
+    {
+        float s = 0.f;
+        for (int i = threadIdx.x; i < k; i += blockDim.x) s += xr[i];
+        mean = block_sum(s, red) / k;
+    }
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) { float d = xr[i] - mean; ss += d * d; }
+    float rstd = rsqrtf(block_sum(ss, red) / k + eps);
+    for (int i = threadIdx.x; i < k; i += blockDim.x)
+    {
+        float v = mode == 1 ? xr[i] * rstd * w[i] : (xr[i] - mean) * rstd * w[i] + b[i];
+        store_one<DT>(out, (long long)blockIdx.x * k + i, v);
+    }
 }
 extern "C" __global__ void norm_rows_f16(const float* x, const float* w, const float* b, void* out, int k, int mode, float eps) { norm_rows<0>(x, w, b, out, k, mode, eps); }
 extern "C" __global__ void norm_rows_bf16(const float* x, const float* w, const float* b, void* out, int k, int mode, float eps) { norm_rows<1>(x, w, b, out, k, mode, eps); }
