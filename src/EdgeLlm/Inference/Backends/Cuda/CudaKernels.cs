@@ -46,7 +46,7 @@ internal static unsafe class CudaKernels
         Nvrtc.nvrtcVersion(&major, &minor);
         string source = Source();
         // No fast math: expf, tanhf and sincosf stay accurate, as the references need.
-        string[] options = [$"--gpu-architecture={architecture}", "-std=c++17", "-default-device"];
+        string[] options = [$"--gpu-architecture={architecture}", "-std=c++17", "-default-device", .. MinBlocksOption()];
         string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{source}\n{architecture}\nnvrtc {major}.{minor}\n{string.Join(' ', options)}")))[..32].ToLowerInvariant();
         string path = Path.Combine(CacheDirectory, $"kernels-{architecture}-{key}.cubin");
@@ -84,6 +84,14 @@ internal static unsafe class CudaKernels
         }
         finally { Nvrtc.nvrtcDestroyProgram(&program); }
     }
+
+    /// <summary>
+    /// EDGELLM_GEMV_MIN_BLOCKS=N (1–8), for A/B runs: the matrix-vector kernels are compiled to fit N blocks of 256 threads
+    /// on a multiprocessor (kernels/linear.cu, GEMV_BOUNDS). Part of the options, so of the cache key.
+    /// </summary>
+    private static string[] MinBlocksOption() =>
+        int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_MIN_BLOCKS"), out int n) && n is >= 1 and <= 8
+            ? [$"-DGEMV_MIN_BLOCKS={n}"] : [];
 
     private static string Log(IntPtr program)
     {

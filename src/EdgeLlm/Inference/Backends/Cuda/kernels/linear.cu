@@ -249,7 +249,16 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
 }
 
-#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name(const GemvArgs a) { gemv<DT, R, TWO, ONE>(a); }
+// GEMV_MIN_BLOCKS (set by EDGELLM_GEMV_MIN_BLOCKS, an NVRTC -D for A/B runs) asks the compiler to fit that many blocks
+// on a multiprocessor, so at most 65536 / (256 · N) registers a thread. Since the norms-in-products code left (d8009b3)
+// the compiler gives gemv4_f16 80 registers (3 blocks per SM; it had 60 and 4 before), and q|k|v|fc1 takes 11 % longer
+// (docs/performance.md, "CUDA, eighth session").
+#ifdef GEMV_MIN_BLOCKS
+#define GEMV_BOUNDS __launch_bounds__(GEMV_WARPS * 32, GEMV_MIN_BLOCKS)
+#else
+#define GEMV_BOUNDS __launch_bounds__(GEMV_WARPS * 32)
+#endif
+#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE>(a); }
 #define GEMV_DTYPES(prefix, R, TWO, ONE) \
     GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE) GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE)
 #define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE) GEMV_DTYPES(prefix##t, R, true, ONE)
