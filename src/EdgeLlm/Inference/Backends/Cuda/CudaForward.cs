@@ -8,7 +8,10 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 internal struct GemvArgs
 {
     public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2;
-    public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec;
+    public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec, LateTrigger, InputReady;
+    public ulong AttPart, AttDone, AttOut;
+    public int AttBlocks, AttHeads, AttKvHeads, AttSplits;
+    public float AttScale;
 }
 
 public sealed partial class CudaEngine
@@ -22,8 +25,8 @@ public sealed partial class CudaEngine
     /// The matrix-vector kernel (kernels/linear.cu): over one product or two ("t"); "x" when every row is one round of
     /// loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool two = false, bool one = false) =>
-        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}_{suffix}";
+    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool attention = false) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(attention ? "a" : "")}_{suffix}";
 
     /// <summary>
     /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
@@ -66,6 +69,14 @@ public sealed partial class CudaEngine
     /// the self-test's comparison), each is its own kernel.
     /// </summary>
     internal bool FuseDecode { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FUSE") != "0";
+
+    /// <summary>
+    /// Phi's decode attention runs beside fc1 (default, with <see cref="FuseDecode"/>): q|k|v is its own product, and the next
+    /// kernel's first blocks run the attention splits while the rest stream fc1's rows, which need only the normed x, so
+    /// attention leaves the step's critical path. Off (EDGELLM_CUDA_ATTN_MLP=0, for A/B runs and the self-test), q|k|v|fc1
+    /// is one product and attention follows it. Head dimensions up to 128 (the "a" kernels hold 4 channels a lane).
+    /// </summary>
+    internal bool AttentionBesideMlp { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_ATTN_MLP") != "0";
 
     private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
@@ -121,9 +132,10 @@ public sealed partial class CudaEngine
         int groups = (a.N + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
         int perSm = oneRound ? GemvOneRoundBlocksPerSm
             : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);
-        bool one = oneRound && GemvOneRound && perSm > 0;
+        bool attention = a.AttBlocks > 0;
+        bool one = oneRound && GemvOneRound && perSm > 0 && !attention;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
-        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one), grid, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, attention: attention), grid + a.AttBlocks, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     /// <summary>y [n] = W·x (+ W2·x2 when k2 > 0) through the decode step's matrix-vector launch, on device buffers: the self-test's probe at real widths.</summary>
@@ -150,6 +162,11 @@ public sealed partial class CudaEngine
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
             NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
+            if (parallel && FuseDecode && AttentionBesideMlp && hd <= 128 && w.Intermediate > 0)
+            {
+                EnqueueAttentionBesideMlp(cache, l, w, b);
+                continue;
+            }
             Gemv(new GemvArgs
             {
                 W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
@@ -181,6 +198,37 @@ public sealed partial class CudaEngine
             Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
         NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
+    }
+
+    /// <summary>
+    /// Phi's block with attention beside fc1: q|k|v (letting the next kernel launch once the normed x is complete), then one
+    /// kernel whose first blocks run the attention splits (after waiting for q|k|v) and whose other blocks stream fc1's
+    /// rows (the same rows of the fused weight, from the normed x at once), then dense|fc2 into the residual stream.
+    /// </summary>
+    private void EnqueueAttentionBesideMlp(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b)
+    {
+        var c = Config;
+        int hd = c.HeadDim, dim = c.HiddenSize, nq = w.QRows(hd), nkv = w.KvWidth(hd), qkv = nq + 2 * nkv;
+        Gemv(new GemvArgs
+        {
+            W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
+            KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq,
+            N = qkv, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd, RotDim = RotaryDim, Act = ActNone, KvWidth = nkv,
+            LateTrigger = 1,
+        }, "gemv q|k|v");
+        Gemv(new GemvArgs
+        {
+            W = w.Fused + (ulong)((long)qkv * dim * ElementSize), X = b.Normed, Bias = w.FusedBias == 0 ? 0 : w.FusedBias + (ulong)(qkv * 4L),
+            FOut = b.Ff, Pos = b.Position, N = w.FusedRows - qkv, K = dim, Mode = ModeFused, HeadDim = hd, Act = ActGelu, InputReady = 1,
+            QOut = b.Q, KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), KvWidth = nkv,
+            AttPart = cache.Partials, AttDone = b.SplitsDone, AttOut = b.Attn, AttBlocks = (w.Heads * cache.Splits + 1) / 2,
+            AttHeads = w.Heads, AttKvHeads = w.KvHeads, AttSplits = cache.Splits, AttScale = 1f / MathF.Sqrt(hd),
+        }, "gemv fc1 + attention");
+        Gemv(new GemvArgs
+        {
+            W = w.Out, X = b.Attn, Bias = w.OutBias, K = nq, W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
+            Y = b.X, N = dim, Mode = ModeAdd,
+        }, "gemv dense|fc2 (+x)");
     }
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
@@ -247,6 +295,7 @@ public sealed partial class CudaEngine
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
         var kernels = new[] { false, true }.SelectMany(one => new[] { GemvKernel(Suffix, one: one), GemvKernel(Suffix, two: true, one: one) })
+            .Append(GemvKernel(Suffix, attention: true))
             .Select(k => (k, GemvThreads, 0))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));

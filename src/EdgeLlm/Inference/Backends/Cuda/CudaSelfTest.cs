@@ -95,6 +95,10 @@ public static partial class CudaSelfTest
                     Launched(() => engine.Device.ProgrammaticLaunch = !engine.Device.ProgrammaticLaunch)));
             // The splits combined by each head's last block and Phi's dense|fc2 as one product, against each its own kernel.
             checks.Add(Same("fused decode kernels == one kernel per step", direct, Launched(() => engine.FuseDecode = !engine.FuseDecode)));
+            // Phi: attention splits run by the fc1 kernel's first blocks against attention after q|k|v|fc1 (the same splits).
+            if (engine.Style == BlockStyle.Parallel)
+                checks.Add(Same("attention beside fc1 == attention after q|k|v|fc1", direct,
+                    Launched(() => engine.AttentionBesideMlp = !engine.AttentionBesideMlp)));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
             // block per group; x in registers against x through L1: the same sums in the same order.
             int? multi = engine.GemvBlocksPerSm;

@@ -18,15 +18,42 @@
 #define ATT_WARPS 4
 #define ATT_KEYS 4      // positions a warp has in flight at once
 
+// The decode attention's inputs, for the attention kernel and for the matrix-vector kernel that runs it beside Phi's fc1.
+struct AttnDecode
+{
+    const float* q;
+    const u16* kc;
+    const u16* vc;
+    const int* pos;
+    float* part;    // [heads][splits][head_dim + 2]: each split's unnormalised output, running max and sum
+    u32* done;      // one counter per head, or null: combine with attn_decode_combine
+    float* out;
+    int heads, kv_heads, head_dim, kv_width, splits;
+    float scale;
+};
+
+// What the ATT_WARPS warps of one split share: each warp's running max, sum and output, and whether the split is its head's last.
+template <int D>
+struct AttnShared
+{
+    float m[ATT_WARPS], l[ATT_WARPS];
+    float acc[ATT_WARPS][D * 32];
+    bool last;
+};
+
+// A barrier over the ATT_WARPS warps of one split (named barrier `id`, so two splits can share a block).
+__device__ __forceinline__ void attn_bar(int id) { asm volatile("bar.sync %0, %1;" ::"r"(id), "n"(ATT_WARPS * 32) : "memory"); }
+
 // out[h] = the splits of head h combined: sum over splits of o_s · exp(m_s - M), divided by sum of l_s · exp(m_s - M).
-__device__ __forceinline__ void attn_combine_head(const float* part, int h, int used, int splits, int head_dim, float* out)
+// Threads t, t + stride, … of the caller take the channels.
+__device__ __forceinline__ void attn_combine_head(const float* part, int h, int used, int splits, int head_dim, float* out, int t, int stride)
 {
     const float* p = part + (size_t)h * splits * (head_dim + 2);
     float M = NEG_INF;
     for (int s = 0; s < used; s++) M = fmaxf(M, load_l2(p + s * (head_dim + 2) + head_dim));
     float L = 0.f;
     for (int s = 0; s < used; s++) L += load_l2(p + s * (head_dim + 2) + head_dim + 1) * expf(load_l2(p + s * (head_dim + 2) + head_dim) - M);
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+    for (int d = t; d < head_dim; d += stride)
     {
         float o = 0.f;
         for (int s = 0; s < used; s++) o += load_l2(p + s * (head_dim + 2) + d) * expf(load_l2(p + s * (head_dim + 2) + head_dim) - M);
@@ -34,20 +61,16 @@ __device__ __forceinline__ void attn_combine_head(const float* part, int h, int 
     }
 }
 
+// Split s of head h, by threads t = 0 … ATT_WARPS · 32 − 1 (barrier `bar`); with counters, the head's last split to finish
+// combines them. The caller has waited for q and the new position's key and value.
 template <int D>
-__device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const u16* vc, const int* pos, float* part,
-    u32* done, float* attn_out, int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale)
+__device__ __forceinline__ void attn_decode_split(const AttnDecode& a, int h, int s, int t, int bar, AttnShared<D>& sh)
 {
-    __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
-    __shared__ float sm_acc[ATT_WARPS][D * 32];
-    __shared__ bool sm_last;
-    pdl_launch_dependents();
-    pdl_wait();
-    const int h = blockIdx.x, s = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int len = *pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
+    const int lane = t & 31, warp = t >> 5;
+    const int len = *a.pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
     const int used = (len + ATT_SPLIT - 1) / ATT_SPLIT;
-    const int kvh = h / (heads / kv_heads);
-    float* out = part + ((size_t)h * splits + s) * (head_dim + 2);
+    const int kvh = h / (a.heads / a.kv_heads), head_dim = a.head_dim;
+    float* out = a.part + ((size_t)h * a.splits + s) * (head_dim + 2);
     if (s < used)
     {
         float qv[D], acc[D];
@@ -55,7 +78,7 @@ __device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const
         for (int i = 0; i < D; i++)
         {
             int d = lane + 32 * i;
-            qv[i] = d < head_dim ? q[h * head_dim + d] * scale : 0.f;
+            qv[i] = d < head_dim ? a.q[h * head_dim + d] * a.scale : 0.f;
             acc[i] = 0.f;
         }
         float m = NEG_INF, l = 0.f;
@@ -66,13 +89,13 @@ __device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const
 #pragma unroll
             for (int u = 0; u < ATT_KEYS; u++)
             {
-                size_t row = (size_t)min(j0 + u, end - 1) * kv_width + kvh * head_dim;
+                size_t row = (size_t)min(j0 + u, end - 1) * a.kv_width + kvh * head_dim;
 #pragma unroll
                 for (int i = 0; i < D; i++)
                 {
                     int d = lane + 32 * i;
-                    kv[u][i] = d < head_dim ? h2f(kc[row + d]) : 0.f;
-                    vv[u][i] = d < head_dim ? h2f(vc[row + d]) : 0.f;
+                    kv[u][i] = d < head_dim ? h2f(a.kc[row + d]) : 0.f;
+                    vv[u][i] = d < head_dim ? h2f(a.vc[row + d]) : 0.f;
                 }
             }
             float dots[ATT_KEYS];
@@ -101,41 +124,51 @@ __device__ __forceinline__ void attn_decode(const float* q, const u16* kc, const
             }
             m = mn;
         }
-        if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+        if (lane == 0) { sh.m[warp] = m; sh.l[warp] = l; }
 #pragma unroll
-        for (int i = 0; i < D; i++) sm_acc[warp][lane + 32 * i] = acc[i];
-        __syncthreads();
+        for (int i = 0; i < D; i++) sh.acc[warp][lane + 32 * i] = acc[i];
+        attn_bar(bar);
         float M = NEG_INF;
-        for (int w = 0; w < ATT_WARPS; w++) M = fmaxf(M, sm_m[w]);
-        for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+        for (int w = 0; w < ATT_WARPS; w++) M = fmaxf(M, sh.m[w]);
+        for (int d = t; d < head_dim; d += ATT_WARPS * 32)
         {
             float o = 0.f;
-            for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) o += sm_acc[w][d] * expf(sm_m[w] - M);
+            for (int w = 0; w < ATT_WARPS; w++) if (sh.m[w] != NEG_INF) o += sh.acc[w][d] * expf(sh.m[w] - M);
             out[d] = o;
         }
-        if (threadIdx.x == 0)
+        if (t == 0)
         {
             float L = 0.f;
-            for (int w = 0; w < ATT_WARPS; w++) if (sm_m[w] != NEG_INF) L += sm_l[w] * expf(sm_m[w] - M);
+            for (int w = 0; w < ATT_WARPS; w++) if (sh.m[w] != NEG_INF) L += sh.l[w] * expf(sh.m[w] - M);
             out[head_dim] = M;
             out[head_dim + 1] = L;
         }
     }
-    if (!done) return;
-    asm volatile("membar.gl;" ::: "memory"); // this block's partial reaches L2 before its ticket is taken
-    __syncthreads();
-    if (threadIdx.x == 0)
+    if (!a.done) return;
+    asm volatile("membar.gl;" ::: "memory"); // this split's partial reaches L2 before its ticket is taken
+    attn_bar(bar);
+    if (t == 0)
     {
-        sm_last = atomicAdd(done + h, 1u) == (u32)(splits - 1);
-        if (sm_last) done[h] = 0; // every block of the head has taken its ticket: ready for the next step
+        sh.last = atomicAdd(a.done + h, 1u) == (u32)(a.splits - 1);
+        if (sh.last) a.done[h] = 0; // every split of the head has taken its ticket: ready for the next step
     }
-    __syncthreads();
-    if (sm_last) attn_combine_head(part, h, used, splits, head_dim, attn_out);
+    attn_bar(bar);
+    if (sh.last) attn_combine_head(a.part, h, used, a.splits, head_dim, a.out, t, ATT_WARPS * 32);
+}
+
+// Block (head, split), ATT_WARPS warps.
+template <int D>
+__device__ __forceinline__ void attn_decode(const AttnDecode a)
+{
+    __shared__ AttnShared<D> sh;
+    pdl_launch_dependents();
+    pdl_wait();
+    attn_decode_split<D>(a, blockIdx.x, blockIdx.y, threadIdx.x, 1, sh);
 }
 
 #define ATT_DECODE_ARGS const float* q, const u16* kc, const u16* vc, const int* pos, float* part, u32* done, float* attn_out, \
     int heads, int kv_heads, int head_dim, int kv_width, int splits, float scale
-#define ATT_DECODE_PASS q, kc, vc, pos, part, done, attn_out, heads, kv_heads, head_dim, kv_width, splits, scale
+#define ATT_DECODE_PASS AttnDecode{q, kc, vc, pos, part, done, attn_out, heads, kv_heads, head_dim, kv_width, splits, scale}
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d4(ATT_DECODE_ARGS) { attn_decode<4>(ATT_DECODE_PASS); }
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32) attn_decode_d8(ATT_DECODE_ARGS) { attn_decode<8>(ATT_DECODE_PASS); }
 
@@ -145,7 +178,7 @@ extern "C" __global__ void attn_decode_combine(const float* part, const int* pos
     pdl_launch_dependents();
     pdl_wait();
     const int len = *pos + 1, used = min(splits, (len + ATT_SPLIT - 1) / ATT_SPLIT);
-    attn_combine_head(part, blockIdx.x, used, splits, head_dim, out);
+    attn_combine_head(part, blockIdx.x, used, splits, head_dim, out, threadIdx.x, blockDim.x);
 }
 
 // Causal softmax of S = scale·Q·Kᵀ for a prefill chunk. S and P are [kv_heads][groups·rows][keys]: row r of

@@ -44,6 +44,15 @@ struct GemvArgs
     int act;
     int kv_width;
     int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0, and k2·size)
+    int late_trigger;      // 1: let the next kernel launch only once this one's input is complete (after its wait)
+    int input_ready;       // 1: x was complete before the kernel before this one let it launch, so the rows do not wait
+    // The "a" kernels: the first att_blocks blocks run the decode attention (two splits each, as attn_decode does them)
+    // over q_out, k_cache, v_cache, pos, head_dim and kv_width; the rest run the row groups.
+    float* att_part;
+    u32* att_done;
+    float* att_out;
+    int att_blocks, att_heads, att_kv_heads, att_splits;
+    float att_scale;
 };
 
 __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
@@ -87,6 +96,19 @@ __device__ __forceinline__ const uint4* gemv_row(const GemvArgs& a, int row, boo
     row = min(row, a.n - 1);
     if (TWO && second) return (const uint4*)((const char*)a.w2 + (size_t)row * a.k2 * esize);
     return (const uint4*)((const char*)a.w + (size_t)row * a.k * esize);
+}
+
+// Blocks before att_blocks run two attention splits each (threads 0–127 and 128–255, named barriers 1 and 2).
+__device__ __forceinline__ void gemv_attention(const GemvArgs& a)
+{
+    __shared__ AttnShared<4> sh[2];
+    pdl_launch_dependents();
+    pdl_wait(); // q and the new position's key and value come from the kernel before
+    const AttnDecode att{a.q_out, a.k_cache, a.v_cache, a.pos, a.att_part, a.att_done, a.att_out, a.att_heads, a.att_kv_heads,
+        a.head_dim, a.kv_width, a.att_splits, a.att_scale};
+    const int half = threadIdx.x / (ATT_WARPS * 32), item = 2 * blockIdx.x + half;
+    if (item < a.att_heads * a.att_splits)
+        attn_decode_split<4>(att, item / a.att_splits, item % a.att_splits, threadIdx.x % (ATT_WARPS * 32), 1 + half, sh[half]);
 }
 
 // Sums each row's partial products over the block, then the epilogue (threads 0 … R/2 − 1, a row pair each). red is
@@ -167,19 +189,30 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 // A block runs the groups blockIdx.x, + gridDim.x, …: launched with one block per group it is the plain kernel; with a
 // grid that fits on the GPU at once (a persistent grid) the first round of the next group is loaded before the current
 // group's reduction and epilogue, so the block's loads are in flight the whole time.
-template <int DT, int R, bool TWO, bool ONE>
+//
+// ATT: the first att_blocks blocks run attention splits instead (gemv_attention), the row groups start after them.
+// late_trigger and input_ready let Phi's decode step run attention beside fc1: q|k|v triggers the next launch only
+// after its own wait (so the normed x is complete by then), and the fc1 rows of the next kernel start at once, while
+// its attention blocks wait for q|k|v.
+template <int DT, int R, bool TWO, bool ONE, bool ATT>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
     constexpr int U = 2, T = GEMV_WARPS * 32, E = Vec16<DT>::N; // U: CudaEngine.GemvChunksPerRound = U · 256
     __shared__ float red[2][R][GEMV_WARPS]; // by the parity of the block's group count: one barrier per group
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int groups = (a.n + R - 1) / R;
-    pdl_launch_dependents();
+    if (ATT && (int)blockIdx.x < a.att_blocks) { gemv_attention(a); return; }
+    const int first = blockIdx.x - (ATT ? a.att_blocks : 0), stride = gridDim.x - (ATT ? a.att_blocks : 0);
+    if (!a.late_trigger) pdl_launch_dependents();
+    auto wait = [&] {
+        if (!a.input_ready) pdl_wait();
+        if (a.late_trigger) pdl_launch_dependents();
+    };
     if (!a.vec)
     {
         // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
-        pdl_wait();
-        for (int g = blockIdx.x; g < groups; g += gridDim.x)
+        wait();
+        for (int g = first; g < groups; g += stride)
         {
             float acc[R];
 #pragma unroll
@@ -204,11 +237,11 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
     const int c1 = a.k / E, chunks = c1 + (TWO ? a.k2 / E : 0);
     uint4 v[R][U];
-    int g = blockIdx.x;
+    int g = first;
     // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic dependent
     // launch, common.cuh).
     if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
-    pdl_wait();
+    wait();
     float xr[ONE ? U : 1][E];
     if constexpr (ONE)
     {
@@ -216,12 +249,12 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         for (int u = 0; u < U; u++)
             if (tid + u * T < chunks) gemv_x_chunk<E, TWO>(a, tid + u * T, c1, xr[u]);
     }
-    for (int parity = 0; g < groups; g += gridDim.x, parity ^= 1)
+    for (int parity = 0; g < groups; g += stride, parity ^= 1)
     {
         float acc[R];
 #pragma unroll
         for (int i = 0; i < R; i++) acc[i] = 0.f;
-        const int next = g + gridDim.x;
+        const int next = g + stride;
         if constexpr (ONE)
         {
 #pragma unroll
@@ -258,10 +291,11 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #else
 #define GEMV_BOUNDS __launch_bounds__(GEMV_WARPS * 32)
 #endif
-#define GEMV_INSTANCE(name, DT, R, TWO, ONE) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE>(a); }
-#define GEMV_DTYPES(prefix, R, TWO, ONE) \
-    GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE) GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE)
-#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE) GEMV_DTYPES(prefix##t, R, true, ONE)
-// gemv{R}[x][t]_{dtype}: x marks the one-round kernels, t the two-product ones.
-GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true)
-GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true)
+#define GEMV_INSTANCE(name, DT, R, TWO, ONE, ATT) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE, ATT>(a); }
+#define GEMV_DTYPES(prefix, R, TWO, ONE, ATT) GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE, ATT) \
+    GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE, ATT) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE, ATT)
+#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE, false) GEMV_DTYPES(prefix##t, R, true, ONE, false)
+// gemv{R}[x][t]_{dtype}: x marks the one-round kernels, t the two-product ones; gemv{R}a_{dtype} runs attention blocks first
+// (its own instance, so that the attention code's registers do not count against the other kernels).
+GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true)
+GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true)
