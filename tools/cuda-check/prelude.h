@@ -36,7 +36,7 @@ __device__ void __trap();
 __device__ float atomicAdd(float*, float);
 __device__ int atomicAdd(int*, int);
 __device__ unsigned int atomicAdd(unsigned int*, unsigned int);
-__device__ float expf(float); __device__ float tanhf(float); __device__ void sincosf(float, float*, float*);
+__device__ float expf(float); __device__ float tanhf(float); __device__ void sincosf(float, float*, float*); __device__ void __sincosf(float, float*, float*);
 __device__ float sqrtf(float); __device__ float rsqrtf(float); __device__ float fmaxf(float, float);
 __device__ float fminf(float, float); __device__ float erff(float); __device__ float logf(float);
 __device__ float fabsf(float); __device__ float fmaf(float, float, float); __device__ float exp2f(float); __device__ double log(double); __device__ double exp(double); __device__ double sqrt(double); __device__ double fmax(double, double); __device__ float powf(float, float); __device__ float __expf(float);

@@ -46,7 +46,7 @@ internal static unsafe class CudaKernels
         Nvrtc.nvrtcVersion(&major, &minor);
         string source = Source();
         // No fast math: expf, tanhf and sincosf stay accurate, as the references need.
-        string[] options = [$"--gpu-architecture={architecture}", "-std=c++17", "-default-device", .. MinBlocksOption()];
+        string[] options = [$"--gpu-architecture={architecture}", "-std=c++17", "-default-device", .. MinBlocksOption(), .. DefineOptions()];
         string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{source}\n{architecture}\nnvrtc {major}.{minor}\n{string.Join(' ', options)}")))[..32].ToLowerInvariant();
         string path = Path.Combine(CacheDirectory, $"kernels-{architecture}-{key}.cubin");
@@ -92,6 +92,21 @@ internal static unsafe class CudaKernels
     private static string[] MinBlocksOption() =>
         int.TryParse(Environment.GetEnvironmentVariable("EDGELLM_GEMV_MIN_BLOCKS"), out int n) && n is >= 1 and <= 8
             ? [$"-DGEMV_MIN_BLOCKS={n}"] : [];
+
+    /// <summary>
+    /// EDGELLM_CUDA_DEFINES="NAME=VALUE,…", for A/B runs of the kernels' compile-time constants (ATT_KEYS, …): each becomes
+    /// an NVRTC -D, so part of the cache key. A malformed entry is an error naming it.
+    /// </summary>
+    internal static string[] DefineOptions()
+    {
+        string? value = Environment.GetEnvironmentVariable("EDGELLM_CUDA_DEFINES");
+        if (string.IsNullOrWhiteSpace(value)) return [];
+        var defines = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var d in defines)
+            if (!System.Text.RegularExpressions.Regex.IsMatch(d, "^[A-Z_][A-Z0-9_]*(=[A-Za-z0-9_.]+)?$"))
+                throw new CudaException($"EDGELLM_CUDA_DEFINES: '{d}' is not NAME or NAME=VALUE (capitals, digits, underscores)");
+        return defines.Select(d => "-D" + d).ToArray();
+    }
 
     private static string Log(IntPtr program)
     {

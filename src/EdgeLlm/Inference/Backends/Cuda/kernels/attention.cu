@@ -16,7 +16,9 @@
 
 #define ATT_SPLIT 32
 #define ATT_WARPS 4
-#define ATT_KEYS 4      // positions a warp has in flight at once
+#ifndef ATT_KEYS
+#define ATT_KEYS 4      // positions a warp has in flight at once (EDGELLM_CUDA_DEFINES=ATT_KEYS=8 for A/B runs)
+#endif
 
 // The decode attention's inputs, for the attention kernel and for the matrix-vector kernel that runs it beside Phi's fc1.
 struct AttnDecode

@@ -159,7 +159,11 @@ __device__ __forceinline__ void rotary_source(int c, int rot, int* o0, int* o1)
 __device__ __forceinline__ void rotate_pair(float* a, float* b, int pos, float inv_freq)
 {
     float s, c;
+#ifdef ROTARY_FAST_SINCOS
+    __sincosf((float)pos * inv_freq, &s, &c); // diagnostic only (inaccurate for large angles): what sincosf's slow path costs
+#else
     sincosf((float)pos * inv_freq, &s, &c);
+#endif
     float x1 = *a, x2 = *b;
     *a = x1 * c - x2 * s;
     *b = x2 * c + x1 * s;
