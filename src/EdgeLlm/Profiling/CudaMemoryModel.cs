@@ -82,7 +82,8 @@ public static class CudaMemoryModel
     /// <item>the cache's flash-decoding partials: heads × splits of 32 positions × (head_dim + 2) float32 (<c>DeviceKvMemory</c>);</item>
     /// <item>the decode step's fixed buffers (<c>CudaEngine.Decode</c>): x, normed x and hidden (hidden size), q and attention
     /// output (heads × head_dim), the MLP (intermediate), logits (vocabulary), float32; the state: 16 bytes of token and
-    /// position and a 4-byte attention counter per head;</item>
+    /// position, the step's rotation ((cos, sin) float32 for each of rotary-dim / 2 frequencies) and a 4-byte attention counter
+    /// per head;</item>
     /// <item>the prefill's named scratch (<c>CudaEngine.PrefillChunk</c>, at least 256 bytes each), at its largest chunk: token ids,
     /// the residual stream x and hidden (float32), the normed input and the MLP activation (the GEMM input type: 2 bytes for
     /// float16 weights, 4 for bfloat16 and float32), the fused projection's output (float32), rotated queries (float16),
@@ -97,7 +98,7 @@ public static class CudaMemoryModel
         if (w.Fused == 0) throw new ArgumentException($"The fused CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints, not {c.ArchitectureName}.");
         int d = c.HiddenSize, heads = w.Heads;
         long partials = (long)heads * Ceil(capacity, AttentionSplit) * (c.HeadDim + 2) * 4;
-        long decode = (3L * d + 2L * w.Query + w.Mlp + c.VocabSize) * 4 + 16 + heads * 4L;
+        long decode = (3L * d + 2L * w.Query + w.Mlp + c.VocabSize) * 4 + 16 + 4L * c.Rope.RotaryDim + heads * 4L;
         return partials + decode + FusedPrefillBytes(c, w, promptRows, weights);
     }
 

@@ -7,7 +7,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 [StructLayout(LayoutKind.Sequential)]
 internal struct GemvArgs
 {
-    public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, InvFreq, FOut, W2, X2, Bias2;
+    public ulong W, X, Bias, Y, QOut, KCache, VCache, Pos, Rotation, FOut, W2, X2, Bias2;
     public int N, K, K2, Mode, Nq, Nkv, HeadDim, RotDim, Act, KvWidth, Vec, LateTrigger, InputReady;
     public ulong AttPart, AttDone, AttOut;
     public int AttBlocks, AttHeads, AttKvHeads, AttSplits;
@@ -83,15 +83,17 @@ public sealed partial class CudaEngine
     private const int ActNone = 0, ActSilu = 1, ActGelu = 2;
 
     /// <summary>
-    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position
-    /// and one counter per head (attention blocks take a ticket; the head's last one combines its splits and resets it).
+    /// Fixed buffers of the one-token step (a captured graph holds their addresses). State holds the token and position,
+    /// the step's rotation ((cos, sin) for each of the rot / 2 frequencies, written by decode_embed) and one counter per head
+    /// (attention blocks take a ticket; the head's last one combines its splits and resets it).
     /// </summary>
-    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State)
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State, int RotaryDim)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
-        public ulong SplitsDone => State + 16;
-        public static long StateBytes(int heads) => 16 + 4L * heads;
+        public ulong Rotation => State + 16;
+        public ulong SplitsDone => State + 16 + 4UL * (ulong)RotaryDim;
+        public static long StateBytes(int heads, int rotaryDim) => 16 + 4L * rotaryDim + 4L * heads;
     }
 
     private DecodeBuffers? decode;
@@ -106,10 +108,10 @@ public sealed partial class CudaEngine
             return decode = new DecodeBuffers(
                 Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
                 Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
-                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState());
+                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState(), RotaryDim);
             ulong ZeroedState()
             {
-                long bytes = DecodeBuffers.StateBytes(MaxHeads);
+                long bytes = DecodeBuffers.StateBytes(MaxHeads, RotaryDim);
                 ulong p = Device.Alloc(bytes, "decode state: token, position, counters");
                 Device.ZeroAsync(p, bytes);
                 return p;
@@ -156,7 +158,8 @@ public sealed partial class CudaEngine
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
         bool parallel = Style == BlockStyle.Parallel;
-        Launch("be_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.X).Int(dim), "embed");
+        Launch("decode_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.Position).Ptr(b.X).Int(dim)
+            .Ptr(invFreq).Int(RotaryDim / 2).Ptr(b.Rotation), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
@@ -170,7 +173,7 @@ public sealed partial class CudaEngine
             Gemv(new GemvArgs
             {
                 W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
-                KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq, FOut = b.Ff,
+                KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, Rotation = b.Rotation, FOut = b.Ff,
                 N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
                 RotDim = RotaryDim, Act = parallel ? ActGelu : ActNone, KvWidth = nkv,
             }, parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
@@ -212,7 +215,7 @@ public sealed partial class CudaEngine
         Gemv(new GemvArgs
         {
             W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
-            KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, InvFreq = invFreq,
+            KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, Rotation = b.Rotation,
             N = qkv, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd, RotDim = RotaryDim, Act = ActNone, KvWidth = nkv,
             LateTrigger = 1,
         }, "gemv q|k|v");

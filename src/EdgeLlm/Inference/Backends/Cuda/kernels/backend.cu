@@ -105,8 +105,8 @@ extern "C" __global__ void be_norm(const float* x, int ld_x, const float* w, con
         orow[i] = mode == 1 ? xr[i] * rstd * w[i] : (xr[i] - mean) * rstd * w[i] + b[i];
 }
 
-// out[r, :] = table[token[r], :] widened to float32. Also the fused engine's first kernel of a step (CudaForward), whose
-// launches overlap: the token is read after the wait on the kernel that wrote it.
+// out[r, :] = table[token[r], :] widened to float32; launches may overlap: the tokens are read after the wait on the
+// kernel that wrote them.
 template <int DT>
 __device__ __forceinline__ void embed_rows(const void* table, const int* token, float* out, int k)
 {

@@ -154,17 +154,19 @@ __device__ __forceinline__ void rotary_source(int c, int rot, int* o0, int* o1)
     else { *o0 = c; *o1 = c + 1; }
 }
 
+// The same turn with (cos, sin) computed before (the fused decode step's rotation for its position, decode_embed).
+__device__ __forceinline__ void rotate_by(float* a, float* b, float2 cs)
+{
+    float x1 = *a, x2 = *b;
+    *a = x1 * cs.x - x2 * cs.y;
+    *b = x2 * cs.x + x1 * cs.y;
+}
+
 // Rotates the pair (a, b) of channels (i, i + rot/2) for position pos, in float32 as transformers does
 // (angle = pos * inv_freq[i] rounded once, then cos and sin).
 __device__ __forceinline__ void rotate_pair(float* a, float* b, int pos, float inv_freq)
 {
     float s, c;
-#ifdef ROTARY_FAST_SINCOS
-    __sincosf((float)pos * inv_freq, &s, &c); // diagnostic only (inaccurate for large angles): what sincosf's slow path costs
-#else
     sincosf((float)pos * inv_freq, &s, &c);
-#endif
-    float x1 = *a, x2 = *b;
-    *a = x1 * c - x2 * s;
-    *b = x2 * c + x1 * s;
+    rotate_by(a, b, make_float2(c, s));
 }

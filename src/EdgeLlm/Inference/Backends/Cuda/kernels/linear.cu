@@ -32,7 +32,8 @@ struct GemvArgs
     u16* k_cache;          // this layer's cache, [capacity][kv_width]
     u16* v_cache;
     const int* pos;        // position of the token being decoded
-    const float* inv_freq; // [rot_dim / 2]
+    const float2* rotation; // [rot_dim / 2]: (cos, sin) of the step's position (decode_embed), so that no sincosf is
+                            // compiled in: its slow path cost every instance 32 B of stack and 16–20 registers
     float* f_out;
     const void* w2;        // the second product (k2 > 0): w2 [n, k2] · x2, added into the same rows
     const float* x2;
@@ -68,7 +69,7 @@ __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0,
         int p = isk ? r - a.nq : r;
         int head = p / a.head_dim, c = p % a.head_dim, o0, o1;
         rotary_source(c, a.rot_dim, &o0, &o1);
-        if (c < a.rot_dim) rotate_pair(&v0, &v1, pos, a.inv_freq[c >> 1]);
+        if (c < a.rot_dim) rotate_by(&v0, &v1, a.rotation[c >> 1]);
         if (!isk) { a.q_out[head * a.head_dim + o0] = v0; a.q_out[head * a.head_dim + o1] = v1; }
         else
         {
@@ -299,3 +300,27 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 // (its own instance, so that the attention code's registers do not count against the other kernels).
 GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true)
 GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true)
+
+// The fused decode step's first kernel: x = the embedding row of the step's token (float32), and the rotation (cos, sin)
+// of pos · inv_freq[i], i < half, for every q|k|v epilogue of the step (the same sincosf as rotate_pair, so the same bits).
+// The token and position are read after the wait on the kernel that wrote them.
+template <int DT>
+__device__ __forceinline__ void decode_embed(const void* table, const int* token, const int* pos, float* x, int k,
+    const float* inv_freq, int half, float2* rotation)
+{
+    pdl_launch_dependents();
+    pdl_wait();
+    long long t = *token;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) x[i] = load_one<DT>(table, t * k + i);
+    for (int i = threadIdx.x; i < half; i += blockDim.x)
+    {
+        float s, c;
+        sincosf((float)*pos * inv_freq[i], &s, &c);
+        rotation[i] = make_float2(c, s);
+    }
+}
+#define DECODE_EMBED_ARGS const void* table, const int* token, const int* pos, float* x, int k, const float* inv_freq, int half, float2* rotation
+#define DECODE_EMBED_PASS table, token, pos, x, k, inv_freq, half, rotation
+extern "C" __global__ void decode_embed_f16(DECODE_EMBED_ARGS) { decode_embed<0>(DECODE_EMBED_PASS); }
+extern "C" __global__ void decode_embed_bf16(DECODE_EMBED_ARGS) { decode_embed<1>(DECODE_EMBED_PASS); }
+extern "C" __global__ void decode_embed_f32(DECODE_EMBED_ARGS) { decode_embed<2>(DECODE_EMBED_PASS); }
