@@ -10,10 +10,23 @@ public sealed record BatchChoice(BatcherOptions Options, long UsableBytes, strin
 {
     public string Note =>
         $"max batch {Options.MaxBatch}{(Chosen ? " (chosen from memory)" : "")}, KV budget {Options.MaxKvTokens} positions " +
-        $"({Prediction.KvDType}), sequences of up to {SequenceTokens} tokens assumed; {MemorySource}: {UsableBytes / (1 << 20)} MiB usable, " +
-        $"batch predicted to take {(Prediction.TotalBytes - Prediction.WeightBytes) / (1 << 20)} MiB besides the weights";
+        $"({Prediction.KvDType}, {KvBudgetBytes >> 20} MiB), sequences of up to {SequenceTokens} tokens assumed; {MemorySource}: " +
+        $"{UsableBytes >> 20} MiB usable, {StepBytes >> 20} MiB of it for the step's buffers and the runtime" +
+        (FullBatchFits ? "" : $"; {Options.MaxBatch} sequences of {SequenceTokens} tokens at once would need " +
+            $"{Prediction.KvCacheBytes >> 20} MiB of keys and values, so sequences wait for KV blocks when the budget is spent");
 
     public bool Chosen { get; init; }
+
+    /// <summary>K/V bytes of one position in the budget's element type (all layers, keys and values).</summary>
+    public long KvBytesPerPosition { get; init; }
+
+    /// <summary>What the prediction holds besides the weights and the K/V cache: step buffers, workspace, runtime overhead.</summary>
+    public long StepBytes => Prediction.TotalBytes - Prediction.WeightBytes - Prediction.KvCacheBytes;
+
+    public long KvBudgetBytes => (Options.MaxKvTokens ?? 0) * KvBytesPerPosition;
+
+    /// <summary>Whether every sequence of the batch at its full length fits in the K/V budget at once.</summary>
+    public bool FullBatchFits => Prediction.KvCacheBytes <= KvBudgetBytes;
 }
 
 public static class BatchSizing
@@ -46,7 +59,7 @@ public static class BatchSizing
         long notKv = prediction.TotalBytes - prediction.WeightBytes - prediction.KvCacheBytes;
         long kvTokens = Math.Max(context, (usable - notKv) / kvPerToken); // one sequence always runs: it did before batching
         return new BatchChoice(new BatcherOptions { MaxBatch = batch, PrefillChunkTokens = prefillChunk, MaxKvTokens = kvTokens },
-            usable, source, context, prediction) { Chosen = maxBatch is null };
+            usable, source, context, prediction) { Chosen = maxBatch is null, KvBytesPerPosition = kvPerToken };
     }
 
     /// <summary>MemAvailable from /proc/meminfo (Linux); elsewhere what the GC reports as available.</summary>

@@ -32,4 +32,20 @@ public class BatchSizingTests
         Assert.True(atChosen.TotalBytes - atChosen.WeightBytes <= chosen.UsableBytes || chosen.Options.MaxBatch == 1);
         Assert.Throws<ArgumentException>(() => BatchSizing.Choose(model, maxBatch: 0, sequenceTokens: 10));
     }
+
+    [Fact]
+    public void TheNoteSaysWhenTheWholeBatchCannotHoldItsKeysAndValuesAtOnce()
+    {
+        using var model = CausalLM.Load(SharedData.Path("fixtures", "hf-tiny", "llama-float32"));
+        long perPosition = 2 * 3 * 2 * 32 * 4;
+        var small = BatchSizing.Choose(model, maxBatch: 3, sequenceTokens: 300);
+        Assert.Equal(perPosition, small.KvBytesPerPosition);
+        Assert.True(small.FullBatchFits);
+        Assert.DoesNotContain("wait for KV blocks", small.Note);
+        Assert.Contains($"{small.Options.MaxKvTokens} positions (float32, {small.Options.MaxKvTokens * perPosition >> 20} MiB)", small.Note);
+        // 2^24 sequences of 512 positions: 2^24 · 512 · 1,536 B = 12 TiB of keys and values, more than any machine's memory.
+        var huge = BatchSizing.Choose(model, maxBatch: 1 << 24, sequenceTokens: 512);
+        Assert.False(huge.FullBatchFits);
+        Assert.Contains($"{1 << 24} sequences of 512 tokens at once would need {(1L << 24) * 512 * perPosition >> 20} MiB of keys and values", huge.Note);
+    }
 }
