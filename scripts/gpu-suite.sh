@@ -16,10 +16,11 @@
 # prompt start it shares with one in flight; 0 off), for the A/B on the same weights; each line records its value.
 # --layers keeps only that many decoder layers and --device cpu runs on the CPU: for trying the script.
 # --tokenizer: a folder with tokenizer.json (or tokenizer.json.xz) and tokenizer_config.json, copied beside the weights.
-# HumanEval is left out by default: its programs run in the bubblewrap sandbox, which the GPU machine lacks.
+# HumanEval runs with eval --mode infer: generated and timed here, its predictions (under the run folder's predictions/)
+# scored later with --mode eval where the bubblewrap sandbox is (the GPU machine has none).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa" limit=128 batch=128 each=120 layers="" device=cuda shares="" shard="1/1"
+publish="" tokenizer="" data="" template="" shape="phi-2" tasks="csqa,chid,bbh,gsm8k,truthfulqa,humaneval" limit=128 batch=128 each=120 layers="" device=cuda shares="" shard="1/1"
 while [ $# -gt 0 ]; do
   case "$1" in
     --publish) publish="$2"; shift 2 ;;
@@ -66,6 +67,7 @@ for share in ${shares:-default}; do
   echo "== $task: first $limit samples at max batch $batch, share-prefix $share" | tee -a "$log"
   extra=(--shard "$shard")
   [ "$share" = default ] || extra+=(--share-prefix "$share")
+  [ "$task" = humaneval ] && extra+=(--mode infer)
   start=$(date +%s.%N)
   timeout "$each" "$bin" eval "$model" --device "$device" --protocol edge-llm-2024 --tasks "$task" --chat-template "$template" \
     --data "$datasets" --limit "$limit" --max-batch "$batch" --out "$run" --json "${extra[@]}" > "$run.json" 2>> "$log"
@@ -75,10 +77,11 @@ for share in ${shares:-default}; do
   python3 - "$task" "$run" "$datasets" "$limit" "$batch" "$wall" "$code" "$shape" "$share" "$shard" <<'PY' | tee -a "$results"
 import glob, json, os, sys
 task, run, datasets, limit, batch, wall, code, shape, share, shard = sys.argv[1:11]
-records = sum(sum(1 for _ in open(f)) for f in glob.glob(os.path.join(run, "*.jsonl")))
+records = sum(sum(1 for _ in open(f)) for f in glob.glob(os.path.join(run, "*.jsonl")) + glob.glob(os.path.join(run, "predictions", "*.jsonl")))
 try:
     summary = json.load(open(run + ".json"))
-    rate = summary["tasks"][task]["samples_per_second"]
+    tasks = summary["tasks"]  # eval: {task: scores}; eval --mode infer: [{task, selected, new_predictions, ...}]
+    rate = (tasks[task] if isinstance(tasks, dict) else next(t for t in tasks if t["task"] == task))["samples_per_second"]
     batch_used = summary.get("max_batch")
 except Exception:
     rate, batch_used = None, None

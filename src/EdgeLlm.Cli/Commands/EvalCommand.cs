@@ -38,6 +38,13 @@ internal static class EvalCommand
         };
         var maxSeq = new Option<int>("--max-seq-len") { Description = "Longest prompt for LongBench's middle truncation.", DefaultValueFactory = _ => 2048 };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A .jinja chat template to use instead of the tokenizer's (chat protocols; required for a model without one)." };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "all: generate and score (default); infer: only generate, into OUT/predictions (no sandbox needed); eval: only score " +
+                "those predictions (the model folder needs config and tokenizer, no weights), as OpenCompass's --mode.",
+            DefaultValueFactory = _ => "all",
+        };
+        mode.AcceptOnlyFromAmong("all", "infer", "eval");
         var promptsOnly = new Option<bool>("--prompts-only") { Description = "Write OUT/prompts/<task>.jsonl (id, text, ids, max_new_tokens, stop) without running the model." };
         var kitCsv = new Option<string?>("--kit-csv") { Description = "Also write the starting kit's Results.csv (its columns and order) from the scores; Throughput from --phone-run, Memory-Usage from --memory-gb (empty without them)." };
         var phoneRun = new Option<string?>("--phone-run") { Description = "With --kit-csv: the phone run (its run id in --phone-jsonl) whose throughput score (mean of MLC prefill and decode tok/s) fills Throughput." };
@@ -53,7 +60,7 @@ internal static class EvalCommand
         var devices = new Option<string?>("--devices") { Description = "0,1,... or all: one worker process per CUDA device." };
         var command = new Command("eval", "Score a model on the challenge's OpenCompass tasks.")
         {
-            model, protocol, tasks, limit, shard, outDir, data, batch, sharePrefix, maxSeq, chatTemplate, promptsOnly, kitCsv, phoneRun, phoneJsonl, memoryGb, device, store, json,
+            model, protocol, tasks, limit, shard, outDir, data, batch, sharePrefix, maxSeq, chatTemplate, mode, promptsOnly, kitCsv, phoneRun, phoneJsonl, memoryGb, device, store, json,
             slurmArray, slurmOpts, workers, devices, EvalDistributed.Merge(),
         };
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
@@ -73,11 +80,16 @@ internal static class EvalCommand
                 SharedPrefixMinTokens = parse.GetValue(sharePrefix),
                 MaxSeqLen = parse.GetValue(maxSeq),
                 Engine = CommonOptions.Engine(parse.GetValue(device)!),
+                Mode = parse.GetValue(mode) switch { "infer" => EvaluationMode.Infer, "eval" => EvaluationMode.Score, _ => EvaluationMode.All },
             };
             bool asJson = parse.GetValue(json);
             if (parse.GetValue(slurmArray) is not null || parse.GetValue(workers) is not null || parse.GetValue(devices) is not null)
+            {
+                if (request.Mode != EvaluationMode.All)
+                    throw new ArgumentException("--mode infer and --mode eval run as one process; split them over machines with --shard k/n instead of --slurm-array, --workers or --devices.");
                 return EvalDistributed.Run(request, parse.GetValue(slurmArray), parse.GetValue(slurmOpts), parse.GetValue(workers), parse.GetValue(devices),
                     parse.GetValue(promptsOnly), parse.GetValue(store), asJson, cancel);
+            }
             if (parse.GetValue(promptsOnly))
             {
                 var files = EvaluationWorkflow.ExportPrompts(request, request.RunFolder, cancel);
@@ -90,6 +102,22 @@ internal static class EvalCommand
             }
             double? throughputScore = parse.GetValue(phoneRun) is { } pr ? EdgeLlm.Profiling.Phone.PhoneThroughputScore.ForRun(parse.GetValue(phoneJsonl)!, pr).Score : null;
             if (parse.GetValue(memoryGb) is double mem && !(double.IsFinite(mem) && mem > 0)) throw new ArgumentException($"--memory-gb must be a positive number of GB, got {mem}");
+            if (request.Mode == EvaluationMode.Infer)
+            {
+                InferenceOutcome inferred;
+                using (var printer = ProgressPrinter.Start())
+                {
+                    var shown = new EvalProgress(printer);
+                    inferred = EvaluationWorkflow.Infer(request, shown, cancel, new Note<EdgeLlm.Profiling.BatchChoice>(c => shown.Pending = $"eval: {c.Note}"));
+                }
+                Output.Write(new { Protocol = request.Protocol.Name, Predictions = inferred.Run.PredictionsFolder, inferred.Tasks }, asJson, () =>
+                {
+                    Console.WriteLine($"protocol {request.Protocol.Name}: predictions in {inferred.Run.PredictionsFolder}; score them with --mode eval");
+                    foreach (var t in inferred.Tasks)
+                        Console.WriteLine($"{t.Task,-11} {t.Selected,6} selected  {t.NewPredictions,6} generated  {t.Skipped,6} already there  {t.SamplesPerSecond,8:F2} samples/s");
+                });
+                return 0;
+            }
             EvaluationOutcome outcome;
             using (var printer = ProgressPrinter.Start())
             {

@@ -49,6 +49,44 @@ public class RunTests : IDisposable
     }
 
     [Fact]
+    public void InferThenScoreWithoutAModelGivesTheRecordsOfOneRun()
+    {
+        var whole = new EvaluationRunner(Model(), new RunDirectory(Path.Combine(temp, "one-pass"))).Run(Csqa(), new RunOptions(Limit: 12));
+        var dir = new RunDirectory(Path.Combine(temp, "split"));
+        var generator = Model();
+        var inferred = new EvaluationRunner(generator, dir).Infer(Csqa(), new RunOptions(Limit: 12));
+        Assert.Equal((12, 12, 0), (inferred.Selected, inferred.NewPredictions, inferred.Skipped));
+        Assert.Empty(dir.ReadRecordsOf("csqa")); // nothing scored yet
+        Assert.Equal(12, dir.ReadPredictionsOf("csqa").Count);
+        // A second inference call finds every prediction there.
+        var again = Model();
+        Assert.Equal(0, new EvaluationRunner(again, dir).Infer(Csqa(), new RunOptions(Limit: 12)).NewPredictions);
+        Assert.Equal(0, again.Prompts);
+
+        var scored = new EvaluationRunner(null, dir).Run(Csqa(), new RunOptions(Limit: 12));
+        Assert.Equal(whole.Summary.Score, scored.Summary.Score, 12);
+        static List<(string, string, string, string, double)> Of(RunDirectory d) =>
+            d.ReadRecordsOf("csqa").OrderBy(r => r.Index).Select(r => (r.Id, r.Prompt, r.Output, r.Extracted, r.Score)).ToList();
+        Assert.Equal(Of(new RunDirectory(Path.Combine(temp, "one-pass"))), Of(dir));
+    }
+
+    [Fact]
+    public void ScoringWithoutAModelNamesTheSamplesThatHaveNoPrediction()
+    {
+        var dir = new RunDirectory(Path.Combine(temp, "partial"));
+        new EvaluationRunner(Model(), dir).Infer(Csqa(), new RunOptions(Limit: 5));
+        var e = Assert.Throws<MissingPredictionsException>(() => new EvaluationRunner(null, dir).Run(Csqa(), new RunOptions(Limit: 8)));
+        Assert.Contains(dir.PredictionsFolder, e.Message);
+        Assert.Contains("3 of the 8 selected csqa samples", e.Message);
+        Assert.Empty(dir.ReadRecordsOf("csqa")); // refused before scoring any
+        // With a model, the run scores the five predictions and generates only the other three.
+        var model = Model();
+        var run = new EvaluationRunner(model, dir).Run(Csqa(), new RunOptions(Limit: 8));
+        Assert.Equal(3, model.Prompts);
+        Assert.Equal(8, run.Summary.Samples);
+    }
+
+    [Fact]
     public void ResumeAfterACrashMidLineLosesAndRepeatsNothing()
     {
         var dir = new RunDirectory(Path.Combine(temp, "crash"));

@@ -12,6 +12,8 @@ namespace EdgeLlm.Evaluation.Runs;
 /// Several processes may share one folder (Slurm array tasks, local workers): each is given its own
 /// <see cref="Writer"/> name and appends to RUN_DIR/&lt;task&gt;.&lt;writer&gt;.jsonl only, so no two
 /// processes write one file; reading a task's records reads every file of the task.
+/// RUN_DIR/predictions/&lt;task&gt;[.&lt;writer&gt;].jsonl holds the outputs <c>eval --mode infer</c> generated and
+/// nobody has scored yet (<see cref="Prediction"/>), kept the same way.
 /// </summary>
 public sealed class RunDirectory
 {
@@ -43,12 +45,32 @@ public sealed class RunDirectory
     public string RecordsPath(string task) => Path.Combine(Root, Writer is null ? task + ".jsonl" : $"{task}.{Writer}.jsonl");
 
     /// <summary>Every record file of a task in the folder: &lt;task&gt;.jsonl first, then each writer's, by name.</summary>
-    public IReadOnlyList<string> RecordFiles(string task)
+    public IReadOnlyList<string> RecordFiles(string task) => TaskFiles(Root, task);
+
+    /// <summary>Where <c>eval --mode infer</c> keeps outputs not yet scored.</summary>
+    public string PredictionsFolder => Path.Combine(Root, "predictions");
+
+    /// <summary>The file this instance appends a task's predictions to.</summary>
+    public string PredictionsPath(string task) => Path.Combine(PredictionsFolder, Writer is null ? task + ".jsonl" : $"{task}.{Writer}.jsonl");
+
+    /// <summary>A task's complete predictions from every writer's file (duplicates possible: the first of an id counts).</summary>
+    public List<Prediction> ReadPredictionsOf(string task) =>
+        TaskFiles(PredictionsFolder, task).SelectMany(f => ReadLines<Prediction>(f, "a prediction")).ToList();
+
+    /// <summary>Opens a task's predictions for appending, first cutting off an interrupted last line.</summary>
+    public JsonLinesWriter OpenPredictionWriter(string task)
+    {
+        Directory.CreateDirectory(PredictionsFolder);
+        return OpenAppend(PredictionsPath(task));
+    }
+
+    private static List<string> TaskFiles(string folder, string task)
     {
         var files = new List<string>();
-        var own = Path.Combine(Root, task + ".jsonl");
+        if (!Directory.Exists(folder)) return files;
+        var own = Path.Combine(folder, task + ".jsonl");
         if (File.Exists(own)) files.Add(own);
-        files.AddRange(Directory.EnumerateFiles(Root, task + ".*.jsonl")
+        files.AddRange(Directory.EnumerateFiles(folder, task + ".*.jsonl")
             .Where(f => IsWriterName(Path.GetFileName(f)[(task.Length + 1)..^".jsonl".Length]))
             .Order(StringComparer.Ordinal));
         return files;
@@ -57,9 +79,12 @@ public sealed class RunDirectory
     private static bool IsWriterName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_');
 
     /// <summary>The complete records of a task; a partial last line is ignored.</summary>
-    public static List<SampleRecord> ReadRecords(string path)
+    public static List<SampleRecord> ReadRecords(string path) => ReadLines<SampleRecord>(path, "a sample record");
+
+    /// <summary>The complete JSON lines of a file written by <see cref="JsonLinesWriter"/>; a partial last line is ignored.</summary>
+    private static List<T> ReadLines<T>(string path, string what)
     {
-        var records = new List<SampleRecord>();
+        var records = new List<T>();
         if (!File.Exists(path)) return records;
         var bytes = File.ReadAllBytes(path);
         int start = 0, line = 0;
@@ -70,8 +95,8 @@ public sealed class RunDirectory
             var text = Encoding.UTF8.GetString(bytes, start, i - start);
             start = i + 1;
             if (text.Trim().Length == 0) continue;
-            try { records.Add(JsonSerializer.Deserialize<SampleRecord>(text, Json)!); }
-            catch (JsonException e) { throw new DatasetFormatException(path, line, "not a sample record: " + e.Message, e); }
+            try { records.Add(JsonSerializer.Deserialize<T>(text, Json) ?? throw new JsonException("null")); }
+            catch (JsonException e) { throw new DatasetFormatException(path, line, $"not {what}: " + e.Message, e); }
         }
         return records; // bytes after the last newline are an interrupted write
     }
@@ -80,9 +105,10 @@ public sealed class RunDirectory
     public List<SampleRecord> ReadRecordsOf(string task) => RecordFiles(task).SelectMany(ReadRecords).ToList();
 
     /// <summary>Opens a task's records for appending, first cutting off an interrupted last line.</summary>
-    public RecordWriter OpenWriter(string task)
+    public JsonLinesWriter OpenWriter(string task) => OpenAppend(RecordsPath(task));
+
+    private static JsonLinesWriter OpenAppend(string path)
     {
-        var path = RecordsPath(task);
         var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         long keep = stream.Length;
         if (keep > 0)
@@ -98,7 +124,7 @@ public sealed class RunDirectory
             stream.SetLength(keep);
         }
         stream.Position = keep;
-        return new RecordWriter(stream);
+        return new JsonLinesWriter(stream);
     }
 
     public string IdentityPath => Path.Combine(Root, "run.json");
@@ -130,6 +156,12 @@ public sealed class RunDirectory
             // Shards of one split run start together: another may have claimed the folder since the first look.
             existing = ReadIdentity() ?? throw new RunMismatchException($"{Root} holds records ({Path.GetFileName(records[0])}…) but no run.json, so which model and protocol wrote them is unknown; use a new --out folder.");
         }
+        CheckAgainst(existing, identity);
+    }
+
+    /// <summary>Refuses <paramref name="identity"/> when it is not the model, protocol and chat template the folder was claimed for.</summary>
+    public void CheckAgainst(RunIdentity existing, RunIdentity identity)
+    {
         if (existing.Model.Fingerprint != identity.Model.Fingerprint)
             throw new RunMismatchException($"{Root} holds the records of another model ({existing.Model.Folder}, fingerprint {existing.Model.Fingerprint[..12]}); " +
                 $"this run is {identity.Model.Folder} (fingerprint {identity.Model.Fingerprint[..12]}). Use another --out folder.");
@@ -151,10 +183,10 @@ public sealed class RunDirectory
     }
 }
 
-/// <summary>Appends records, each flushed through to the disk before the next.</summary>
-public sealed class RecordWriter(FileStream stream) : IDisposable
+/// <summary>Appends records or predictions, one JSON line each, flushed through to the disk before the next.</summary>
+public sealed class JsonLinesWriter(FileStream stream) : IDisposable
 {
-    public void Append(SampleRecord record)
+    public void Append<T>(T record)
     {
         var line = JsonSerializer.Serialize(record, RunDirectory.Json) + "\n";
         stream.Write(Encoding.UTF8.GetBytes(line));
@@ -163,3 +195,10 @@ public sealed class RecordWriter(FileStream stream) : IDisposable
 
     public void Dispose() => stream.Dispose();
 }
+
+/// <summary>
+/// One output of <c>eval --mode infer</c>: the sample, the exact model input it was generated from, and the raw output,
+/// to be post-processed and scored later (<c>eval --mode eval</c>, or a rerun in the default mode), perhaps on another
+/// machine (HumanEval's sandbox).
+/// </summary>
+public sealed record Prediction(string Id, int Index, string Prompt, string Output);

@@ -29,5 +29,22 @@ public sealed record EvaluationRequest
     /// <summary>How the engine runs the model (its device); null = the CPU engine.</summary>
     public EngineOptions? Engine { get; init; }
 
+    /// <summary>All (default): generate and score; Infer: only generate, into predictions; Score: only score the predictions, without the model's weights.</summary>
+    public EvaluationMode Mode { get; init; } = EvaluationMode.All;
+
     public IReadOnlyList<string> TaskNames => Tasks ?? Protocol.DefaultTasks;
+}
+
+/// <summary>
+/// What an evaluation call does, as OpenCompass's --mode all | infer | eval: generating and scoring can run apart, e.g.
+/// HumanEval generated on a GPU machine and its programs run where the sandbox is.
+/// </summary>
+public enum EvaluationMode
+{
+    /// <summary>Generate what has no record and no prediction, score everything (predictions left by Infer included).</summary>
+    All,
+    /// <summary>Generate what has no record and no prediction into RUN_DIR/predictions; score nothing (no sandbox needed).</summary>
+    Infer,
+    /// <summary>Score the predictions; the model folder needs its config and tokenizer only, and no weights are loaded.</summary>
+    Score,
 }

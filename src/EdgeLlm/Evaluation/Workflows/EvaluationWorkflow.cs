@@ -11,6 +11,9 @@ namespace EdgeLlm.Evaluation.Workflows;
 /// <summary>An evaluation's outcome: summary.json's content, each task's run result, and the run folder.</summary>
 public sealed record EvaluationOutcome(EvaluationSummary Summary, IReadOnlyList<TaskRunResult> Results, RunDirectory Run);
 
+/// <summary>An inference-only call's outcome (<see cref="EvaluationMode.Infer"/>): each task's predictions, and the run folder.</summary>
+public sealed record InferenceOutcome(IReadOnlyList<InferenceTaskResult> Tasks, RunDirectory Run);
+
 /// <summary>One task's prompts as written by <see cref="EvaluationWorkflow.ExportPrompts"/>.</summary>
 public sealed record PromptFile(string Task, string Path, int Samples);
 
@@ -37,33 +40,97 @@ public static class EvaluationWorkflow
         return choice with { Options = choice.Options with { SharedPrefixMinTokens = request.SharedPrefixMinTokens } };
     }
 
+    /// <summary>
+    /// Generates and scores (<see cref="EvaluationMode.All"/>), or only scores what <see cref="Infer"/> left
+    /// (<see cref="EvaluationMode.Score"/>: no weights are loaded), and writes summary.json.
+    /// </summary>
     /// <remarks><paramref name="batchChosen"/> hears how generation is batched (<see cref="ChooseBatching"/>) once the model is loaded.</remarks>
     public static EvaluationOutcome Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default,
         IProgress<BatchChoice>? batchChosen = null)
     {
+        if (request.Mode == EvaluationMode.Infer) throw new ArgumentException("EvaluationMode.Infer runs through EvaluationWorkflow.Infer.", nameof(request));
         var tasks = CreateTasks(request);
         foreach (var task in tasks) task.EnsureCanScore(); // before hours of the other tasks, not when HumanEval's turn comes
         var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
-        // A shard of several writes its own record files and summary, so the shards of a split run share one folder (eval merge).
-        string? writer = request.Shard.N > 1 ? $"shard-{request.Shard.K}-of-{request.Shard.N}" : null;
-        var run = new RunDirectory(request.RunFolder, writer);
-        RunPlan.Of(request, 1).CheckAgainst(request.RunFolder); // a folder split by --slurm-array/--workers: its shards select what its plan says
-        var identity = Claim(request, prompting);
-        var model = identity.Model;
+        var run = RunFolder(request);
+        var options = new RunOptions(request.Limit, request.Shard);
+        ModelIdentity model;
+        List<TaskRunResult> results;
+        int? maxBatch = null;
+        if (request.Mode == EvaluationMode.Score)
+        {
+            model = Confirm(request, prompting).Model;
+            var scorer = new EvaluationRunner(null, run, prompting.Formatter);
+            results = tasks.Select(t => scorer.Run(t, options, progress, cancellationToken)).ToList();
+        }
+        else
+        {
+            model = Claim(request, prompting).Model;
+            using var lm = CausalLM.Load(request.ModelFolder, request.Engine);
+            var batching = ChooseBatching(lm, request);
+            batchChosen?.Report(batching);
+            maxBatch = batching.Options.MaxBatch;
+            var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer, batching.Options), run, prompting.Formatter);
+            results = tasks.Select(t => runner.Run(t, options, progress, cancellationToken)).ToList();
+        }
+        var summary = new EvaluationSummary(model.Folder, model.Fingerprint, request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(),
+            prompting.ChatTemplateSource, prompting.StopWords, request.Shard.ToString(), request.Limit,
+            results.ToDictionary(r => r.Summary.Task, r => new TaskScores(TaskCatalog.ConfigOf(r.Summary.Task, request.Protocol), r.Summary.Score,
+                r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond)),
+            maxBatch);
+        if (run.Writer is null) run.WriteSummary(summary);
+        else run.WriteJson($"summary.{run.Writer}.json", summary);
+        return new EvaluationOutcome(summary, results, run);
+    }
+
+    /// <summary>
+    /// Only generates (<see cref="EvaluationMode.Infer"/>): every selected sample with neither a record nor a prediction goes
+    /// into RUN_DIR/predictions, to be scored later by <see cref="Run"/> (here or on a machine with HumanEval's sandbox).
+    /// No task's scoring needs are checked and no summary is written.
+    /// </summary>
+    public static InferenceOutcome Infer(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default,
+        IProgress<BatchChoice>? batchChosen = null)
+    {
+        var tasks = CreateTasks(request);
+        var prompting = ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile);
+        var run = RunFolder(request);
+        Claim(request, prompting);
         using var lm = CausalLM.Load(request.ModelFolder, request.Engine);
         var batching = ChooseBatching(lm, request);
         batchChosen?.Report(batching);
         var runner = new EvaluationRunner(new EngineEvaluationModel(lm, prompting.Tokenizer, batching.Options), run, prompting.Formatter);
         var options = new RunOptions(request.Limit, request.Shard);
-        var results = tasks.Select(t => runner.Run(t, options, progress, cancellationToken)).ToList();
-        var summary = new EvaluationSummary(model.Folder, model.Fingerprint, request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(),
-            prompting.ChatTemplateSource, prompting.StopWords, request.Shard.ToString(), request.Limit,
-            results.ToDictionary(r => r.Summary.Task, r => new TaskScores(TaskCatalog.ConfigOf(r.Summary.Task, request.Protocol), r.Summary.Score,
-                r.Summary.Samples, r.Summary.Subsets, r.Summary.Metrics, r.NewSamples, r.Skipped, r.SamplesPerSecond)),
-            batching.Options.MaxBatch);
-        if (writer is null) run.WriteSummary(summary);
-        else run.WriteJson($"summary.{writer}.json", summary);
-        return new EvaluationOutcome(summary, results, run);
+        return new InferenceOutcome(tasks.Select(t => runner.Infer(t, options, progress, cancellationToken)).ToList(), run);
+    }
+
+    /// <summary>
+    /// The request's run folder; a shard of several writes its own record, prediction and summary files, so the shards of a
+    /// split run share one folder (eval merge).
+    /// </summary>
+    private static RunDirectory RunFolder(EvaluationRequest request)
+    {
+        string? writer = request.Shard.N > 1 ? $"shard-{request.Shard.K}-of-{request.Shard.N}" : null;
+        var run = new RunDirectory(request.RunFolder, writer);
+        RunPlan.Of(request, 1).CheckAgainst(request.RunFolder); // a folder split by --slurm-array/--workers: its shards select what its plan says
+        return run;
+    }
+
+    /// <summary>
+    /// For scoring without the weights: the folder must already be claimed (run.json) for this protocol and chat template, and
+    /// by this model when its weight files are present (the fingerprint counts their names and sizes); a folder holding only
+    /// config and tokenizer is taken on the protocol and template alone.
+    /// </summary>
+    public static RunIdentity Confirm(EvaluationRequest request, ModelPrompting prompting)
+    {
+        var folder = new RunDirectory(request.RunFolder);
+        var existing = folder.ReadIdentity()
+            ?? throw new MissingPredictionsException($"{folder.IdentityPath} does not exist: nothing was generated into {request.RunFolder}; run `eval --mode infer` first.");
+        var templateHash = prompting.Formatter is ChatPromptFormatter chat ? RunIdentity.HashText(chat.Template.Source) : null;
+        var here = new RunIdentity(request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(), ModelIdentity.Of(request.ModelFolder), templateHash);
+        bool hasWeights = Directory.EnumerateFiles(request.ModelFolder).Any(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".bin", StringComparison.Ordinal));
+        if (!hasWeights) here = here with { Model = existing.Model };
+        folder.CheckAgainst(existing, here);
+        return existing;
     }
 
     /// <summary>

@@ -65,6 +65,33 @@ public class EvaluationWorkflowTests : IDisposable
     }
 
     [Fact]
+    public void InferHereAndScoreWhereOnlyTheConfigAndTokenizerAreGivesTheOnePassSummary()
+    {
+        var onePass = EvaluationWorkflow.Run(Request(Demo, "one", EvaluationProtocols.KitBase2024) with { Limit = 3 });
+        var infer = Request(Demo, "split", EvaluationProtocols.KitBase2024) with { Limit = 3, Mode = EvaluationMode.Infer };
+        var inferred = EvaluationWorkflow.Infer(infer);
+        Assert.Equal(3, inferred.Tasks.Single().NewPredictions);
+        Assert.False(File.Exists(Path.Combine(temp, "split", "summary.json")));
+        // The scoring machine has the model's config and tokenizer but not its weights.
+        var light = Path.Combine(temp, "no-weights");
+        Directory.CreateDirectory(light);
+        foreach (var f in Directory.GetFiles(Demo).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
+            File.Copy(f, Path.Combine(light, Path.GetFileName(f)));
+        var scored = EvaluationWorkflow.Run(infer with { ModelFolder = light, Mode = EvaluationMode.Score });
+        Assert.Equal(onePass.Summary.Tasks["truthfulqa"].Score, scored.Summary.Tasks["truthfulqa"].Score);
+        Assert.Equal(3, scored.Summary.Tasks["truthfulqa"].Samples);
+        Assert.Equal(onePass.Summary.ModelFingerprint, scored.Summary.ModelFingerprint); // the run.json's model, which generated them
+        Assert.True(File.Exists(Path.Combine(temp, "split", "summary.json")));
+        // Scoring a folder nothing was generated into, or under another protocol, is refused.
+        var nothing = Assert.Throws<MissingPredictionsException>(() => EvaluationWorkflow.Run(infer with { RunFolder = Path.Combine(temp, "empty"), Mode = EvaluationMode.Score }));
+        Assert.Contains("run.json", nothing.Message);
+        Assert.Throws<RunMismatchException>(() => EvaluationWorkflow.Run(infer with
+        {
+            ModelFolder = light, Mode = EvaluationMode.Score, Protocol = EvaluationProtocols.EdgeLlm2024, ChatTemplateFile = Qwen2Template,
+        }));
+    }
+
+    [Fact]
     public void AFolderWithRecordsButNoIdentityIsRefused()
     {
         var run = Path.Combine(temp, "legacy");
