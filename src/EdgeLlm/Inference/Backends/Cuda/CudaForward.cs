@@ -52,8 +52,11 @@ public sealed partial class CudaEngine
     /// </summary>
     internal bool GemvOneRound { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_GEMV_ONE") != "0";
 
-    /// <summary>A cap on the persistent grids (the self-test sets a few blocks, so that every block runs many row groups).</summary>
-    internal int GemvMaxBlocks { get; set; } = int.MaxValue;
+    /// <summary>
+    /// A cap on the persistent grids (the self-test sets a few blocks, so that every block runs many row groups;
+    /// EDGELLM_GEMV_MAX_BLOCKS for A/B runs, e.g. 320 so that Phi-2's 640 dense|fc2 row groups split evenly, two a block).
+    /// </summary>
+    internal int GemvMaxBlocks { get; set; } = PerSm("EDGELLM_GEMV_MAX_BLOCKS") is int n and > 0 ? n : int.MaxValue;
 
     private const int GemvChunksPerRound = 2 * GemvThreads; // U = 2 chunks per thread (kernels/linear.cu)
 
