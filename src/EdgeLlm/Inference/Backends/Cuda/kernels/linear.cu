@@ -47,6 +47,8 @@ struct GemvArgs
     int vec;               // 1 when every row starts 16-byte aligned (k·size % 16 == 0, and k2·size)
     int late_trigger;      // 1: let the next kernel launch only once this one's input is complete (after its wait)
     int input_ready;       // 1: x was complete before the kernel before this one let it launch, so the rows do not wait
+                           // (only beside attention blocks, which do: the next kernel's wait on this one must still
+                           // imply the one before it has completed)
     // The "a" kernels: the first att_blocks blocks run the decode attention (two splits each, as attn_decode does them)
     // over q_out, k_cache, v_cache, pos, head_dim and kv_width; the rest run the row groups.
     float* att_part;
