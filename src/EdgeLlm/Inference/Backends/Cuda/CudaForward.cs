@@ -138,6 +138,8 @@ public sealed partial class CudaEngine
         int perSm = oneRound ? GemvOneRoundBlocksPerSm
             : GemvBlocksPerSm ?? (groups < PersistentBelowGroupsPerSm * Device.Multiprocessors ? PersistentBlocksPerSm : 0);
         bool attention = a.AttBlocks > 0;
+        if (a.InputReady != 0 && !attention)
+            throw new InvalidOperationException($"{label}: rows that do not wait need attention blocks that do, or the kernel after it could start before the one before it completes.");
         bool one = oneRound && GemvOneRound && perSm > 0 && !attention;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
         Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, attention: attention), grid + a.AttBlocks, 1, GemvThreads, 0, args.Reset().Struct(a), label);
