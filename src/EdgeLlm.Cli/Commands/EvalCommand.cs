@@ -84,12 +84,8 @@ internal static class EvalCommand
             };
             bool asJson = parse.GetValue(json);
             if (parse.GetValue(slurmArray) is not null || parse.GetValue(workers) is not null || parse.GetValue(devices) is not null)
-            {
-                if (request.Mode != EvaluationMode.All)
-                    throw new ArgumentException("--mode infer and --mode eval run as one process; split them over machines with --shard k/n instead of --slurm-array, --workers or --devices.");
                 return EvalDistributed.Run(request, parse.GetValue(slurmArray), parse.GetValue(slurmOpts), parse.GetValue(workers), parse.GetValue(devices),
                     parse.GetValue(promptsOnly), parse.GetValue(store), asJson, cancel);
-            }
             if (parse.GetValue(promptsOnly))
             {
                 var files = EvaluationWorkflow.ExportPrompts(request, request.RunFolder, cancel);

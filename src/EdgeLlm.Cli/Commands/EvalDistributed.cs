@@ -31,22 +31,25 @@ internal static class EvalDistributed
             throw new ArgumentException("--slurm-array writes a script for the cluster; give --workers/--devices on separate runs.");
         if (workers is not null && devices is not null)
             throw new ArgumentException("--workers and --devices both set the number of workers; give one.");
+        if (request.Mode == EvaluationMode.Score || (request.Mode == EvaluationMode.Infer && slurmArray is null))
+            throw new ArgumentException("--mode eval runs as one process, and --mode infer splits with --slurm-array (or --shard k/n), not --workers or --devices.");
         var plan = RunPlan.Of(request, slurmArray ?? 1);
         plan.CheckAgainst(request.RunFolder);
         EvaluationWorkflow.Claim(request, ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile));
         return slurmArray is not null
-            ? WriteSlurmArray(plan, request.RunFolder, slurmOpts, asJson)
+            ? WriteSlurmArray(plan, request.RunFolder, slurmOpts, asJson, request.Mode == EvaluationMode.Infer)
             : RunWorkers(plan, request.RunFolder, workers, devices, store, asJson, cancel);
     }
 
-    public static int WriteSlurmArray(RunPlan plan, string runDir, string? sbatchOptions, bool asJson)
+    public static int WriteSlurmArray(RunPlan plan, string runDir, string? sbatchOptions, bool asJson, bool inferOnly = false)
     {
-        var script = SlurmArray.Write(plan, runDir, Self(), sbatchOptions);
-        Output.Write(new { Script = script.Path, Submit = script.SubmitCommand, Shards = plan.Shards, Merge = $"edgellm eval merge {SlurmArray.Quote(Path.GetFullPath(runDir))}" }, asJson, () =>
+        var script = SlurmArray.Write(plan, runDir, Self(), sbatchOptions, inferOnly);
+        string then = SlurmArray.AfterwardsCommand(plan, runDir, inferOnly);
+        Output.Write(new { Script = script.Path, Submit = script.SubmitCommand, Shards = plan.Shards, Then = then }, asJson, () =>
         {
-            Console.WriteLine($"wrote {script.Path} ({plan.Shards} array tasks)");
+            Console.WriteLine($"wrote {script.Path} ({plan.Shards} array tasks{(inferOnly ? ", inference only" : "")})");
             Console.WriteLine($"submit: {script.SubmitCommand}");
-            Console.WriteLine($"then:   edgellm eval merge {SlurmArray.Quote(Path.GetFullPath(runDir))}");
+            Console.WriteLine($"then:   {then}");
         });
         return 0;
     }

@@ -8,7 +8,9 @@ public sealed record SlurmArrayScript(string Path, string SubmitCommand, string 
 /// <summary>
 /// A run as an ordinary Slurm job array: array task k (1..N) runs shard k/N of the plan into the same run
 /// folder (shared storage), appending to its own record files; <c>eval merge RUN_DIR</c> then checks that
-/// every sample is there and writes the summary. A requeued or rerun task resumes its own shard.
+/// every sample is there and writes the summary. A requeued or rerun task resumes its own shard. With
+/// <c>inferOnly</c> the tasks only generate (<c>eval --mode infer</c>: compute nodes without HumanEval's sandbox), and
+/// <c>eval --mode eval</c> scores every shard's predictions afterwards in one process.
 /// </summary>
 public static class SlurmArray
 {
@@ -17,7 +19,7 @@ public static class SlurmArray
     /// <summary>Saves the plan in the run folder and writes RUN_DIR/slurm/eval-array.sbatch.</summary>
     /// <remarks>edgellm: the command that runs edgellm on the compute nodes (absolute paths), e.g. ["dotnet", "/shared/edgellm/EdgeLlm.Cli.dll"].
     /// sbatchOptions: extra sbatch options as one string ("--partition=gpu --gres=gpu:1 -t 04:00:00"); each becomes a #SBATCH line.</remarks>
-    public static SlurmArrayScript Write(RunPlan plan, string runDir, IReadOnlyList<string> edgellm, string? sbatchOptions = null)
+    public static SlurmArrayScript Write(RunPlan plan, string runDir, IReadOnlyList<string> edgellm, string? sbatchOptions = null, bool inferOnly = false)
     {
         plan = plan.Normalized();
         if (edgellm.Count == 0) throw new ArgumentException("The edgellm command for the array tasks is empty.");
@@ -30,7 +32,7 @@ public static class SlurmArray
         text.Append("#!/bin/bash\n");
         text.Append("# Written by edgellm eval --slurm-array: array task k runs shard k/").Append(plan.Shards).Append(" into the run folder.\n");
         text.Append("# Submit with: sbatch ").Append(Quote(System.IO.Path.Combine(folder, ScriptName))).Append('\n');
-        text.Append("# When every task has finished: edgellm eval merge ").Append(Quote(runDir)).Append('\n');
+        text.Append("# When every task has finished: ").Append(AfterwardsCommand(plan, runDir, inferOnly)).Append('\n');
         text.Append("#SBATCH --job-name=edgellm-eval\n");
         text.Append("#SBATCH --array=1-").Append(plan.Shards).Append('\n');
         text.Append("#SBATCH --output=").Append(SbatchPath(System.IO.Path.Combine(folder, "%A_%a.out"))).Append('\n');
@@ -46,6 +48,7 @@ public static class SlurmArray
         args.Add("--protocol"); args.Add(plan.Protocol);
         if (plan.ChatTemplateFile is { } template) { args.Add("--chat-template"); args.Add(template); }
         if (plan.Limit is int limit) { args.Add("--limit"); args.Add(limit.ToString()); }
+        if (inferOnly) { args.Add("--mode"); args.Add("infer"); }
         text.Append("exec ").Append(string.Join(' ', args.Select(Quote)))
             .Append(" --shard \"${SLURM_ARRAY_TASK_ID}/").Append(plan.Shards).Append("\"\n");
 
@@ -55,6 +58,18 @@ public static class SlurmArray
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
         File.Move(temp, path, overwrite: true);
         return new SlurmArrayScript(path, "sbatch " + Quote(path), text.ToString());
+    }
+
+    /// <summary>What to run once every array task has finished: the merge, or (after inference only) the scoring.</summary>
+    public static string AfterwardsCommand(RunPlan plan, string runDir, bool inferOnly)
+    {
+        runDir = System.IO.Path.GetFullPath(runDir);
+        if (!inferOnly) return "edgellm eval merge " + Quote(runDir);
+        var words = new List<string> { "edgellm", "eval", plan.Model, "--mode", "eval", "--tasks", string.Join(",", plan.Tasks), "--data", plan.Datasets,
+            "--max-seq-len", plan.MaxSeqLen.ToString(), "--protocol", plan.Protocol, "--out", runDir };
+        if (plan.ChatTemplateFile is { } template) { words.Add("--chat-template"); words.Add(template); }
+        if (plan.Limit is int limit) { words.Add("--limit"); words.Add(limit.ToString()); }
+        return string.Join(' ', words.Select(Quote));
     }
 
     /// <summary>

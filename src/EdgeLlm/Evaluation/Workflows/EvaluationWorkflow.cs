@@ -111,7 +111,9 @@ public static class EvaluationWorkflow
     {
         string? writer = request.Shard.N > 1 ? $"shard-{request.Shard.K}-of-{request.Shard.N}" : null;
         var run = new RunDirectory(request.RunFolder, writer);
-        RunPlan.Of(request, 1).CheckAgainst(request.RunFolder); // a folder split by --slurm-array/--workers: its shards select what its plan says
+        // A folder split by --slurm-array/--workers: its shards select what its plan says. Scoring alone reads whatever
+        // predictions the shards left (a missing one is an error), perhaps on another machine with other paths.
+        if (request.Mode != EvaluationMode.Score) RunPlan.Of(request, 1).CheckAgainst(request.RunFolder);
         return run;
     }
 

@@ -124,6 +124,20 @@ public class SplitRunTests : TempDirectoryTest
         Assert.Contains(" --max-batch 6 ", batched.Text);
         Assert.DoesNotContain("--max-batch", script.Text);
 
+        // Inference only: each task generates its shard into predictions; one scoring call follows.
+        var inferDir = Path.Combine(Temp, "i");
+        var infer = SlurmArray.Write(Plan(4), inferDir, ["echo"], inferOnly: true);
+        var inferPsi = new ProcessStartInfo("bash", [infer.Path]) { RedirectStandardOutput = true };
+        inferPsi.Environment["SLURM_ARRAY_TASK_ID"] = "3";
+        using (var q = Process.Start(inferPsi)!)
+        {
+            Assert.EndsWith(" --limit 10 --mode infer --shard 3/4", q.StandardOutput.ReadToEnd().Trim());
+            q.WaitForExit();
+        }
+        Assert.Contains($"# When every task has finished: edgellm eval {Path.GetFullPath("unused-model")} --mode eval --tasks csqa", infer.Text);
+        Assert.Contains($"--out {inferDir} --limit 10\n", infer.Text);
+        Assert.Contains($"# When every task has finished: edgellm eval merge {dir}\n", script.Text);
+
         psi.Environment.Remove("SLURM_ARRAY_TASK_ID");
         using var outside = Process.Start(psi)!;
         var error = outside.StandardError.ReadToEnd();
