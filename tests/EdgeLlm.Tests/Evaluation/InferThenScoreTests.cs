@@ -7,18 +7,15 @@ namespace EdgeLlm.Tests.Evaluation;
 /// `eval --mode infer` on a machine without HumanEval's sandbox (no bwrap on PATH), then `eval --mode eval` where it is:
 /// the split OpenCompass's infer and eval modes make, as a GPU machine without bubblewrap needs.
 /// </summary>
-public class InferThenScoreTests : IDisposable
+public class InferThenScoreTests : TempDirectoryTest
 {
-    private readonly string temp = Directory.CreateTempSubdirectory("edgellm-infer-").FullName;
-    public void Dispose() => Directory.Delete(temp, recursive: true);
-
     [Fact]
     public void HumanEvalGeneratedWithoutTheSandboxIsScoredLaterWhereItIs()
     {
         var model = SharedData.Path("fixtures", "trained", "llama-pydoc");
-        var run = Path.Combine(temp, "run");
+        var run = Path.Combine(Temp, "run");
         string[] common = ["eval", model, "--protocol", "kit-2024-base", "--tasks", "humaneval", "--limit", "2", "--data", SharedData.Path("datasets"), "--out", run];
-        var noSandbox = new Dictionary<string, string> { ["PATH"] = Path.Combine(temp, "empty-path") };
+        var noSandbox = new Dictionary<string, string> { ["PATH"] = Path.Combine(Temp, "empty-path") };
 
         var refused = CliRunner.RunWith([], noSandbox, common);
         Assert.NotEqual(0, refused.ExitCode);
