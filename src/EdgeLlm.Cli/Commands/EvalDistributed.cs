@@ -31,14 +31,14 @@ internal static class EvalDistributed
             throw new ArgumentException("--slurm-array writes a script for the cluster; give --workers/--devices on separate runs.");
         if (workers is not null && devices is not null)
             throw new ArgumentException("--workers and --devices both set the number of workers; give one.");
-        if (request.Mode == EvaluationMode.Score || (request.Mode == EvaluationMode.Infer && slurmArray is null))
-            throw new ArgumentException("--mode eval runs as one process, and --mode infer splits with --slurm-array (or --shard k/n), not --workers or --devices.");
+        if (request.Mode == EvaluationMode.Score)
+            throw new ArgumentException("--mode eval scores in one process; leave out --slurm-array, --workers and --devices.");
         var plan = RunPlan.Of(request, slurmArray ?? 1);
         plan.CheckAgainst(request.RunFolder);
         EvaluationWorkflow.Claim(request, ModelPrompting.Prepare(request.ModelFolder, request.Protocol, request.ChatTemplateFile));
         return slurmArray is not null
             ? WriteSlurmArray(plan, request.RunFolder, slurmOpts, asJson, request.Mode == EvaluationMode.Infer)
-            : RunWorkers(plan, request.RunFolder, workers, devices, store, asJson, cancel);
+            : RunWorkers(plan, request.RunFolder, workers, devices, store, asJson, cancel, request.Mode == EvaluationMode.Infer);
     }
 
     public static int WriteSlurmArray(RunPlan plan, string runDir, string? sbatchOptions, bool asJson, bool inferOnly = false)
@@ -54,7 +54,8 @@ internal static class EvalDistributed
         return 0;
     }
 
-    public static int RunWorkers(RunPlan plan, string runDir, int? workers, string? devices, string? store, bool asJson, CancellationToken cancel)
+    public static int RunWorkers(RunPlan plan, string runDir, int? workers, string? devices, string? store, bool asJson, CancellationToken cancel,
+        bool inferOnly = false)
     {
         IReadOnlyList<string>? deviceIds = devices is null ? null : WorkerDevices.Parse(devices, WorkerDevices.CudaDeviceCount());
         var options = new WorkerPoolOptions(workers ?? deviceIds?.Count ?? 1, deviceIds);
@@ -65,9 +66,17 @@ internal static class EvalDistributed
             var psi = new ProcessStartInfo(self[0]);
             foreach (var a in self.Skip(1)) psi.ArgumentList.Add(a);
             foreach (var a in new[] { "eval-worker", Path.GetFullPath(runDir), "--writer", slot.Writer }) psi.ArgumentList.Add(a);
+            if (inferOnly) psi.ArgumentList.Add("--infer");
             return psi;
-        }, progress, cancel);
-        return Finish(runDir, result, store, asJson);
+        }, progress, cancel, inferOnly);
+        if (!inferOnly) return Finish(runDir, result, store, asJson);
+        string then = SlurmArray.AfterwardsCommand(plan, runDir, inferOnly: true);
+        Output.Write(new { Predictions = new RunDirectory(runDir).PredictionsFolder, result.Coverage.Tasks, Then = then }, asJson, () =>
+        {
+            foreach (var t in result.Coverage.Tasks) Console.WriteLine($"{t.Task,-11} {t.Recorded,6} of {t.Expected} predicted or recorded");
+            Console.WriteLine($"then:   {then}");
+        });
+        return 0;
     }
 
     public static Command Merge()
@@ -98,7 +107,8 @@ internal static class EvalDistributed
     {
         var runDir = new Argument<string>("run-dir");
         var writer = new Option<string>("--writer") { Required = true };
-        var command = new Command("eval-worker", "(internal) one worker process of eval --workers.") { runDir, writer };
+        var infer = new Option<bool>("--infer") { Description = "Only generate, into the folder's predictions (eval --workers --mode infer)." };
+        var command = new Command("eval-worker", "(internal) one worker process of eval --workers.") { runDir, writer, infer };
         command.Hidden = true;
         command.SetAction((parse, cancel) => Task.FromResult(Output.Guard(() =>
         {
@@ -111,7 +121,7 @@ internal static class EvalDistributed
             var batching = EvaluationWorkflow.ChooseBatching(lm, plan.RequestFor(dir, Shard.Whole));
             Console.Error.WriteLine($"worker {parse.GetValue(writer)}: {batching.Note}");
             ShardWorker.Serve(plan, new EngineEvaluationModel(lm, prompting.Tokenizer, batching.Options), prompting.Formatter,
-                new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel);
+                new RunDirectory(dir, parse.GetValue(writer)), Console.In, Console.Out, cancel, parse.GetValue(infer));
             return 0;
         })));
         return command;

@@ -34,10 +34,13 @@ public sealed record MergeResult(Coverage Coverage, MergedRunSummary? Summary, I
 /// <summary>Checks a split run folder for completeness and computes its summary from all records.</summary>
 public static class RunMerger
 {
-    /// <summary>Compares the samples the plan selects with the records in the folder, per task and per shard.</summary>
-    public static Coverage Check(RunPlan plan, RunDirectory run) => Check(plan, plan.CreateTasks(), run);
+    /// <summary>
+    /// Compares the samples the plan selects with the records in the folder, per task and per shard; with
+    /// <paramref name="predictionsCount"/> (an inference-only run) a prediction counts as done too.
+    /// </summary>
+    public static Coverage Check(RunPlan plan, RunDirectory run, bool predictionsCount = false) => Check(plan, plan.CreateTasks(), run, predictionsCount);
 
-    public static Coverage Check(RunPlan plan, IReadOnlyList<IEvaluationTask> tasks, RunDirectory run)
+    public static Coverage Check(RunPlan plan, IReadOnlyList<IEvaluationTask> tasks, RunDirectory run, bool predictionsCount = false)
     {
         var coverage = new List<TaskCoverage>();
         var expectedPerShard = new int[plan.Shards];
@@ -45,7 +48,7 @@ public static class RunMerger
         foreach (var task in tasks)
         {
             var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(plan.Limit));
-            var recorded = run.ReadRecordsOf(task.Name).Select(r => r.Id).ToHashSet();
+            var recorded = Done(run, task.Name, predictionsCount);
             var missing = new List<string>();
             foreach (var (index, sample) in selected)
             {
@@ -61,6 +64,14 @@ public static class RunMerger
             .Select(s => new ShardGap(new Shard(s + 1, plan.Shards).ToString(), expectedPerShard[s], missingPerShard[s].Count, missingPerShard[s]))
             .ToList();
         return new Coverage(coverage, gaps);
+    }
+
+    /// <summary>The ids a task has records of (and, with <paramref name="predictionsCount"/>, predictions of).</summary>
+    public static HashSet<string> Done(RunDirectory run, string task, bool predictionsCount)
+    {
+        var ids = run.ReadRecordsOf(task).Select(r => r.Id).ToHashSet();
+        if (predictionsCount) ids.UnionWith(run.ReadPredictionsOf(task).Select(p => p.Id));
+        return ids;
     }
 
     /// <summary>

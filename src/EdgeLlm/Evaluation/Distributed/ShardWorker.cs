@@ -20,12 +20,13 @@ public sealed record WorkerMessage(string Event, string? Shard = null, string? T
 /// The loop inside a worker process of a <see cref="WorkerPool"/>: reads shards ("k/n", one per line) from
 /// its input until the input ends, runs every task of the plan on each shard into its own record files
 /// (the run folder's resume rules: recorded samples are skipped), and reports progress and completion as
-/// <see cref="WorkerMessage"/> lines. It writes no summary; the pool computes that once at the end.
+/// <see cref="WorkerMessage"/> lines. It writes no summary; the pool computes that once at the end. With inferOnly it
+/// only generates, into the folder's predictions (<see cref="EvaluationRunner.Infer"/>).
 /// </summary>
 public static class ShardWorker
 {
     public static void Serve(RunPlan plan, IEvaluationModel model, PromptFormatter formatter, RunDirectory run, TextReader input, TextWriter output,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool inferOnly = false)
     {
         if (run.Writer is null) throw new ArgumentException("A shard worker needs a RunDirectory with its own writer name.", nameof(run));
         var tasks = plan.CreateTasks();
@@ -38,7 +39,8 @@ public static class ShardWorker
             foreach (var task in tasks)
             {
                 var progress = new ImmediateProgress(p => Send(output, new WorkerMessage("progress", shard.ToString(), p.Task, p.Done, p.Total)));
-                runner.Run(task, plan.OptionsFor(shard), progress, cancellationToken);
+                if (inferOnly) runner.Infer(task, plan.OptionsFor(shard), progress, cancellationToken);
+                else runner.Run(task, plan.OptionsFor(shard), progress, cancellationToken);
             }
             Send(output, new WorkerMessage("done", shard.ToString()));
         }

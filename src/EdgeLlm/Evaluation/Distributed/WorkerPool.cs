@@ -36,8 +36,10 @@ public static class WorkerPool
     /// <summary>Runs the plan's samples in the run folder with the options' worker slots and returns the merged run.</summary>
     /// <remarks>launch: the process for a slot (e.g. <c>edgellm eval-worker RUN_DIR --writer W</c>); the pool redirects its
     /// standard streams and sets CUDA_VISIBLE_DEVICES and EDGELLM_DEVICE to the slot's device.</remarks>
+    /// <remarks>inferOnly: the workers only generate (launch them with --infer); the result then holds the coverage of records and
+    /// predictions and no summary (score with <c>eval --mode eval</c>).</remarks>
     public static MergeResult Run(RunPlan plan, string runDir, WorkerPoolOptions options, Func<WorkerSlot, ProcessStartInfo> launch,
-        IProgress<WorkerPoolProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkerPoolProgress>? progress = null, CancellationToken cancellationToken = default, bool inferOnly = false)
     {
         var slots = options.Slots();
         plan = plan.Normalized() with { Shards = Math.Max(1, slots.Count * Math.Max(1, options.ShardsPerWorker)) };
@@ -47,8 +49,8 @@ public static class WorkerPool
         using var claim = Claim(runDir);
         plan.SaveTo(runDir);
         var tasks = plan.CreateTasks();
-        var tally = new Tally(plan, tasks, run);
-        var queue = new ShardQueue(RunMerger.Check(plan, tasks, run).Gaps.Select(g => Shard.Parse(g.Shard)));
+        var tally = new Tally(plan, tasks, run, inferOnly);
+        var queue = new ShardQueue(RunMerger.Check(plan, tasks, run, inferOnly).Gaps.Select(g => Shard.Parse(g.Shard)));
         var workers = slots.Select(s => new Worker(s, launch, queue, tally, progress, cancellationToken)).ToList();
         using (cancellationToken.Register(() => workers.ForEach(w => w.Kill())))
         {
@@ -56,7 +58,7 @@ public static class WorkerPool
             Task.WaitAll(loops);
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var result = RunMerger.Merge(runDir);
+        var result = inferOnly ? new MergeResult(RunMerger.Check(plan, tasks, run, predictionsCount: true), null, []) : RunMerger.Merge(runDir);
         if (!result.Complete)
             throw new InvalidOperationException($"{runDir}: every worker stopped with {result.Coverage.MissingSamples} samples missing " +
                 $"(shards {string.Join(", ", result.Coverage.Gaps.Select(g => g.Shard))}); see the workers' errors above. Rerun to resume.");
@@ -115,11 +117,11 @@ public static class WorkerPool
         private readonly Dictionary<string, int> done = new(), total = new();
         private readonly Dictionary<(string Shard, string Task), int> counted = new();
 
-        public Tally(RunPlan plan, IReadOnlyList<IEvaluationTask> tasks, RunDirectory run)
+        public Tally(RunPlan plan, IReadOnlyList<IEvaluationTask> tasks, RunDirectory run, bool predictionsCount)
         {
             foreach (var task in tasks)
             {
-                var recorded = run.ReadRecordsOf(task.Name).Select(r => r.Id).ToHashSet();
+                var recorded = RunMerger.Done(run, task.Name, predictionsCount);
                 var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(plan.Limit));
                 total[task.Name] = selected.Count;
                 done[task.Name] = 0;

@@ -39,6 +39,30 @@ public class WorkerPoolTests : TempDirectoryTest
     }
 
     [Fact]
+    public void TwoWorkersInferThenOneScoringCallScoresLikeOneProcess()
+    {
+        var want = Single().Json.GetProperty("tasks");
+        var runDir = Path.Combine(Temp, "inferred");
+        var pooled = CliRunner.Run(["eval", Model, .. Common, "--out", runDir, "--workers", "2", "--mode", "infer", "--json"]);
+        Assert.True(pooled.ExitCode == 0, pooled.Stderr);
+        Assert.Contains("--mode eval", pooled.Json.GetProperty("then").GetString());
+        Assert.Empty(Directory.GetFiles(runDir, "csqa*.jsonl")); // nothing scored
+        Assert.False(File.Exists(Path.Combine(runDir, "summary.json")));
+        var predictions = Directory.GetFiles(Path.Combine(runDir, "predictions"), "csqa.worker-*.jsonl").Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["csqa.worker-1.jsonl", "csqa.worker-2.jsonl"], predictions);
+
+        var scored = CliRunner.Run(["eval", Model, .. Common, "--out", runDir, "--mode", "eval", "--json"]);
+        Assert.True(scored.ExitCode == 0, scored.Stderr);
+        var got = scored.Json.GetProperty("tasks");
+        foreach (var task in new[] { "csqa", "bbh" })
+        {
+            Assert.Equal(want.GetProperty(task).GetProperty("score").GetDouble(), got.GetProperty(task).GetProperty("score").GetDouble());
+            Assert.Equal(12, got.GetProperty(task).GetProperty("samples").GetInt32());
+            Assert.Equal(Outputs(Path.Combine(Temp, "single"), task + ".jsonl"), Outputs(runDir, task + ".jsonl"));
+        }
+    }
+
+    [Fact]
     public void AKilledWorkerIsRestartedAndTheRunCompletes()
     {
         var want = Single().Json.GetProperty("tasks");
