@@ -27,7 +27,8 @@ public static partial class StoreAdapters
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelOrPreset)));
         if (!Directory.Exists(modelOrPreset)) return new RunInfo(modelOrPreset, "dense", 0);
         string? architecture = null; long? parameters = null; string? dtype = null;
-        if (File.Exists(Path.Combine(modelOrPreset, Checkpoint.ConfigFile)))
+        // A folder of config and tokenizer only (scoring predictions made elsewhere: eval --mode eval) has no parameters to count.
+        if (File.Exists(Path.Combine(modelOrPreset, Checkpoint.ConfigFile)) && Directory.EnumerateFiles(modelOrPreset, "*.safetensors").Any())
         {
             using var checkpoint = Checkpoint.Open(modelOrPreset);
             architecture = checkpoint.Config.ArchitectureName;
