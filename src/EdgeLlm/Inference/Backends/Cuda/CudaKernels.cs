@@ -97,9 +97,10 @@ internal static unsafe class CudaKernels
     /// EDGELLM_CUDA_DEFINES="NAME=VALUE,…", for A/B runs of the kernels' compile-time constants (ATT_KEYS, …): each becomes
     /// an NVRTC -D, so part of the cache key. A malformed entry is an error naming it.
     /// </summary>
-    internal static string[] DefineOptions()
+    internal static string[] DefineOptions() => DefineOptions(Environment.GetEnvironmentVariable("EDGELLM_CUDA_DEFINES"));
+
+    internal static string[] DefineOptions(string? value)
     {
-        string? value = Environment.GetEnvironmentVariable("EDGELLM_CUDA_DEFINES");
         if (string.IsNullOrWhiteSpace(value)) return [];
         var defines = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var d in defines)
