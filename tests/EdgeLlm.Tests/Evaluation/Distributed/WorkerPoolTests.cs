@@ -24,11 +24,9 @@ public class WorkerPoolTests : TempDirectoryTest
         var runDir = Path.Combine(Temp, "workers");
         var pooled = CliRunner.Run(["eval", Model, .. Common, "--out", runDir, "--workers", "2", "--json"]);
         Assert.True(pooled.ExitCode == 0, pooled.Stderr);
-        var got = pooled.Json.GetProperty("tasks");
-        foreach (var task in new[] { "csqa", "bbh" })
+        SameScores(want, pooled.Json.GetProperty("tasks"));
+        foreach (var task in Tasks)
         {
-            Assert.Equal(want.GetProperty(task).GetProperty("score").GetDouble(), got.GetProperty(task).GetProperty("score").GetDouble());
-            Assert.Equal(12, got.GetProperty(task).GetProperty("samples").GetInt32());
             // Two workers, each appending to its own file; together every sample once.
             var files = Directory.GetFiles(runDir, task + ".worker-*.jsonl").Select(Path.GetFileName).Order().ToList();
             Assert.Equal([$"{task}.worker-1.jsonl", $"{task}.worker-2.jsonl"], files);
@@ -53,13 +51,9 @@ public class WorkerPoolTests : TempDirectoryTest
 
         var scored = CliRunner.Run(["eval", Model, .. Common, "--out", runDir, "--mode", "eval", "--json"]);
         Assert.True(scored.ExitCode == 0, scored.Stderr);
-        var got = scored.Json.GetProperty("tasks");
-        foreach (var task in new[] { "csqa", "bbh" })
-        {
-            Assert.Equal(want.GetProperty(task).GetProperty("score").GetDouble(), got.GetProperty(task).GetProperty("score").GetDouble());
-            Assert.Equal(12, got.GetProperty(task).GetProperty("samples").GetInt32());
+        SameScores(want, scored.Json.GetProperty("tasks"));
+        foreach (var task in Tasks)
             Assert.Equal(Outputs(Path.Combine(Temp, "single"), task + ".jsonl"), Outputs(runDir, task + ".jsonl"));
-        }
     }
 
     [Fact]
@@ -102,6 +96,18 @@ public class WorkerPoolTests : TempDirectoryTest
     }
 
     // Every sample once (a duplicate id would throw), with its output; a line cut by the kill is not a record.
+    private static readonly string[] Tasks = ["csqa", "bbh"];
+
+    /// <summary>Every task's score as the single process gave it, over all 12 samples.</summary>
+    private static void SameScores(System.Text.Json.JsonElement want, System.Text.Json.JsonElement got)
+    {
+        foreach (var task in Tasks)
+        {
+            Assert.Equal(want.GetProperty(task).GetProperty("score").GetDouble(), got.GetProperty(task).GetProperty("score").GetDouble());
+            Assert.Equal(12, got.GetProperty(task).GetProperty("samples").GetInt32());
+        }
+    }
+
     private static SortedDictionary<string, string> Outputs(string dir, string pattern)
     {
         var outputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
