@@ -189,7 +189,7 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 // vectorised rows only), so each thread's chunks of x are the same in every group and stay in registers; otherwise x
 // is read through L1 each round.
 //
-// A block runs the groups blockIdx.x, + gridDim.x, …: launched with one block per group it is the plain kernel; with a
+// A block runs the groups first, first + stride, … (blockIdx.x and gridDim.x less any attention blocks): launched with one block per group it is the plain kernel; with a
 // grid that fits on the GPU at once (a persistent grid) the first round of the next group is loaded before the current
 // group's reduction and epilogue, so the block's loads are in flight the whole time.
 //
