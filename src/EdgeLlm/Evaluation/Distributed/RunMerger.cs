@@ -48,7 +48,7 @@ public static class RunMerger
         foreach (var task in tasks)
         {
             var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(plan.Limit));
-            var recorded = Done(run, task.Name, predictionsCount);
+            var recorded = run.DoneIds(task.Name, predictionsCount);
             var missing = new List<string>();
             foreach (var (index, sample) in selected)
             {
@@ -64,14 +64,6 @@ public static class RunMerger
             .Select(s => new ShardGap(new Shard(s + 1, plan.Shards).ToString(), expectedPerShard[s], missingPerShard[s].Count, missingPerShard[s]))
             .ToList();
         return new Coverage(coverage, gaps);
-    }
-
-    /// <summary>The ids a task has records of (and, with <paramref name="predictionsCount"/>, predictions of).</summary>
-    public static HashSet<string> Done(RunDirectory run, string task, bool predictionsCount)
-    {
-        var ids = run.ReadRecordsOf(task).Select(r => r.Id).ToHashSet();
-        if (predictionsCount) ids.UnionWith(run.ReadPredictionsOf(task).Select(p => p.Id));
-        return ids;
     }
 
     /// <summary>

@@ -121,7 +121,7 @@ public static class WorkerPool
         {
             foreach (var task in tasks)
             {
-                var recorded = RunMerger.Done(run, task.Name, predictionsCount);
+                var recorded = run.DoneIds(task.Name, predictionsCount);
                 var selected = EvaluationRunner.Select(task.LoadSamples(), new RunOptions(plan.Limit));
                 total[task.Name] = selected.Count;
                 done[task.Name] = 0;

@@ -57,7 +57,7 @@ public sealed class EvaluationRunner(IEvaluationModel? model, RunDirectory run, 
     {
         task.EnsureCanScore();
         var selected = Select(task.LoadSamples(), options);
-        var done = run.ReadRecordsOf(task.Name).Select(r => r.Id).ToHashSet();
+        var done = run.DoneIds(task.Name, predictionsCount: false);
         var todo = selected.Where(s => !done.Contains(s.Sample.Id)).ToList();
         var predicted = FirstById(run.ReadPredictionsOf(task.Name));
         var generate = todo.Where(t => !predicted.ContainsKey(t.Sample.Id)).ToList();
@@ -95,7 +95,7 @@ public sealed class EvaluationRunner(IEvaluationModel? model, RunDirectory run, 
     {
         if (model is null) throw new InvalidOperationException("Inference needs a model.");
         var selected = Select(task.LoadSamples(), options);
-        var done = run.ReadRecordsOf(task.Name).Select(r => r.Id).Concat(run.ReadPredictionsOf(task.Name).Select(p => p.Id)).ToHashSet();
+        var done = run.DoneIds(task.Name, predictionsCount: true);
         var todo = selected.Where(s => !done.Contains(s.Sample.Id)).ToList();
         int skipped = selected.Count - todo.Count;
         var clock = Stopwatch.StartNew();

@@ -57,6 +57,14 @@ public sealed class RunDirectory
     public List<Prediction> ReadPredictionsOf(string task) =>
         TaskFiles(PredictionsFolder, task).SelectMany(f => ReadLines<Prediction>(f, "a prediction")).ToList();
 
+    /// <summary>The ids a task has records of and, with <paramref name="predictionsCount"/>, predictions of: what needs no generating.</summary>
+    public HashSet<string> DoneIds(string task, bool predictionsCount)
+    {
+        var ids = ReadRecordsOf(task).Select(r => r.Id).ToHashSet();
+        if (predictionsCount) ids.UnionWith(ReadPredictionsOf(task).Select(p => p.Id));
+        return ids;
+    }
+
     /// <summary>Opens a task's predictions for appending, first cutting off an interrupted last line.</summary>
     public JsonLinesWriter OpenPredictionWriter(string task)
     {
