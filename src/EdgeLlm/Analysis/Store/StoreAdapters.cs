@@ -28,7 +28,7 @@ public static partial class StoreAdapters
         if (!Directory.Exists(modelOrPreset)) return new RunInfo(modelOrPreset, "dense", 0);
         string? architecture = null; long? parameters = null; string? dtype = null;
         // A folder of config and tokenizer only (scoring predictions made elsewhere: eval --mode eval) has no parameters to count.
-        if (File.Exists(Path.Combine(modelOrPreset, Checkpoint.ConfigFile)) && Directory.EnumerateFiles(modelOrPreset, "*.safetensors").Any())
+        if (File.Exists(Path.Combine(modelOrPreset, Checkpoint.ConfigFile)) && EdgeLlm.Evaluation.Runs.ModelIdentity.HasWeights(modelOrPreset))
         {
             using var checkpoint = Checkpoint.Open(modelOrPreset);
             architecture = checkpoint.Config.ArchitectureName;

@@ -17,13 +17,17 @@ public sealed record ModelIdentity(string Folder, string Fingerprint)
         var config = Path.Combine(full, "config.json");
         if (!File.Exists(config)) throw new FileNotFoundException($"{full} has no config.json; cannot identify the model.", config);
         sha.AppendData(File.ReadAllBytes(config));
-        var weights = Directory.GetFiles(full)
-            .Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".bin", StringComparison.Ordinal) || f.EndsWith(".index.json", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal);
-        foreach (var file in weights)
+        foreach (var file in WeightFiles(full).Order(StringComparer.Ordinal))
             sha.AppendData(Encoding.UTF8.GetBytes($"\n{Path.GetFileName(file)}\t{new FileInfo(file).Length}"));
         return new ModelIdentity(full, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
+
+    /// <summary>The files the fingerprint counts: weights (*.safetensors, *.bin) and their index.</summary>
+    public static IEnumerable<string> WeightFiles(string folder) => Directory.EnumerateFiles(folder)
+        .Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".bin", StringComparison.Ordinal) || f.EndsWith(".index.json", StringComparison.Ordinal));
+
+    /// <summary>Whether the folder holds weights, not only config and tokenizer (an index without its shards does not count).</summary>
+    public static bool HasWeights(string folder) => WeightFiles(folder).Any(f => !f.EndsWith(".index.json", StringComparison.Ordinal));
 }
 
 /// <summary>What a run folder's records were produced with: the protocol, its prompt style, the model, and the chat template used (SHA-256 of its text, if any).</summary>

@@ -129,8 +129,7 @@ public static class EvaluationWorkflow
             ?? throw new MissingPredictionsException($"{folder.IdentityPath} does not exist: nothing was generated into {request.RunFolder}; run `eval --mode infer` first.");
         var templateHash = prompting.Formatter is ChatPromptFormatter chat ? RunIdentity.HashText(chat.Template.Source) : null;
         var here = new RunIdentity(request.Protocol.Name, request.Protocol.Style.ToString().ToLowerInvariant(), ModelIdentity.Of(request.ModelFolder), templateHash);
-        bool hasWeights = Directory.EnumerateFiles(request.ModelFolder).Any(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".bin", StringComparison.Ordinal));
-        if (!hasWeights) here = here with { Model = existing.Model };
+        if (!ModelIdentity.HasWeights(request.ModelFolder)) here = here with { Model = existing.Model };
         folder.CheckAgainst(existing, here);
         return existing;
     }
