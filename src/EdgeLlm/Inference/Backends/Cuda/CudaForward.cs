@@ -185,12 +185,7 @@ public sealed partial class CudaEngine
             EnqueueAttention(cache, l, w, b);
             if (parallel && FuseDecode)
             {
-                // x += dense(attn) + fc2(mlp): one kernel over both products' columns.
-                Gemv(new GemvArgs
-                {
-                    W = w.Out, X = b.Attn, Bias = w.OutBias, K = nq, W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
-                    Y = b.X, N = dim, Mode = ModeAdd,
-                }, "gemv dense|fc2 (+x)");
+                DenseAndFc2(w, b);
                 continue;
             }
             Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
@@ -232,12 +227,15 @@ public sealed partial class CudaEngine
             AttPart = cache.Partials, AttDone = b.SplitsDone, AttOut = b.Attn, AttBlocks = (w.Heads * cache.Splits + 1) / 2,
             AttHeads = w.Heads, AttKvHeads = w.KvHeads, AttSplits = cache.Splits, AttScale = 1f / MathF.Sqrt(hd),
         }, "gemv fc1 + attention");
-        Gemv(new GemvArgs
-        {
-            W = w.Out, X = b.Attn, Bias = w.OutBias, K = nq, W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
-            Y = b.X, N = dim, Mode = ModeAdd,
-        }, "gemv dense|fc2 (+x)");
+        DenseAndFc2(w, b);
     }
+
+    /// <summary>Phi: x += dense(attn) + fc2(mlp), one kernel over both products' columns.</summary>
+    private void DenseAndFc2(CudaLayer w, DecodeBuffers b) => Gemv(new GemvArgs
+    {
+        W = w.Out, X = b.Attn, Bias = w.OutBias, K = w.QRows(Config.HeadDim), W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
+        Y = b.X, N = Config.HiddenSize, Mode = ModeAdd,
+    }, "gemv dense|fc2 (+x)");
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
     private void EnqueueAttention(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b)
