@@ -184,7 +184,7 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// Writes the step's keys and values into each row's blocks, then attends. Prompt chunks: one block of threads per (row
-    /// tile, KV head) walks the tile's key positions once for all its rows and query heads (kernels/backend.cu
+    /// tile, KV head) walks the tile's key positions once for all its rows and query heads (kernels/paged_attention.cu
     /// be_paged_attention). Decode rows (a tile of one row): flash-decoding over (row, KV head, split) blocks
     /// (be_paged_decode2, or be_paged_decode: <see cref="DecodeKernelVersion"/>), when the head shape suits it (head_dim a multiple of 8 up to 128, at most 8 query heads per KV head).
     /// </summary>
@@ -203,7 +203,7 @@ public sealed partial class CudaBackend
         int tiled = decodeKernel ? multiRowTiles : tileCount;
         if (tiled > 0)
         {
-            // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/backend.cu)
+            // ATT_VECTORS = 64 query vectors and ATT_MAX_OUT · ATT_THREADS = 8192 outputs per block (kernels/paged_attention.cu)
             int sub = Math.Min(Math.Min(64 / Math.Max(groups, 1), 8192 / Math.Max(groups * hd, 1)), longestTile);
             if (sub < 1)
                 throw new NotSupportedException($"Layer {layer}: {groups} query heads × {hd} channels per key/value head exceed the attention kernel's 64 query vectors or 8192 outputs per block.");

@@ -15,7 +15,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// only matrices the engine lacks (none for its families) are uploaded here. Without an engine (Mistral) the backend
 /// uploads every matrix itself.
 /// </para>
-/// Kernels: kernels/backend.cu (row-wise ops, paged attention, the argmax), kernels/linear.cu's matrix-vector kernel
+/// Kernels: kernels/backend.cu (row-wise ops, the argmax), kernels/paged_attention.cu (attention over the paged KV cache), kernels/linear.cu's matrix-vector kernel
 /// for one row, cuBLAS GEMMs for many, kernels/statistics.cu for calibration's sums.
 /// </summary>
 public sealed partial class CudaBackend : IBackend

@@ -6,11 +6,11 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 /// keys <c>[BlockTokens][width_l]</c>, then its values). Blocks are carved from slabs of device memory that are never
 /// moved, so a block's address stays valid while a sequence holds it; a sequence returns its blocks when it is released
 /// or collected. A block may be held by several sequences (a shared prompt prefix, <see cref="PagedKvStorage.Share"/>):
-/// it is counted, and free again when the last one returns it. The layout is the one <c>kv_slot</c> in kernels/backend.cu reads.
+/// it is counted, and free again when the last one returns it. The layout is the one <c>kv_slot</c> in kernels/paged_attention.cu reads.
 /// </summary>
 internal sealed class PagedKvPool : IDisposable
 {
-    /// <summary>Positions per block (kernels/backend.cu's KV_BLOCK_TOKENS is the same number).</summary>
+    /// <summary>Positions per block (kernels/paged_attention.cu's KV_BLOCK_TOKENS is the same number).</summary>
     public const int BlockTokens = 16;
 
     /// <summary>A block's bytes are rounded up to this; a slab holds as many blocks as fit in <see cref="SlabBytes"/>, 1 to <see cref="MaxBlocksPerSlab"/>

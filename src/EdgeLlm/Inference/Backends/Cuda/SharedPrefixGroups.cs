@@ -2,7 +2,7 @@ namespace EdgeLlm.Inference.Backends.Cuda;
 
 /// <summary>
 /// Decode rows whose block tables begin with the same blocks (a shared prompt prefix: <see cref="PagedKvStorage.Share"/>),
-/// gathered so that one attention pass over those blocks serves every row of a group (kernels/backend.cu
+/// gathered so that one attention pass over those blocks serves every row of a group (kernels/paged_attention.cu
 /// be_paged_attention_prefix reads the prefix once per group instead of once per row).
 /// </summary>
 internal static class SharedPrefixGroups
