@@ -63,45 +63,15 @@ __device__ __forceinline__ void attn_combine_head(const float* part, int h, int 
     }
 }
 
-// One round of a warp's ATT_KEYS positions j0 … (clamped to end − 1) into kv and vv: the positions equal to `only` when
-// only >= 0, else every position but `skip`.
-template <int D>
-__device__ __forceinline__ void attn_load_round(const AttnDecode& a, int j0, int end, int kvh, int lane, int skip, int only,
-    float (&kv)[ATT_KEYS][D], float (&vv)[ATT_KEYS][D])
-{
-#pragma unroll
-    for (int u = 0; u < ATT_KEYS; u++)
-    {
-        int p = min(j0 + u, end - 1);
-        if (only >= 0 ? p != only : p == skip) continue;
-        size_t row = (size_t)p * a.kv_width + kvh * a.head_dim;
-#pragma unroll
-        for (int i = 0; i < D; i++)
-        {
-            int d = lane + 32 * i;
-            kv[u][i] = d < a.head_dim ? h2f(a.kc[row + d]) : 0.f;
-            vv[u][i] = d < a.head_dim ? h2f(a.vc[row + d]) : 0.f;
-        }
-    }
-}
-
 // Split s of head h, by threads t = 0 … ATT_WARPS · 32 − 1 (barrier `bar`); with counters, the head's last split to finish
-// combines them. wait() waits for the kernel that writes q and the new position's key and value; each warp's first round
-// of the older positions is loaded before it. The position is read before the wait too (only the step's last kernel
-// writes it, so it is normally final then) and again after it: if it moved, the whole round is loaded again.
-template <int D, typename Wait>
-__device__ __forceinline__ void attn_decode_split(const AttnDecode& a, int h, int s, int t, int bar, AttnShared<D>& sh, Wait wait)
+// combines them. The caller has waited for q and the new position's key and value.
+template <int D>
+__device__ __forceinline__ void attn_decode_split(const AttnDecode& a, int h, int s, int t, int bar, AttnShared<D>& sh)
 {
     const int lane = t & 31, warp = t >> 5;
-    const int kvh = h / (a.heads / a.kv_heads), head_dim = a.head_dim;
-    const int start = s * ATT_SPLIT;
-    int j0 = start + warp * ATT_KEYS;
-    float kv[ATT_KEYS][D], vv[ATT_KEYS][D];
-    const int early = *(volatile const int*)a.pos + 1, early_end = min(start + ATT_SPLIT, early);
-    if (j0 < early_end) attn_load_round<D>(a, j0, early_end, kvh, lane, early - 1, -1, kv, vv);
-    wait();
-    const int len = *(volatile const int*)a.pos + 1, end = min(start + ATT_SPLIT, len);
+    const int len = *a.pos + 1, start = s * ATT_SPLIT, end = min(start + ATT_SPLIT, len);
     const int used = (len + ATT_SPLIT - 1) / ATT_SPLIT;
+    const int kvh = h / (a.heads / a.kv_heads), head_dim = a.head_dim;
     float* out = a.part + ((size_t)h * a.splits + s) * (head_dim + 2);
     if (s < used)
     {
@@ -114,12 +84,22 @@ __device__ __forceinline__ void attn_decode_split(const AttnDecode& a, int h, in
             acc[i] = 0.f;
         }
         float m = NEG_INF, l = 0.f;
-        for (bool first = true; j0 < end; j0 += ATT_WARPS * ATT_KEYS, first = false)
+        for (int j0 = start + warp * ATT_KEYS; j0 < end; j0 += ATT_WARPS * ATT_KEYS)
         {
             // Every key and value load of the warp's ATT_KEYS positions is issued before the first is used.
-            if (!first) attn_load_round<D>(a, j0, end, kvh, lane, -1, -1, kv, vv);
-            else if (len == early) attn_load_round<D>(a, j0, end, kvh, lane, -1, len - 1, kv, vv); // the new position
-            else attn_load_round<D>(a, j0, end, kvh, lane, -1, -1, kv, vv);
+            float kv[ATT_KEYS][D], vv[ATT_KEYS][D];
+#pragma unroll
+            for (int u = 0; u < ATT_KEYS; u++)
+            {
+                size_t row = (size_t)min(j0 + u, end - 1) * a.kv_width + kvh * head_dim;
+#pragma unroll
+                for (int i = 0; i < D; i++)
+                {
+                    int d = lane + 32 * i;
+                    kv[u][i] = d < head_dim ? h2f(a.kc[row + d]) : 0.f;
+                    vv[u][i] = d < head_dim ? h2f(a.vc[row + d]) : 0.f;
+                }
+            }
             float dots[ATT_KEYS];
 #pragma unroll
             for (int u = 0; u < ATT_KEYS; u++)
@@ -184,7 +164,8 @@ __device__ __forceinline__ void attn_decode(const AttnDecode a)
 {
     __shared__ AttnShared<D> sh;
     pdl_launch_dependents();
-    attn_decode_split<D>(a, blockIdx.x, blockIdx.y, threadIdx.x, 1, sh, [] { pdl_wait(); });
+    pdl_wait();
+    attn_decode_split<D>(a, blockIdx.x, blockIdx.y, threadIdx.x, 1, sh);
 }
 
 #define ATT_DECODE_ARGS const float* q, const u16* kc, const u16* vc, const int* pos, float* part, u32* done, float* attn_out, \

@@ -106,12 +106,12 @@ __device__ __forceinline__ void gemv_attention(const GemvArgs& a)
 {
     __shared__ AttnShared<4> sh[2];
     pdl_launch_dependents();
+    pdl_wait(); // q and the new position's key and value come from the kernel before
     const AttnDecode att{a.q_out, a.k_cache, a.v_cache, a.pos, a.att_part, a.att_done, a.att_out, a.att_heads, a.att_kv_heads,
         a.head_dim, a.kv_width, a.att_splits, a.att_scale};
     const int half = threadIdx.x / (ATT_WARPS * 32), item = 2 * blockIdx.x + half;
     if (item < a.att_heads * a.att_splits)
-        attn_decode_split<4>(att, item / a.att_splits, item % a.att_splits, threadIdx.x % (ATT_WARPS * 32), 1 + half, sh[half],
-            [] { pdl_wait(); }); // q and the new position's key and value come from the kernel before
+        attn_decode_split<4>(att, item / a.att_splits, item % a.att_splits, threadIdx.x % (ATT_WARPS * 32), 1 + half, sh[half]);
 }
 
 // Sums each row's partial products over the block, then the epilogue (threads 0 … R/2 − 1, a row pair each). red is
