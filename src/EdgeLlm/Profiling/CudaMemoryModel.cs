@@ -18,6 +18,9 @@ public static class CudaMemoryModel
     /// <summary>Rows of one fused-engine prefill chunk at most (<c>CudaEngine.ChunkRows</c>).</summary>
     public const int FusedChunkRows = 2048;
 
+    /// <summary>Scores (float32) the backend's prompt-chunk attention holds at once (<c>CudaBackend.PrefillAttention</c>: 32 MiB, its probabilities 16 MiB).</summary>
+    public const long PrefillScoreFloats = 1L << 23;
+
     /// <summary>Positions per flash-decoding split of the fused engine's cache (<c>DeviceKvCache.AttentionSplit</c>).</summary>
     public const int AttentionSplit = 32;
 
@@ -52,10 +55,15 @@ public static class CudaMemoryModel
     /// <item>the product over the fused engine's rows that several outputs share (<c>linear.covering</c>, float32): outputs whose
     /// rows the engine permuted (q|k: Llama, Qwen2, Phi; c_attn: QWen) for steps of several rows, where the others are products of
     /// their own; one row covers the interleaved gate|up (w2|w1) too; none without the engine (Mistral);</item>
-    /// <item>the greedy head per sequence: its gathered hidden row and logits (float32), its row index and token.</item>
+    /// <item>the greedy head per sequence: its gathered hidden row and logits (float32), its row index and token;</item>
+    /// <item>for steps of several rows, the prompt-chunk attention through cuBLAS (<c>CudaBackend.PrefillAttention</c>): a
+    /// segment's keys and values gathered in float16 (the widest layer's KV width × <paramref name="context"/>, the most
+    /// positions a prompt reaches: an upper bound when every prompt is shorter), the queries in float16 and the outputs in
+    /// float32 for every row of the step, and the fixed score (float32) and probability (float16) buffers of
+    /// <see cref="PrefillScoreFloats"/>.</item>
     /// </list>
     /// </summary>
-    public static long BackendScratchBytes(ModelConfig c, int rows, int sequences, DType weights)
+    public static long BackendScratchBytes(ModelConfig c, int rows, int sequences, int context, DType weights)
     {
         var w = Widths.Of(c);
         long total = c.Architecture.ScratchBuffers(c).Sum(b => Grown((long)rows * b.Width * 4));
@@ -64,6 +72,9 @@ public static class CudaMemoryModel
         long covering = Math.Max((long)rows * w.Covering, w.CoveringOneRow);
         if (covering > 0) total += Grown(covering * 4);
         total += 2 * Grown(sequences * 4L) + Grown((long)sequences * c.HiddenSize * 4) + Grown((long)sequences * c.VocabSize * 4);
+        if (rows > 1)
+            total += 2 * Grown((long)context * w.Kv * 2) + Grown((long)rows * w.Query * 2) + Grown((long)rows * w.Query * 4)
+                + Grown(PrefillScoreFloats * 4) + Grown(PrefillScoreFloats * 2);
         return total;
     }
 
@@ -128,20 +139,21 @@ public static class CudaMemoryModel
     }
 
     /// <summary>
-    /// The widest layer's widths: query heads and their channels, the MLP, the fused engine's projection rows (its "y"
+    /// The widest layer's widths: query heads and their channels, key/value channels, the MLP, the fused engine's projection rows (its "y"
     /// buffer: q|k|v, with fc1 for Phi, or gate|up when wider), and the backend's widest covering product.
     /// </summary>
-    private sealed record Widths(int Heads, int Query, int Mlp, int Fused, int Covering, int CoveringOneRow)
+    private sealed record Widths(int Heads, int Query, int Kv, int Mlp, int Fused, int Covering, int CoveringOneRow)
     {
         public static Widths Of(ModelConfig c)
         {
-            int hd = c.HeadDim, heads = 0, query = 0, mlp = 0, fused = 0, covering = 0, one = 0;
+            int hd = c.HeadDim, heads = 0, query = 0, kvWidth = 0, mlp = 0, fused = 0, covering = 0, one = 0;
             for (int l = 0; l < c.NumLayers; l++)
             {
                 var s = c.Layer(l);
                 int q = s.NumHeads * hd, kv = s.NumKvHeads * hd, f = s.IntermediateSize;
                 heads = Math.Max(heads, s.NumHeads);
                 query = Math.Max(query, q);
+                kvWidth = Math.Max(kvWidth, kv);
                 mlp = Math.Max(mlp, f);
                 (int y, int cover, int cover1) = c.ArchitectureName switch
                 {
@@ -154,7 +166,7 @@ public static class CudaMemoryModel
                 covering = Math.Max(covering, cover);
                 one = Math.Max(one, cover1);
             }
-            return new(heads, query, mlp, fused, covering, one);
+            return new(heads, query, kvWidth, mlp, fused, covering, one);
         }
     }
 

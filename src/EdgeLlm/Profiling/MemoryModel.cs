@@ -72,7 +72,7 @@ public static class MemoryModel
         var (kv, activations) = layout switch
         {
             MemoryLayout.CudaBackend => (CudaMemoryModel.PagedKvBytes(config, s.Context, s.Batch, kvType, s.SharedPrefixTokens),
-                CudaMemoryModel.BackendScratchBytes(config, rows, s.Batch, s.WeightDType)),
+                CudaMemoryModel.BackendScratchBytes(config, rows, s.Batch, s.Context, s.WeightDType)),
             MemoryLayout.CudaGreedy => (CudaMemoryModel.FusedKvBytes(config, s.Context, kvType),
                 CudaMemoryModel.FusedScratchBytes(config, s.Context, rows, s.WeightDType)),
             _ => (KvCacheBytes(config, s.Context, s.Batch, kvType),

@@ -68,11 +68,17 @@ public class CudaMemoryModelTests
         //   roles (float32, + a quarter): x, h, q, attn 20 · 128 · 4 = 10,240 → 12,800 (×4); k, v 5,120 → 6,400 (×2); gate, up 27,520 → 34,400 (×2) = 132,800
         //   float16 GEMM input, widest input 344: 13,760 → 17,200; covering q|k (v, gate and up are products of their own) 192 wide: 15,360 → 19,200
         //   greedy: rows, tokens 8 B → 256 each; hidden 2 · 128 · 4 = 1,024 → 1,280; logits 2 · 1,000 · 4 = 8,000 → 10,000
+        //   = 180,992; prompt-chunk attention over a context of 40: keys and values 40 · 64 · 2 = 5,120 → 6,400 each,
+        //   queries 20 · 128 · 2 = 5,120 → 6,400, outputs 10,240 → 12,800, scores 2^23 · 4 → 41,943,040, probabilities → 20,971,520
         var tiny = Fixture("llama-float16");
-        Assert.Equal(180_992L, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, DType.F16));
+        const long prefill = 2 * 6_400 + 6_400 + 12_800 + 41_943_040 + 20_971_520;
+        Assert.Equal(180_992L + prefill, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.F16));
         // float32 weights: no 16-bit copy; bfloat16: two halves of 17,200.
-        Assert.Equal(180_992L - 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, DType.F32));
-        Assert.Equal(180_992L + 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, DType.BF16));
+        Assert.Equal(180_992L + prefill - 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.F32));
+        Assert.Equal(180_992L + prefill + 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.BF16));
+        // One row (decode steps only): roles 4 · 640 + 2 · 320 + 2 · 1,720 = 6,640; input 688 → 860; covering the one-row
+        // gate|up, 688 · 4 → 3,440; the same head 11,792; no prompt-chunk attention.
+        Assert.Equal(6_640L + 860 + 3_440 + 11_792, CudaMemoryModel.BackendScratchBytes(tiny, 1, 2, 40, DType.F16));
     }
 
     [Fact]
@@ -120,7 +126,10 @@ public class CudaMemoryModelTests
         // The backend runs Mistral without the fused engine, so no covering product: hidden 32, 4 heads of 8, 2 kv heads,
         // intermediate 64; 10 rows of x, h, q, attn (32 wide: 1,280 B → 1,600 each), k, v (16: 640 → 800), gate, up (64: 2,560 → 3,200)
         // = 14,400; float16 input, widest 64: 1,280 → 1,600; head for one sequence: 256 + 256 + 128 → 256 + 4,000 → 5,000.
+        // Prompt-chunk attention over a context of 64: keys and values 64 · 16 · 2 = 2,048 → 2,560 each, queries 640 → 800,
+        // outputs 1,280 → 1,600, and the fixed score and probability buffers.
         long roles = 4 * 1_600 + 2 * 800 + 2 * 3_200, input = 1_600, head = 256 + 256 + 256 + 5_000;
-        Assert.Equal(roles + input + head, CudaMemoryModel.BackendScratchBytes(m, 10, 1, DType.F16));
+        long prefill = 2 * 2_560 + 800 + 1_600 + 41_943_040 + 20_971_520;
+        Assert.Equal(roles + input + head + prefill, CudaMemoryModel.BackendScratchBytes(m, 10, 1, 64, DType.F16));
     }
 }

@@ -72,24 +72,26 @@ public class MemoryModelTests
         //     float16 GEMM input, widest input 14,336: 528 · 14,336 · 2 = 15,138,816 → 18,923,520
         //     covering product of q|k (rotary-permuted rows; v, gate and up are products of their own): 528 · 5,120 · 4 = 10,813,440 → 13,516,800
         //     greedy head for 16 sequences: rows, tokens 64 B → 256 each; hidden 262,144 → 327,680; logits 16 · 128,256 · 4 = 8,208,384 → 10,260,480
-        //     → 167,383,552
+        //     prompt-chunk attention: keys and values 2,560 · 1,024 · 2 = 5,242,880 → 6,553,600 (×2), queries 528 · 4,096 · 2 =
+        //     4,325,376 → 5,406,720, outputs 8,650,752 → 10,813,440, scores 2^23 · 4 → 41,943,040, probabilities → 20,971,520
+        //     → 167,383,552 + 92,241,920 = 259,625,472
         //   cuBLAS workspace 33,554,432; overhead 512 MiB = 536,870,912
-        //   → 16,060,522,496 + 5,368,709,120 + 167,383,552 + 33,554,432 + 536,870,912 = 22,167,040,512
+        //   → 16,060,522,496 + 5,368,709,120 + 259,625,472 + 33,554,432 + 536,870,912 = 22,259,282,432
         var config = Preset("llama-3-8b");
         MemoryScenario Scenario(int b) => MemoryScenario.ContinuousBatch(b, 2560, 512, RuntimeProfile.EdgeLlmCuda, 16_060_522_496);
         var p = MemoryModel.Predict(config, Scenario(16));
         Assert.Equal(5_368_709_120L, p.KvCacheBytes);
         Assert.Equal(528, p.ActivationRows);
-        Assert.Equal(167_383_552L, p.ActivationBytes);
+        Assert.Equal(259_625_472L, p.ActivationBytes);
         Assert.Equal(33_554_432L, p.WorkspaceBytes);
-        Assert.Equal(22_167_040_512L, p.TotalBytes);
-        Assert.Equal(22_167_040_512L - 536_870_912L, p.AllocatedBytes);
-        // Besides the weights, 29 sequences take 4,640 blocks = 37 slabs (9,932,111,872) + scratch for 541 rows (179,846,912)
-        // + workspace + overhead = 10,682,384,128 ≤ 10 GiB; 30 take 4,800 blocks = 38 slabs (10,200,547,328) + ... > 10 GiB.
-        Assert.Equal(29, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
+        Assert.Equal(22_259_282_432L, p.TotalBytes);
+        Assert.Equal(22_259_282_432L - 536_870_912L, p.AllocatedBytes);
+        // Besides the weights, 28 sequences take 4,480 blocks = 35 slabs (9,395,240,960) + scratch for 540 rows (271,498,752)
+        // + workspace + overhead = 10,237,165,056 ≤ 10 GiB; 29 take 37 slabs (9,932,111,872) + 272,488,192 + ... > 10 GiB.
+        Assert.Equal(28, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 256));
         Assert.Equal(12, MemoryModel.LargestBatch(config, Scenario, 10L << 30, cap: 12));
-        // One sequence: 160 blocks = 2 slabs (536,870,912) + 153,002,752 of scratch + 570,425,344 = 1,260,299,008.
-        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 1_260_299_007, cap: 256));
-        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 1_260_299_008, cap: 256));
+        // One sequence: 160 blocks = 2 slabs (536,870,912) + 244,783,872 of scratch + 570,425,344 = 1,352,080,128.
+        Assert.Equal(0, MemoryModel.LargestBatch(config, Scenario, 1_352_080_127, cap: 256));
+        Assert.Equal(1, MemoryModel.LargestBatch(config, Scenario, 1_352_080_128, cap: 256));
     }
 }

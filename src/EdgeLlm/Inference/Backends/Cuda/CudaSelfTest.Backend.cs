@@ -42,6 +42,33 @@ public static partial class CudaSelfTest
         gpu.Logits(hidden, prompts.Sum(p => p.Length), together);
         yield return Check(name, "3 sequences prefilled in one step == each alone", MaxAbsDiff(together, alone.SelectMany(a => a).ToArray()), 1e-3);
 
+        // Prompt chunks through cuBLAS (float16 queries and probabilities) against the scalar tiled kernel (float32 throughout),
+        // on a step of three fresh prompts and a second chunk of 60 rows after 70 cached positions; then with the rows taken
+        // 7 at a time (a score budget of heads · 7 · keys). The limit is the fixture's logit limit: 16-bit rounding of q and P.
+        {
+            float[] PromptStep(bool gemm, long? budget)
+            {
+                backend.UseGemmPrefillAttention = gemm;
+                backend.PrefillScoreFloatsOverride = budget;
+                try
+                {
+                    var fresh = prompts.Select(p => gpu.NewCache(p.Length)).ToArray();
+                    var first = gpu.NewCache(long130.Length);
+                    gpu.ForwardHidden([new Segment(first, long130[..70])]);
+                    var segs = prompts.Select((p, i) => new Segment(fresh[i], p)).Append(new Segment(first, long130[70..])).ToList();
+                    int rows = segs.Sum(x => x.Tokens.Length);
+                    var l = new float[rows * vocab];
+                    gpu.Logits(gpu.ForwardHidden(segs), rows, l);
+                    return l;
+                }
+                finally { backend.UseGemmPrefillAttention = true; backend.PrefillScoreFloatsOverride = null; }
+            }
+            var tiledPrompt = PromptStep(false, null);
+            yield return Check(name, "prompt chunks: attention through cuBLAS == tiled kernel (logits)", MaxAbsDiff(PromptStep(true, null), tiledPrompt), limit);
+            long parts = (long)Enumerable.Range(0, gpu.Config.NumLayers).Max(l => gpu.Config.Layer(l).NumHeads) * 7 * long130.Length;
+            yield return Check(name, "prompt chunks: cuBLAS attention, rows 7 at a time == tiled kernel (logits)", MaxAbsDiff(PromptStep(true, parts), tiledPrompt), limit);
+        }
+
         // Decode: 6 teacher-forced steps of all three together against each alone and against the CPU's full forward.
         var lone = prompts.Select(p => { var c = gpu.NewCache(p.Length + 8); gpu.Forward(c, p); return c; }).ToArray();
         double worstLone = 0, worstCpu = 0;
