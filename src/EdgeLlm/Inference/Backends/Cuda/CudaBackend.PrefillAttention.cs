@@ -48,7 +48,7 @@ public sealed partial class CudaBackend
                 k16, Cublas.R16F, kvWidth, hd, q16, Cublas.R16F, hd, (long)m * hd, &zero,
                 s, Cublas.R32F, keys, (long)m * keys, kvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (prefill scores)");
             EndTiming("cublasGemmStridedBatchedEx", started);
-            Launch("be_prefill_softmax", heads * n, 1, 256, 0, args.Reset().Ptr(s).Ptr(p).Int(n).Int(keys).Int(seg.Start + r0).Int(shape.SlidingWindow));
+            Launch("attn_softmax_rows", heads * n, 1, 256, 0, args.Reset().Ptr(s).Ptr(p).Int(n).Int(keys).Int(seg.Start + r0).Int(shape.SlidingWindow));
             started = BeginTiming();
             Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpN, Cublas.OpN, hd, m, keys, &one,
                 v16, Cublas.R16F, kvWidth, hd, p, Cublas.R16F, keys, (long)m * keys, &zero,

@@ -82,7 +82,7 @@ public sealed partial class CudaEngine
             Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpT, Cublas.OpN, keys, m, hd, &scale,
                 cache.LayerKeys(l), Cublas.R16F, nkv, hd, qh, Cublas.R16F, hd, (long)m * hd, &zero,
                 s, Cublas.R32F, keys, (long)m * keys, w.KvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (scores)");
-            Device.Launch("attn_softmax_rows", w.KvHeads * m, 1, 256, 0, args.Reset().Ptr(s).Ptr(p).Int(rows).Int(keys).Int(start));
+            Device.Launch("attn_softmax_rows", w.KvHeads * m, 1, 256, 0, args.Reset().Ptr(s).Ptr(p).Int(rows).Int(keys).Int(start).Int(0));
             Cublas.Check(Cublas.cublasGemmStridedBatchedEx(cublas, Cublas.OpN, Cublas.OpN, hd, m, keys, &one,
                 cache.LayerValues(l), Cublas.R16F, nkv, hd, p, Cublas.R16F, keys, (long)m * keys, &zero,
                 o, Cublas.R32F, hd, (long)m * hd, w.KvHeads, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmStridedBatchedEx (values)");

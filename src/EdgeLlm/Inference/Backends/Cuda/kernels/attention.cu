@@ -183,24 +183,25 @@ extern "C" __global__ void attn_decode_combine(const float* part, const int* pos
     attn_combine_head(part, blockIdx.x, used, splits, head_dim, out, threadIdx.x, blockDim.x);
 }
 
-// Causal softmax of S = scale·Q·Kᵀ for a prefill chunk. S and P are [kv_heads][groups·rows][keys]: row r of
-// a key/value head is query head group r / rows, chunk row t = r % rows, at position start + t, which sees
-// keys 0 … start + t. One block per row; float32 throughout, P stored in float16 (zeros past the diagonal).
-extern "C" __global__ void attn_softmax_rows(const float* S, u16* P, int rows, int keys, int start)
+// Causal softmax of S = scale·Q·Kᵀ for a prefill chunk (the fused engine's, and the backend's prompt chunks). S and P are
+// [kv_heads][groups·rows][keys]: row r of a key/value head is query head group r / rows, chunk row t = r % rows, at position
+// start + t, which sees keys 0 … start + t, and with window > 0 only those above start + t − window. One block per row;
+// float32 throughout, P stored in float16 (zeros at the keys the row does not see).
+extern "C" __global__ void attn_softmax_rows(const float* S, u16* P, int rows, int keys, int start, int window)
 {
     __shared__ float red[32];
     const size_t row = blockIdx.x;
-    const int t = (int)(row % rows), visible = min(keys, start + t + 1);
+    const int pos = start + (int)(row % rows), hi = min(keys, pos + 1), lo = window > 0 ? max(0, pos - window + 1) : 0;
     const float* s = S + row * keys;
     u16* p = P + row * keys;
     float m = NEG_INF;
-    for (int j = threadIdx.x; j < visible; j += blockDim.x) m = fmaxf(m, s[j]);
+    for (int j = lo + threadIdx.x; j < hi; j += blockDim.x) m = fmaxf(m, s[j]);
     m = block_max(m, red);
     float sum = 0.f;
-    for (int j = threadIdx.x; j < visible; j += blockDim.x) sum += expf(s[j] - m);
+    for (int j = lo + threadIdx.x; j < hi; j += blockDim.x) sum += expf(s[j] - m);
     sum = block_sum(sum, red);
     float inv = 1.f / sum;
-    for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = f2h(j < visible ? expf(s[j] - m) * inv : 0.f);
+    for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = f2h(j >= lo && j < hi ? expf(s[j] - m) * inv : 0.f);
 }
 
 // O [heads][rows][head_dim] (float32, head-major from the P·V GEMM) -> [rows][heads·head_dim] in dtype DT,

@@ -649,7 +649,7 @@ extern "C" __global__ void be_paged_decode_combine(const float* part, const int*
 // One segment's rows attend on the tensor cores: its keys and values copied out of the blocks (be_gather_kv), its queries
 // laid out head-major in float16 (be_prefill_q), S = scale · Q·Kᵀ and O = P·V as batched GEMMs over the KV heads (a KV
 // head's `groups` query heads are consecutive rows of its batch), a masked softmax in float32 between them
-// (be_prefill_softmax, P in float16), and O put back into the rows (be_prefill_out).
+// (attn_softmax_rows in kernels/attention.cu, with the layer's sliding window; P in float16), and O put back into the rows (be_prefill_out).
 
 // Positions 0 … keys − 1 of segment `seq` → contiguous float16 keys and values [keys][kv_width].
 extern "C" __global__ void be_gather_kv(StepTable t, int seq, int keys, int layer_offset, int kv_width, u16* k_out, u16* v_out)
@@ -663,47 +663,29 @@ extern "C" __global__ void be_gather_kv(StepTable t, int seq, int keys, int laye
     }
 }
 
-// q rows first … first + rows − 1 (float32, head h at columns h·head_dim) → float16 [heads][rows][head_dim].
+// Between rows first … first + rows − 1 (float32, head h at columns h·head_dim, ld floats apart) and head-major
+// [heads][rows][head_dim]: the queries into the GEMMs in float16 (ToHeads), their float32 outputs back into the rows.
+template <bool ToHeads>
+__device__ __forceinline__ void prefill_heads(float* x, int ld, int first, int rows, int heads, int head_dim, u16* q16, const float* o)
+{
+    long long total = (long long)heads * rows * head_dim;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int d = (int)(i % head_dim);
+        long long rest = i / head_dim;
+        int r = (int)(rest % rows), h = (int)(rest / rows);
+        size_t at = (size_t)(first + r) * ld + h * head_dim + d;
+        if (ToHeads) q16[i] = f2h(x[at]);
+        else x[at] = o[i];
+    }
+}
+
 extern "C" __global__ void be_prefill_q(const float* q, int ld_q, int first, int rows, int heads, int head_dim, u16* out)
 {
-    long long total = (long long)heads * rows * head_dim;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
-    {
-        int d = (int)(i % head_dim);
-        long long rest = i / head_dim;
-        int r = (int)(rest % rows), h = (int)(rest / rows);
-        out[i] = f2h(q[(size_t)(first + r) * ld_q + h * head_dim + d]);
-    }
+    prefill_heads<true>(const_cast<float*>(q), ld_q, first, rows, heads, head_dim, out, nullptr);
 }
 
-// Row i of S ([heads · rows][keys], row r = i mod rows at position start + r) → P, float16: a softmax over the keys the row
-// sees (key ≤ its position, and key > position − window when window > 0), zero elsewhere.
-extern "C" __global__ void be_prefill_softmax(const float* S, u16* P, int rows, int keys, int start, int window)
-{
-    __shared__ float red[32];
-    const size_t row = blockIdx.x;
-    const int pos = start + (int)(row % rows), hi = min(keys, pos + 1), lo = window > 0 ? max(0, pos - window + 1) : 0;
-    const float* s = S + row * keys;
-    u16* p = P + row * keys;
-    float m = NEG_INF;
-    for (int j = lo + threadIdx.x; j < hi; j += blockDim.x) m = fmaxf(m, s[j]);
-    m = block_max(m, red);
-    float sum = 0.f;
-    for (int j = lo + threadIdx.x; j < hi; j += blockDim.x) sum += expf(s[j] - m);
-    sum = block_sum(sum, red);
-    float inv = 1.f / sum;
-    for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = f2h(j >= lo && j < hi ? expf(s[j] - m) * inv : 0.f);
-}
-
-// O [heads][rows][head_dim] (float32) → the output rows first … first + rows − 1, head h at columns h·head_dim.
 extern "C" __global__ void be_prefill_out(const float* O, int rows, int heads, int head_dim, float* out, int ld_out, int first)
 {
-    long long total = (long long)heads * rows * head_dim;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
-    {
-        int d = (int)(i % head_dim);
-        long long rest = i / head_dim;
-        int r = (int)(rest % rows), h = (int)(rest / rows);
-        out[(size_t)(first + r) * ld_out + h * head_dim + d] = O[i];
-    }
+    prefill_heads<false>(out, ld_out, first, rows, heads, head_dim, nullptr, O);
 }
