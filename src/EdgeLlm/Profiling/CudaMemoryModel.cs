@@ -56,7 +56,7 @@ public static class CudaMemoryModel
     /// rows the engine permuted (q|k: Llama, Qwen2, Phi; c_attn: QWen) for steps of several rows, where the others are products of
     /// their own; one row covers the interleaved gate|up (w2|w1) too; none without the engine (Mistral);</item>
     /// <item>the greedy head per sequence: its gathered hidden row and logits (float32), its row index and token;</item>
-    /// <item>for steps of several rows, the prompt-chunk attention through cuBLAS (<c>CudaBackend.PrefillAttention</c>): a
+    /// <item>for steps of several rows of a 16-bit model, the prompt-chunk attention through cuBLAS (<c>CudaBackend.PrefillAttention</c>): a
     /// segment's keys and values gathered in float16 (the widest layer's KV width × <paramref name="context"/>, the most
     /// positions a prompt reaches: an upper bound when every prompt is shorter), the queries in float16 and the outputs in
     /// float32 for every row of the step, and the fixed score (float32) and probability (float16) buffers of
@@ -72,7 +72,7 @@ public static class CudaMemoryModel
         long covering = Math.Max((long)rows * w.Covering, w.CoveringOneRow);
         if (covering > 0) total += Grown(covering * 4);
         total += 2 * Grown(sequences * 4L) + Grown((long)sequences * c.HiddenSize * 4) + Grown((long)sequences * c.VocabSize * 4);
-        if (rows > 1)
+        if (rows > 1 && weights != DType.F32)
             total += 2 * Grown((long)context * w.Kv * 2) + Grown((long)rows * w.Query * 2) + Grown((long)rows * w.Query * 4)
                 + Grown(PrefillScoreFloats * 4) + Grown(PrefillScoreFloats * 2);
         return total;

@@ -73,8 +73,8 @@ public class CudaMemoryModelTests
         var tiny = Fixture("llama-float16");
         const long prefill = 2 * 6_400 + 6_400 + 12_800 + 41_943_040 + 20_971_520;
         Assert.Equal(180_992L + prefill, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.F16));
-        // float32 weights: no 16-bit copy; bfloat16: two halves of 17,200.
-        Assert.Equal(180_992L + prefill - 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.F32));
+        // float32 weights: no 16-bit copy, and attention through the tiled kernel (no prompt-chunk buffers); bfloat16: two halves of 17,200.
+        Assert.Equal(180_992L - 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.F32));
         Assert.Equal(180_992L + prefill + 17_200, CudaMemoryModel.BackendScratchBytes(tiny, 20, 2, 40, DType.BF16));
         // One row (decode steps only): roles 4 · 640 + 2 · 320 + 2 · 1,720 = 6,640; input 688 → 860; covering the one-row
         // gate|up, 688 · 4 → 3,440; the same head 11,792; no prompt-chunk attention.

@@ -44,14 +44,15 @@ public sealed partial class CudaBackend
         }
         stride = (stride + 7) / 8 * 8; // in steps of 128 positions, so a captured decode graph serves 128 steps
         // Tiles of several rows first (prompt chunks: be_paged_attention), then the rows alone (decode rows: be_paged_decode).
-        // With UseGemmPrefillAttention, segments of several rows go to cuBLAS whole (PrefillAttention) instead.
+        // With GemmPrefillAttention, segments of several rows go to cuBLAS whole (PrefillAttention) instead.
         var tileList = new List<(int First, int Count)>();
         var single = new List<int>();
         prefillSegments.Clear();
+        bool gemm = GemmPrefillAttention;
         for (int s = 0; s < segments; s++)
         {
             var range = step.RowsOf(s);
-            if (UseGemmPrefillAttention && range.Count > 1)
+            if (gemm && range.Count > 1)
             {
                 prefillSegments.Add(new PrefillSegment(s, range.Start, range.Count, step.RowPosition[range.Start]));
                 continue;
@@ -191,7 +192,7 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// Writes the step's keys and values into each row's blocks, then attends. Prompt chunks: through cuBLAS
-    /// (<see cref="PrefillAttention"/>), or with <see cref="UseGemmPrefillAttention"/> off one block of threads per (row
+    /// (<see cref="PrefillAttention"/>), or without (<see cref="GemmPrefillAttention"/>) one block of threads per (row
     /// tile, KV head) walks the tile's key positions once for all its rows and query heads (kernels/paged_attention.cu
     /// be_paged_attention). Decode rows (a tile of one row): flash-decoding over (row, KV head, split) blocks
     /// (be_paged_decode2, or be_paged_decode: <see cref="DecodeKernelVersion"/>), when the head shape suits it (head_dim a multiple of 8 up to 128, at most 8 query heads per KV head).

@@ -13,9 +13,19 @@ public sealed partial class CudaBackend
     /// Prompt chunks attend through cuBLAS on the tensor cores (default): the keys and values are gathered out of the
     /// blocks into float16, scores and outputs are batched GEMMs over the KV heads with float32 accumulation, the softmax
     /// is float32 and its probabilities float16 (as the fused engine's prefill). False (EDGELLM_CUDA_PREFILL_ATTENTION=tiled
-    /// at start) sends them through be_paged_attention, the scalar tiled kernel, for the A/B.
+    /// at start) sends them through be_paged_attention, the scalar tiled kernel, for the A/B. Models with float32 matrices
+    /// always take the tiled kernel (<see cref="GemmPrefillAttention"/>).
     /// </summary>
     public bool UseGemmPrefillAttention { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_PREFILL_ATTENTION") != "tiled";
+
+    /// <summary>
+    /// Whether prompt chunks go through cuBLAS now: <see cref="UseGemmPrefillAttention"/>, and every matrix 16-bit. A float32
+    /// model's attention stays float32 (the tiled kernel): rounding its queries to float16 would turn the float32 GEMMs'
+    /// last-bit differences between step shapes into float16 ones (1.5e-3 on the llama-float32 fixture's logits).
+    /// </summary>
+    internal bool GemmPrefillAttention => UseGemmPrefillAttention && !float32Matrices;
+
+    private bool float32Matrices;
 
     /// <summary>For the self-test: this many scores at most per GEMM instead of <see cref="Profiling.CudaMemoryModel.PrefillScoreFloats"/>, to make the rows go in several parts.</summary>
     internal long? PrefillScoreFloatsOverride { get; set; }

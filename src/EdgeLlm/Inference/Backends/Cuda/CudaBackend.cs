@@ -91,6 +91,7 @@ public sealed partial class CudaBackend : IBackend
         if (weight.DType is not (DType.F16 or DType.BF16 or DType.F32))
             throw new NotSupportedException($"{weight.SourcePath}: tensor '{weight.Name}' is {weight.DType}; the CUDA backend runs F16, BF16 and F32 weights.");
         device.MakeCurrent();
+        if (weight.DType == DType.F32) float32Matrices = true;
         if (engine?.Placed(weight.Name) is { } placed && placed.DType == weight.DType && placed.Columns == weight.RowLength
             && placed.DeviceRows.Length == weight.Rows)
         {

@@ -45,7 +45,10 @@ public static partial class CudaSelfTest
         // Prompt chunks through cuBLAS (float16 queries and probabilities) against the scalar tiled kernel (float32 throughout),
         // on a step of three fresh prompts and a second chunk of 60 rows after 70 cached positions; then with the rows taken
         // 7 at a time (a score budget of heads · 7 · keys). The limit is the fixture's logit limit: 16-bit rounding of q and P.
+        // Float32 fixtures attend through the tiled kernel only.
+        if (backend.GemmPrefillAttention)
         {
+            bool chosen = backend.UseGemmPrefillAttention;
             float[] PromptStep(bool gemm, long? budget)
             {
                 backend.UseGemmPrefillAttention = gemm;
@@ -61,7 +64,7 @@ public static partial class CudaSelfTest
                     gpu.Logits(gpu.ForwardHidden(segs), rows, l);
                     return l;
                 }
-                finally { backend.UseGemmPrefillAttention = true; backend.PrefillScoreFloatsOverride = null; }
+                finally { backend.UseGemmPrefillAttention = chosen; backend.PrefillScoreFloatsOverride = null; }
             }
             var tiledPrompt = PromptStep(false, null);
             yield return Check(name, "prompt chunks: attention through cuBLAS == tiled kernel (logits)", MaxAbsDiff(PromptStep(true, null), tiledPrompt), limit);
