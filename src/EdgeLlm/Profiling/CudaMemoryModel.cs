@@ -59,8 +59,8 @@ public static class CudaMemoryModel
     /// <item>for steps of several rows of a 16-bit model, the prompt-chunk attention through cuBLAS (<c>CudaBackend.PrefillAttention</c>): a
     /// segment's keys and values gathered in float16 (the widest layer's KV width × <paramref name="context"/>, the most
     /// positions a prompt reaches: an upper bound when every prompt is shorter), the queries in float16 and the outputs in
-    /// float32 for every row of the step, and the fixed score (float32) and probability (float16) buffers of
-    /// <see cref="PrefillScoreFloats"/>.</item>
+    /// float32 for every row of the step, and the score (float32) and probability (float16) buffers of
+    /// <see cref="PrefillScoreFloats"/>, or of one row's heads × context when that is more.</item>
     /// </list>
     /// </summary>
     public static long BackendScratchBytes(ModelConfig c, int rows, int sequences, int context, DType weights)
@@ -74,7 +74,7 @@ public static class CudaMemoryModel
         total += 2 * Grown(sequences * 4L) + Grown((long)sequences * c.HiddenSize * 4) + Grown((long)sequences * c.VocabSize * 4);
         if (rows > 1 && weights != DType.F32)
             total += 2 * Grown((long)context * w.Kv * 2) + Grown((long)rows * w.Query * 2) + Grown((long)rows * w.Query * 4)
-                + Grown(PrefillScoreFloats * 4) + Grown(PrefillScoreFloats * 2);
+                + Grown(Math.Max(PrefillScoreFloats, (long)w.Heads * context) * 4) + Grown(Math.Max(PrefillScoreFloats, (long)w.Heads * context) * 2);
         return total;
     }
 

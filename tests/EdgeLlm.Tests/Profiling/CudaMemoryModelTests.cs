@@ -82,6 +82,19 @@ public class CudaMemoryModelTests
     }
 
     [Fact]
+    public void PromptScoresGrowPastTheBudgetOnlyForOneRowOverAVeryLongContext()
+    {
+        // Llama-3-8B (32 heads, KV width 1,024), 2 rows. A context of 262,144: 32 · 262,144 = 2^23 scores, the budget itself.
+        // Doubling it adds keys and values 2 · (1,342,177,280 − 671,088,640) and one row's 2^24 scores: 83,886,080 − 41,943,040
+        // (float32) + 41,943,040 − 20,971,520 (float16) = 62,914,560.
+        var llama = Preset("llama-3-8b");
+        long at = CudaMemoryModel.BackendScratchBytes(llama, 2, 1, 262_144, DType.F16);
+        Assert.Equal(1_342_177_280L + 62_914_560, CudaMemoryModel.BackendScratchBytes(llama, 2, 1, 524_288, DType.F16) - at);
+        // Below the budget only the keys and values grow: 2 · (671,088,640 − 335,544,320).
+        Assert.Equal(671_088_640L, at - CudaMemoryModel.BackendScratchBytes(llama, 2, 1, 131_072, DType.F16));
+    }
+
+    [Fact]
     public void FusedGreedyOfThePhiFixtureWorkedByHand()
     {
         // hf-tiny phi: hidden 128, 4 heads of 32 (kv 4), intermediate 512, 3 layers, vocabulary 1,000; a cache of 64, a prompt of 56.

@@ -32,19 +32,21 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// One prompt chunk's attention: positions 0 … Start + Count − 1 of its keys and values (float16, [keys][kv_width]);
-    /// its rows taken as many at a time as keep heads × rows × keys within the score buffer.
+    /// its rows taken as many at a time as keep heads × rows × keys within <see cref="Profiling.CudaMemoryModel.PrefillScoreFloats"/>
+    /// (one at a time when even one row's scores exceed it, the buffers then sized for that row).
     /// </summary>
     private unsafe void PrefillAttention(PrefillSegment seg, Activation q, Activation output, AttentionShape shape, int offset, int kvWidth)
     {
         int hd = shape.HeadDim, heads = shape.Heads, kvHeads = shape.KvHeads, groups = heads / kvHeads;
         int keysAll = seg.Start + seg.Count;
-        long capacity = Profiling.CudaMemoryModel.PrefillScoreFloats;
+        // One row's scores over every key must fit even past the budget (heads · keys > 2^23: contexts of hundreds of thousands).
+        long capacity = Math.Max(Profiling.CudaMemoryModel.PrefillScoreFloats, (long)heads * keysAll);
         ulong k16 = Buffer("prefill.k", (long)keysAll * kvWidth * 2), v16 = Buffer("prefill.v", (long)keysAll * kvWidth * 2);
         ulong q16 = Buffer("prefill.q", (long)step.Rows * heads * hd * 2), o = Buffer("prefill.o", (long)step.Rows * heads * hd * 4);
         ulong s = Buffer("prefill.scores", capacity * 4), p = Buffer("prefill.probs", capacity * 2);
         Launch("be_gather_kv", Blocks((long)keysAll * kvWidth), 1, 256, 0, args.Reset().Struct(stepTable).Int(seg.Segment).Int(keysAll)
             .Int(offset).Int(kvWidth).Ptr(k16).Ptr(v16));
-        long budget = Math.Min(capacity, PrefillScoreFloatsOverride ?? capacity);
+        long budget = Math.Min(Profiling.CudaMemoryModel.PrefillScoreFloats, PrefillScoreFloatsOverride ?? long.MaxValue);
         int per = (int)Math.Clamp(budget / ((long)heads * keysAll), 1, seg.Count);
         float scale = shape.Scale, zero = 0f, one = 1f;
         for (int r0 = 0; r0 < seg.Count; r0 += per)
