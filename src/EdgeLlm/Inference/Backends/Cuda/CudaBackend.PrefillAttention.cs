@@ -1,5 +1,3 @@
-using EdgeLlm.Checkpoints;
-
 namespace EdgeLlm.Inference.Backends.Cuda;
 
 public sealed partial class CudaBackend
