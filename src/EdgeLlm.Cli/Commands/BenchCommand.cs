@@ -156,7 +156,7 @@ internal static class BenchCommand
         {
             Console.WriteLine($"{r.Model} ({r.Architecture}, {r.DType}, {Output.Bytes(r.WeightBytes)}) on {r.Device}, prompt {r.PromptTokens}, new {r.NewTokens}");
             Console.WriteLine($"  TPOT {r.TpotMs:F3} ms = {r.TpotOverFloor:F2} × floor {r.FloorMs:F3} ms (read bandwidth {r.ReadBandwidthGBps:F0} GB/s); decode step {r.DecodeMsPerToken:F3} ms, graph replay {r.GraphReplayMsPerToken:F3} ms, kernel by kernel {r.KernelLaunchMsPerToken:F3} ms");
-            Console.WriteLine($"  prefill {r.PrefillTokensPerSecond:F0} tok/s at {r.PromptTokens}, {r.LongPrefillTokensPerSecond:F0} tok/s at {r.LongPrefillTokens} = {r.LongPrefillTflops:F0} TFLOP/s ({r.LongPrefillOverGemm:P0} of cuBLAS's {r.GemmTflops:F0}); peak device memory {Output.Bytes(r.PeakDeviceBytes)} of {Output.Bytes(r.DeviceTotalBytes)}");
+            Console.WriteLine($"  prefill {r.PrefillTokensPerSecond:F0} tok/s at {r.PromptTokens} (queued in {r.PromptPrefillHostMs:F2} ms, run in {r.PromptPrefillMs:F2}), {r.LongPrefillTokensPerSecond:F0} tok/s at {r.LongPrefillTokens} = {r.LongPrefillTflops:F0} TFLOP/s ({r.LongPrefillOverGemm:P0} of cuBLAS's {r.GemmTflops:F0}); peak device memory {Output.Bytes(r.PeakDeviceBytes)} of {Output.Bytes(r.DeviceTotalBytes)}");
             DeviceMemoryLines(r.Memory);
             if (r.TransformersTpotMs is { } tt) Console.WriteLine($"  transformers TPOT {tt:F2} ms: {r.SpeedupOverTransformers:F2} × faster");
         });

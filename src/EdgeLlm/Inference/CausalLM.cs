@@ -243,8 +243,11 @@ public sealed class CausalLM : IDisposable
 /// <summary>An engine's own greedy loop over one cache: the prompt's next token, then one token per step.</summary>
 internal interface IGreedyDecoder
 {
-    /// <summary>Prefills <paramref name="prompt"/> and returns the greedy next token.</summary>
-    int First(int[] prompt, CancellationToken cancellationToken);
+    /// <summary>
+    /// Prefills <paramref name="prompt"/> and returns the greedy next token. The caller asks for at most
+    /// <paramref name="maxNewTokens"/> tokens in all (this one included): an engine may work ahead until then.
+    /// </summary>
+    int First(int[] prompt, int maxNewTokens, CancellationToken cancellationToken);
     /// <summary>Appends <paramref name="token"/> and returns the greedy token after it.</summary>
     int Next(int token);
 }

@@ -78,7 +78,7 @@ public sealed class Generator(CausalLM model, Func<int[], string>? detokenize = 
         Stopwatch clock, CancellationToken cancellationToken)
     {
         var output = new List<int>();
-        int token = decoder.First(prompt, cancellationToken);
+        int token = decoder.First(prompt, options.MaxNewTokens, cancellationToken);
         double prefill = clock.Elapsed.TotalSeconds;
         string? text, reason;
         while (true)

@@ -95,6 +95,8 @@ public static class CudaMemoryModel
     /// output (heads × head_dim), the MLP (intermediate), logits (vocabulary), float32; the state: 16 bytes of token and
     /// position, the step's rotation ((cos, sin) float32 for each of rotary-dim / 2 frequencies) and a 4-byte attention counter
     /// per head;</item>
+    /// <item>Phi's LayerNorms folded into the decode products (<c>CudaEngine.FoldLayerNorm</c>): W·γ and bias + W·β, float32, for
+    /// each layer's q|k|v|fc1 rows and for the head's vocabulary rows;</item>
     /// <item>the prefill's named scratch (<c>CudaEngine.PrefillChunk</c>, at least 256 bytes each), at its largest chunk: token ids,
     /// the residual stream x and hidden (float32), the normed input and the MLP activation (the GEMM input type: 2 bytes for
     /// float16 weights, 4 for bfloat16 and float32), the fused projection's output (float32), rotated queries (float16),
@@ -110,7 +112,19 @@ public static class CudaMemoryModel
         int d = c.HiddenSize, heads = w.Heads;
         long partials = (long)heads * Ceil(capacity, AttentionSplit) * (c.HeadDim + 2) * 4;
         long decode = (3L * d + 2L * w.Query + w.Mlp + c.VocabSize) * 4 + 16 + 4L * c.Rope.RotaryDim + heads * 4L;
-        return partials + decode + FusedPrefillBytes(c, w, promptRows, weights);
+        return partials + decode + FoldedLayerNormBytes(c) + FusedPrefillBytes(c, w, promptRows, weights);
+    }
+
+    private static long FoldedLayerNormBytes(ModelConfig c)
+    {
+        if (c.ArchitectureName != "PhiForCausalLM") return 0;
+        long rows = c.VocabSize;
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            var s = c.Layer(l);
+            rows += (long)(s.NumHeads + 2 * s.NumKvHeads) * c.HeadDim + s.IntermediateSize;
+        }
+        return 2 * 4 * rows;
     }
 
     private static long FusedPrefillBytes(ModelConfig c, Widths w, int prompt, DType weights)

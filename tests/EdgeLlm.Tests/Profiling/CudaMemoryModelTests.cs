@@ -101,16 +101,18 @@ public class CudaMemoryModelTests
         //   KV: 2 · 64 · 3 · 128 · 2 B = 98,304
         //   partials 4 heads · 2 splits of 32 positions · 34 · 4 = 1,088; decode buffers (3 · 128 + 2 · 128 + 512 + 1,000) · 4 + 16
         //   + rotation 4 · 12 (rotary dim: int(32 · 0.4)) + 4 heads · 4 = 8,688
+        //   LayerNorms folded into the decode products: W·γ and bias + W·β for 3 layers of 896 q|k|v|fc1 rows and the head's
+        //   1,000: 2 · 4 · (3 · 896 + 1,000) = 29,504
         //   prefill, one chunk of 56 rows over 56 keys: tokens 224 → 256, x 28,672, normed 56 · 128 · 2 = 14,336,
         //   q|k|v|fc1 output 56 · 896 · 4 = 200,704, fc1 activation 56 · 512 · 2 = 57,344, rotated q 14,336,
         //   scores 4 · 56 · 56 · 4 = 50,176, probabilities 25,088, attention output 28,672, hidden 28,672 = 448,256
         var phi = Fixture("phi-float16");
         Assert.Equal(98_304L, CudaMemoryModel.FusedKvBytes(phi, 64, DType.F16));
-        Assert.Equal(458_032L, CudaMemoryModel.FusedScratchBytes(phi, 64, 56, DType.F16));
+        Assert.Equal(1_088L + 8_688 + 29_504 + 448_256, CudaMemoryModel.FusedScratchBytes(phi, 64, 56, DType.F16));
         var p = MemoryModel.Predict(phi, new MemoryScenario { Context = 64, StepRows = 56, Runtime = RuntimeProfile.EdgeLlmCudaGreedy, WeightBytes = 1000 });
-        Assert.Equal(1000 + 98_304 + 458_032 + (32L << 20) + (512L << 20), p.TotalBytes);
+        Assert.Equal(1000 + 98_304 + 487_536 + (32L << 20) + (512L << 20), p.TotalBytes);
         // One prompt token runs the decode step: no prefill scratch.
-        Assert.Equal(1_088 + 8_688, CudaMemoryModel.FusedScratchBytes(phi, 64, 1, DType.F16));
+        Assert.Equal(1_088 + 8_688 + 29_504, CudaMemoryModel.FusedScratchBytes(phi, 64, 1, DType.F16));
     }
 
     [Fact]

@@ -44,6 +44,12 @@ public sealed record CudaBenchmarkResult
     public required double TpotOverFloor { get; init; }
     public required double DecodeOverFloor { get; init; }
     public required double PrefillTokensPerSecond { get; init; }
+    /// <summary>
+    /// The prompt's prefill alone (a cache of its length, median of 3): ms until the host has queued it, and until the device
+    /// has run it. When the two are close, the host's launches bound the prompt's prefill.
+    /// </summary>
+    public required double PromptPrefillHostMs { get; init; }
+    public required double PromptPrefillMs { get; init; }
     public required int LongPrefillTokens { get; init; }
     public required double LongPrefillTokensPerSecond { get; init; }
     /// <summary>2 × matrix parameters (head included) × tokens ÷ time of the long prefill, in TFLOP/s.</summary>
@@ -104,6 +110,8 @@ public static class CudaBenchmark
         Collect();
         var stepProfile = model.ProfileDecode(model.NewCache(options.PromptTokens + ProfileSteps), Prompt(options.PromptTokens), ProfileSteps / 2);
 
+        var promptPrefill = Enumerable.Range(0, 3).Select(_ => { Collect(); return PrefillTimed(model, Prompt(options.PromptTokens), cancellationToken); }).ToList();
+
         double longRate = 0;
         int longTokens = Math.Min(options.LongPrefillTokens, model.MaxContext);
         if (longTokens > 1)
@@ -142,6 +150,8 @@ public static class CudaBenchmark
             TpotOverFloor = tpotMedian / floor,
             DecodeOverFloor = stepMedian / floor,
             PrefillTokensPerSecond = Median(prefill),
+            PromptPrefillHostMs = Median(promptPrefill.Select(p => p.Host).ToList()),
+            PromptPrefillMs = Median(promptPrefill.Select(p => p.Total).ToList()),
             LongPrefillTokens = longTokens,
             LongPrefillTokensPerSecond = longRate,
             LongPrefillTflops = longTflops,
@@ -196,7 +206,7 @@ public static class CudaBenchmark
         var decoder = lm.GreedyDecoder(prompt.Length + newTokens)!;
         tokens = new int[newTokens];
         var clock = Stopwatch.StartNew();
-        tokens[0] = decoder.First(prompt, cancellationToken);
+        tokens[0] = decoder.First(prompt, newTokens, cancellationToken);
         double first = clock.Elapsed.TotalSeconds;
         for (int i = 1; i < newTokens; i++) tokens[i] = decoder.Next(tokens[i - 1]);
         return (first, clock.Elapsed.TotalSeconds);
@@ -209,6 +219,18 @@ public static class CudaBenchmark
         var clock = Stopwatch.StartNew();
         model.Prefill(cache, prompt, cancellationToken);
         return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>A prefill into a new cache: ms until it is queued, and until it has run.</summary>
+    private static (double Host, double Total) PrefillTimed(CudaEngine model, int[] prompt, CancellationToken cancellationToken)
+    {
+        var cache = model.NewCache(prompt.Length);
+        model.Device.Synchronize();
+        var clock = Stopwatch.StartNew();
+        model.EnqueuePrefill(cache, prompt, cancellationToken);
+        double host = clock.Elapsed.TotalMilliseconds;
+        model.Device.Synchronize();
+        return (host, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>ms per decode step with the step replayed (or launched) back to back, synchronising once.</summary>

@@ -22,6 +22,8 @@ public sealed partial class CudaEngine : IDisposable
 {
     private readonly CudaLayer[] layers;
     private readonly ulong embedding, head, headBias, finalNorm, finalNormBias, invFreq;
+    /// <summary>The final LayerNorm folded into the head (Phi, <see cref="FoldLayerNorm"/>); 0 otherwise.</summary>
+    private readonly ulong headNormWg, headFoldedBias;
     private readonly List<(WeakReference<DeviceKvCache> Owner, DeviceKvMemory Memory)> caches = new();
 
     internal DeviceKvMemory AllocateMemory(int capacity)
@@ -122,6 +124,16 @@ public sealed partial class CudaEngine : IDisposable
                 _ => (weights.Vector(Vec("model.norm.weight", c.HiddenSize), "final norm"), 0UL),
             };
             weights.ReleaseStaging();
+            if (Style == BlockStyle.Parallel)
+            {
+                for (int i = 0; i < layers.Length; i++)
+                {
+                    var l = layers[i];
+                    var (wg, folded) = FoldLayerNorm(l.Fused, l.FusedRows, l.Norm1, l.Norm1Bias, l.FusedBias, $"layer {i} q|k|v|fc1");
+                    layers[i] = l with { Norm1Wg = wg, FoldedBias = folded };
+                }
+                (headNormWg, headFoldedBias) = FoldLayerNorm(head, c.VocabSize, finalNorm, finalNormBias, headBias, "head");
+            }
             placed = weights.Placed;
             DeviceWeightBytes = weights.DeviceWeightBytes;
             KvWidths = Enumerable.Range(0, c.NumLayers).Select(l => c.Layer(l).NumKvHeads * c.HeadDim).ToArray();
@@ -158,6 +170,22 @@ public sealed partial class CudaEngine : IDisposable
     public string KernelCache => Device.KernelCacheNote;
     /// <summary>Replay the decode step as a captured CUDA graph (default) rather than launching its kernels one by one.</summary>
     public bool UseGraphs { get; set; } = true;
+
+    /// <summary>
+    /// The two vectors that let a LayerNorm (γ, β) be folded into the product W [n, hidden] after it (<see cref="FoldNorm"/>):
+    /// W·((x − mean)·rstd·γ + β) + bias = rstd·(W·(x·γ) − mean·W·γ) + (bias + W·β). Both are worked out once here, float32,
+    /// by the decode step's own matrix-vector kernel.
+    /// </summary>
+    internal (ulong Wg, ulong FoldedBias) FoldLayerNorm(ulong w, int n, ulong gamma, ulong beta, ulong bias, string what, int k = 0)
+    {
+        if (k == 0) k = Config.HiddenSize;
+        ulong wg = Device.Alloc(n * 4L, what + ": W·γ of the folded norm");
+        Gemv(new GemvArgs { W = w, X = gamma, Y = wg, N = n, K = k, Mode = ModeStore }, "fold norm");
+        if (beta == 0) return (wg, bias);
+        ulong folded = Device.Alloc(n * 4L, what + ": bias + W·β of the folded norm");
+        Gemv(new GemvArgs { W = w, X = beta, Bias = bias, Y = folded, N = n, K = k, Mode = ModeStore }, "fold norm");
+        return (wg, folded);
+    }
 
     private static string EmbeddingName(ModelConfig c) => c.ArchitectureName == "QWenLMHeadModel" ? "transformer.wte.weight" : "model.embed_tokens.weight";
     private static string HeadName(ModelConfig c) => "lm_head.weight";
@@ -290,6 +318,8 @@ public sealed partial class CudaEngine : IDisposable
         Device.MakeCurrent();
         lock (caches) foreach (var (_, memory) in caches) memory.Release();
         if (cublas != IntPtr.Zero) Cublas.cublasDestroy_v2(cublas);
+        Device.Synchronize();
+        readback?.Dispose();
         args.Dispose();
         Device.Dispose();
     }

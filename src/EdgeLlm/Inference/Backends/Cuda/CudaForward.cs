@@ -12,6 +12,9 @@ internal struct GemvArgs
     public ulong AttPart, AttDone, AttOut;
     public int AttBlocks, AttHeads, AttKvHeads, AttSplits;
     public float AttScale;
+    public ulong NormW, NormWg;
+    public int NormMode;
+    public float NormEps;
 }
 
 public sealed partial class CudaEngine
@@ -25,8 +28,8 @@ public sealed partial class CudaEngine
     /// The matrix-vector kernel (kernels/linear.cu): over one product or two ("t"); "x" when every row is one round of
     /// loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool attention = false) =>
-        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(attention ? "a" : "")}_{suffix}";
+    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool attention = false, bool norm = false) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(attention ? "a" : "")}{(norm ? "n" : "")}_{suffix}";
 
     /// <summary>
     /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
@@ -80,6 +83,14 @@ public sealed partial class CudaEngine
     /// is one product and attention follows it. Head dimensions up to 128 (the "a" kernels hold 4 channels a lane).
     /// </summary>
     internal bool AttentionBesideMlp { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_ATTN_MLP") != "0";
+
+    /// <summary>
+    /// Fold each norm of the decode step into the products that read it (default): the "n" kernels read the raw residual
+    /// stream, sum x² (and x) over the chunks they multiply anyway and scale each row in the epilogue, so no norm kernel runs,
+    /// and no product waits for one, between layers (kernels/linear.cu, GemvArgs.norm_w). Off (EDGELLM_CUDA_FOLD_NORM=0, for
+    /// A/B runs and the self-test), the one-block norm kernel writes the normed x first.
+    /// </summary>
+    internal bool FoldNorm { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") != "0";
 
     private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
@@ -140,9 +151,11 @@ public sealed partial class CudaEngine
         bool attention = a.AttBlocks > 0;
         if (a.InputReady != 0 && !attention)
             throw new InvalidOperationException($"{label}: rows that do not wait need attention blocks that do, or the kernel after it could start before the one before it completes.");
-        bool one = oneRound && GemvOneRound && perSm > 0 && !attention;
+        bool norm = a.NormW != 0;
+        if (norm && a.K2 != 0) throw new InvalidOperationException($"{label}: a folded norm takes one product.");
+        bool one = oneRound && GemvOneRound && perSm > 0 && !attention && !norm;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
-        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, attention: attention), grid + a.AttBlocks, 1, GemvThreads, 0, args.Reset().Struct(a), label);
+        Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, attention: attention, norm: norm), grid + a.AttBlocks, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
 
     /// <summary>y [n] = W·x (+ W2·x2 when k2 > 0) through the decode step's matrix-vector launch, on device buffers: the self-test's probe at real widths.</summary>
@@ -152,36 +165,55 @@ public sealed partial class CudaEngine
         Device.Synchronize();
     }
 
+    /// <summary>The same with a norm folded in (<see cref="FoldNorm"/>): y = W·norm(x) + bias, x the raw input.</summary>
+    internal void GemvProbeNormed(ulong w, ulong x, ulong y, int n, int k, ulong gamma, ulong wg, ulong bias, bool layerNorm, float eps)
+    {
+        Gemv(new GemvArgs
+        {
+            W = w, X = x, Y = y, Bias = bias, N = n, K = k, Mode = ModeStore,
+            NormW = gamma, NormWg = wg, NormMode = layerNorm ? NormLayer : NormRms, NormEps = eps,
+        }, "probe");
+        Device.Synchronize();
+    }
+
     // ---------------------------------------------------------------- one token
 
+    /// <summary>The decode step with the head and argmax (greedy decoding): the final norm folded into the head when <see cref="FoldNorm"/>.</summary>
+    private void EnqueueStep(DeviceKvCache cache)
+    {
+        EnqueueBody(cache, finalNorm: !FoldNorm);
+        EnqueueHead(fromResidual: FoldNorm);
+    }
+
     /// <summary>
-    /// Embedding → every block, for the token and position held in device memory; then the final norm into "hidden".
+    /// Embedding → every block, for the token and position held in device memory; then (<paramref name="finalNorm"/>) the
+    /// final norm into "hidden".
     /// </summary>
-    private void EnqueueBody(DeviceKvCache cache)
+    private void EnqueueBody(DeviceKvCache cache, bool finalNorm = true)
     {
         var c = Config;
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
-        bool parallel = Style == BlockStyle.Parallel;
+        bool parallel = Style == BlockStyle.Parallel, fold = FoldNorm;
         Launch("decode_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.Position).Ptr(b.X).Int(dim)
             .Ptr(invFreq).Int(RotaryDim / 2).Ptr(b.Rotation), "embed");
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
             int nq = w.QRows(hd), nkv = w.KvWidth(hd);
-            NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
+            if (!fold) NormOne(b.X, w.Norm1, w.Norm1Bias, b.Normed, NormMode);
             if (parallel && FuseDecode && AttentionBesideMlp && hd <= 128 && w.Intermediate > 0)
             {
                 EnqueueAttentionBesideMlp(cache, l, w, b);
                 continue;
             }
-            Gemv(new GemvArgs
+            Gemv(Norm1(w, 0, new GemvArgs
             {
-                W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
+                W = w.Fused, Bias = w.FusedBias, QOut = b.Q,
                 KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, Rotation = b.Rotation, FOut = b.Ff,
                 N = w.FusedRows, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd,
                 RotDim = RotaryDim, Act = parallel ? ActGelu : ActNone, KvWidth = nkv,
-            }, parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
+            }), parallel ? "gemv q|k|v|fc1" : "gemv q|k|v");
             EnqueueAttention(cache, l, w, b);
             if (parallel && FuseDecode)
             {
@@ -191,17 +223,36 @@ public sealed partial class CudaEngine
             Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
             if (!parallel)
             {
-                NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
-                Gemv(new GemvArgs
+                var gateUp = new GemvArgs
                 {
                     W = w.GateUp, X = b.Normed, Bias = w.GateUpBias, FOut = b.Ff, Pos = b.Position,
                     N = 2 * w.Intermediate, K = dim, Mode = ModeFused, Act = ActSilu, HeadDim = hd,
-                }, "gemv gate|up (silu)");
+                };
+                if (fold) gateUp = Folded(gateUp, w.Norm2, 0, NormRms);
+                else NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
+                Gemv(gateUp, "gemv gate|up (silu)");
             }
             Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
         }
-        NormOne(b.X, finalNorm, finalNormBias, b.Hidden, NormMode);
+        if (finalNorm) NormOne(b.X, this.finalNorm, finalNormBias, b.Hidden, NormMode);
     }
+
+    /// <summary>
+    /// A product over the normed x of norm1: with <see cref="FoldNorm"/>, over the raw residual stream with the norm folded
+    /// in (from row <paramref name="firstRow"/> of the layer's fused rows, whose LayerNorm terms start there too); otherwise
+    /// over the normed x the norm kernel wrote.
+    /// </summary>
+    private GemvArgs Norm1(CudaLayer w, int firstRow, GemvArgs a)
+    {
+        if (!FoldNorm) return a with { X = Decode.Normed };
+        if (NormMode == NormLayer)
+            a = a with { Bias = w.FoldedBias + (ulong)(firstRow * 4L) };
+        return Folded(a, w.Norm1, w.Norm1Wg == 0 ? 0 : w.Norm1Wg + (ulong)(firstRow * 4L), NormMode);
+    }
+
+    /// <summary>The product reads the raw residual stream and folds the norm with weights <paramref name="norm"/> into its rows.</summary>
+    private GemvArgs Folded(GemvArgs a, ulong norm, ulong wg, int mode) =>
+        a with { X = Decode.X, NormW = norm, NormWg = wg, NormMode = mode, NormEps = Eps };
 
     /// <summary>
     /// Phi's block with attention beside fc1: q|k|v (letting the next kernel launch once the normed x is complete), then one
@@ -212,21 +263,21 @@ public sealed partial class CudaEngine
     {
         var c = Config;
         int hd = c.HeadDim, dim = c.HiddenSize, nq = w.QRows(hd), nkv = w.KvWidth(hd), qkv = nq + 2 * nkv;
-        Gemv(new GemvArgs
+        Gemv(Norm1(w, 0, new GemvArgs
         {
-            W = w.Fused, X = b.Normed, Bias = w.FusedBias, QOut = b.Q,
+            W = w.Fused, Bias = w.FusedBias, QOut = b.Q,
             KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), Pos = b.Position, Rotation = b.Rotation,
             N = qkv, K = dim, Mode = ModeFused, Nq = nq, Nkv = nkv, HeadDim = hd, RotDim = RotaryDim, Act = ActNone, KvWidth = nkv,
             LateTrigger = 1,
-        }, "gemv q|k|v");
-        Gemv(new GemvArgs
+        }), "gemv q|k|v");
+        Gemv(Norm1(w, qkv, new GemvArgs
         {
-            W = w.Fused + (ulong)((long)qkv * dim * ElementSize), X = b.Normed, Bias = w.FusedBias == 0 ? 0 : w.FusedBias + (ulong)(qkv * 4L),
+            W = w.Fused + (ulong)((long)qkv * dim * ElementSize), Bias = w.FusedBias == 0 ? 0 : w.FusedBias + (ulong)(qkv * 4L),
             FOut = b.Ff, Pos = b.Position, N = w.FusedRows - qkv, K = dim, Mode = ModeFused, HeadDim = hd, Act = ActGelu, InputReady = 1,
             QOut = b.Q, KCache = cache.LayerKeys(l), VCache = cache.LayerValues(l), KvWidth = nkv,
             AttPart = cache.Partials, AttDone = b.SplitsDone, AttOut = b.Attn, AttBlocks = (w.Heads * cache.Splits + 1) / 2,
             AttHeads = w.Heads, AttKvHeads = w.KvHeads, AttSplits = cache.Splits, AttScale = 1f / MathF.Sqrt(hd),
-        }, "gemv fc1 + attention");
+        }), "gemv fc1 + attention");
         DenseAndFc2(w, b);
     }
 
@@ -250,12 +301,15 @@ public sealed partial class CudaEngine
     }
 
     /// <summary>
-    /// Head over "hidden" (the final-normed last row), then argmax: the next token and position, in device memory.
+    /// Head over "hidden" (the final-normed last row), or with the final norm folded in over the residual stream
+    /// (<paramref name="fromResidual"/>), then argmax: the next token and position, in device memory.
     /// </summary>
-    private void EnqueueHead()
+    private void EnqueueHead(bool fromResidual = false)
     {
         var b = Decode;
         var a = new GemvArgs { W = head, Bias = headBias, Y = b.Logits, N = Config.VocabSize, K = Config.HiddenSize, Mode = ModeStore, X = b.Hidden };
+        if (fromResidual)
+            a = Folded(NormMode == NormLayer ? a with { Bias = headFoldedBias } : a, finalNorm, headNormWg, NormMode);
         Gemv(a, "gemv head");
         Launch("argmax_advance", 1, 1, 1024, 0, args.Reset().Ptr(b.Logits).Int(Config.VocabSize).Ptr(b.Token).Ptr(b.Position), "argmax");
     }
@@ -282,14 +336,14 @@ public sealed partial class CudaEngine
     internal IReadOnlyDictionary<string, double> ProfileDecode(KvCache cache, int[] prompt, int steps)
     {
         var decoder = new CudaGreedyDecoder(this, cache);
-        int token = decoder.First(prompt, CancellationToken.None);
+        int token = decoder.First(prompt, 1, CancellationToken.None);
         var device = Storage(cache, cache.Length + steps);
         SetTokenAndPosition(token, cache.Length);
         using var timer = new CudaKernelTimer(Device);
         profile = timer;
         try
         {
-            for (int i = 0; i < steps; i++) { EnqueueBody(device); EnqueueHead(); }
+            for (int i = 0; i < steps; i++) EnqueueStep(device);
             var totals = timer.Collect();
             cache.Advance(steps);
             return totals.OrderByDescending(p => p.Value.Ms).ToDictionary(p => $"{p.Key} ×{p.Value.Count / steps}", p => p.Value.Ms / steps);
@@ -301,7 +355,7 @@ public sealed partial class CudaEngine
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
         var kernels = new[] { false, true }.SelectMany(one => new[] { GemvKernel(Suffix, one: one), GemvKernel(Suffix, two: true, one: one) })
-            .Append(GemvKernel(Suffix, attention: true))
+            .Append(GemvKernel(Suffix, attention: true)).Append(GemvKernel(Suffix, norm: true)).Append(GemvKernel(Suffix, attention: true, norm: true))
             .Select(k => (k, GemvThreads, 0))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));
@@ -319,11 +373,11 @@ public sealed partial class CudaEngine
         _ = Decode; // allocated before any capture: no allocation may happen while a stream is being captured
         if (!UseGraphs)
         {
-            EnqueueBody(cache);
-            if (withHead) EnqueueHead();
+            if (withHead) EnqueueStep(cache);
+            else EnqueueBody(cache);
             return;
         }
-        if (withHead) (cache.StepGraph ??= Device.Capture(() => { EnqueueBody(cache); EnqueueHead(); })).Launch();
+        if (withHead) (cache.StepGraph ??= Device.Capture(() => EnqueueStep(cache))).Launch();
         else (cache.BodyGraph ??= Device.Capture(() => EnqueueBody(cache))).Launch();
     }
 
@@ -360,9 +414,15 @@ public sealed partial class CudaEngine
     /// <summary>Prefills <paramref name="tokens"/> into the cache and waits for the device (timing prefill).</summary>
     internal void Prefill(KvCache cache, int[] tokens, CancellationToken cancellationToken)
     {
+        EnqueuePrefill(cache, tokens, cancellationToken);
+        Device.Synchronize();
+    }
+
+    /// <summary>Queues the prefill of <paramref name="tokens"/> into the cache.</summary>
+    internal void EnqueuePrefill(KvCache cache, int[] tokens, CancellationToken cancellationToken)
+    {
         Device.MakeCurrent();
         Append(cache, tokens, Span<float>.Empty, cancellationToken);
-        Device.Synchronize();
     }
 
     /// <summary>
@@ -372,7 +432,7 @@ public sealed partial class CudaEngine
     internal double DecodeBackToBack(KvCache cache, int[] prompt, int steps)
     {
         var decoder = new CudaGreedyDecoder(this, cache);
-        int token = decoder.First(prompt, CancellationToken.None);
+        int token = decoder.First(prompt, 1, CancellationToken.None);
         var device = Storage(cache, cache.Length + steps);
         SetTokenAndPosition(token, cache.Length);
         Device.Synchronize();
@@ -392,36 +452,33 @@ public sealed partial class CudaEngine
             c, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault), "cublasGemmEx");
     }
 
-    /// <summary>Greedy decoding on the device: prefill, then one graph replay per token; only the token comes back.</summary>
-    private sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGreedyDecoder
+    /// <summary>Prefills <paramref name="prompt"/> and queues the head and argmax over its last row (<see cref="CudaGreedyDecoder"/>).</summary>
+    internal void EnqueueFirst(KvCache cache, int[] prompt, CancellationToken cancellationToken)
     {
-        public int First(int[] prompt, CancellationToken cancellationToken)
-        {
-            if (prompt.Length == 0) throw new ArgumentException("The prompt needs at least one token.", nameof(prompt));
-            model.Device.MakeCurrent();
-            var b = model.Decode;
-            ulong last = model.Append(cache, prompt, Span<float>.Empty, cancellationToken);
-            if (last != b.Hidden) model.Device.CopyAsync(b.Hidden, last, model.Config.HiddenSize * 4L);
-            model.SetTokenAndPosition(0, cache.Length - 1); // argmax_advance moves the position on to cache.Length
-            model.EnqueueHead();
-            return ReadToken();
-        }
-
-        public int Next(int token)
-        {
-            model.Device.MakeCurrent();
-            var device = model.Storage(cache, cache.Length + 1);
-            model.SetTokenAndPosition(token, cache.Length);
-            model.RunStep(device, withHead: true);
-            cache.Advance(1);
-            return ReadToken();
-        }
-
-        private int ReadToken()
-        {
-            Span<int> token = stackalloc int[1];
-            model.Device.Download(token, model.Decode.Token);
-            return token[0];
-        }
+        var b = Decode;
+        ulong last = Append(cache, prompt, Span<float>.Empty, cancellationToken);
+        if (last != b.Hidden) Device.CopyAsync(b.Hidden, last, Config.HiddenSize * 4L);
+        SetTokenAndPosition(0, cache.Length - 1); // argmax_advance moves the position on to cache.Length
+        EnqueueHead();
     }
+
+    /// <summary>Queues the greedy step for <paramref name="token"/> at the cache's length (the caller advances the cache).</summary>
+    internal void EnqueueNext(KvCache cache, int token)
+    {
+        var device = Storage(cache, cache.Length + 1);
+        SetTokenAndPosition(token, cache.Length);
+        RunStep(device, withHead: true);
+    }
+
+    /// <summary>Queues the greedy step for the token and position the last argmax left in device memory.</summary>
+    internal void EnqueueQueued(DeviceKvCache cache) => RunStep(cache, withHead: true);
+
+    /// <summary>Where each greedy step's argmax leaves its token.</summary>
+    internal ulong DecodeToken => Decode.Token;
+
+    private TokenReadback? readback;
+    internal TokenReadback Readback => readback ??= new TokenReadback(Device);
+
+    /// <summary>The greedy decoder whose step is queued last (only that one may take it).</summary>
+    internal object? QueuedBy { get; set; }
 }

@@ -70,6 +70,10 @@ internal static unsafe partial class Cu
     [LibraryImport(L)] public static partial int cuEventRecord(IntPtr e, IntPtr stream);
     [LibraryImport(L)] public static partial int cuEventElapsedTime(float* ms, IntPtr start, IntPtr end);
     [LibraryImport(L)] public static partial int cuEventDestroy_v2(IntPtr e);
+    [LibraryImport(L)] public static partial int cuEventSynchronize(IntPtr e);
+    [LibraryImport(L)] public static partial int cuMemAllocHost_v2(void** pointer, ulong bytes);
+    [LibraryImport(L)] public static partial int cuMemFreeHost(void* pointer);
+    public const uint EventDisableTiming = 2;
 
     /// <summary>Throws with the driver's own message when a call fails.</summary>
     public static void Check(int result, string call)

@@ -99,6 +99,10 @@ public static partial class CudaSelfTest
             if (engine.Style == BlockStyle.Parallel)
                 checks.Add(Same("attention beside fc1 == attention after q|k|v|fc1", direct,
                     Launched(() => engine.AttentionBesideMlp = !engine.AttentionBesideMlp)));
+            // Norms folded into the products against the norm kernels: the same products of other float32 roundings.
+            checks.Add(GreedyCheck(name, "greedy tokens: norms folded into the products vs norm kernels", direct,
+                Launched(() => engine.FoldNorm = !engine.FoldNorm), refLogits, vocab));
+            checks.Add(QueuedSteps(name, engine, prompt, want.Length));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
             // block per group; x in registers against x through L1: the same sums in the same order.
             int? multi = engine.GemvBlocksPerSm;
@@ -116,6 +120,31 @@ public static partial class CudaSelfTest
         checks.Add(GreedyCheck(name, $"greedy tokens ({path}) vs CPU engine", graph.Tokens, cpuGreedy.Tokens, refLogits, vocab));
         checks.AddRange(BackendChecks(name, gpu, cpu, expected, limit));
         return checks;
+    }
+
+    /// <summary>
+    /// The greedy decoder's queued steps (each one's input the argmax the device left) against a decoder told to expect one
+    /// token, which queues none, so that every step is fed from the host: the same calls, with one token forced midway
+    /// (the queued step must then be dropped, and the forced token's step run).
+    /// </summary>
+    private static SelfTestCheck QueuedSteps(string fixture, CudaEngine engine, int[] prompt, int steps)
+    {
+        int[] Run(int expect)
+        {
+            var decoder = engine.GreedyDecoder(engine.NewCache(prompt.Length + steps + 1));
+            var tokens = new List<int> { decoder.First(prompt, expect, CancellationToken.None) };
+            for (int i = 1; i < steps; i++)
+            {
+                int input = i == steps / 2 ? (tokens[^1] + 1) % engine.VocabSize : tokens[^1];
+                tokens.Add(decoder.Next(input));
+            }
+            return tokens.ToArray();
+        }
+        var queued = Run(steps);
+        var fed = Run(1);
+        int differing = queued.Zip(fed).Count(p => p.First != p.Second) + Math.Abs(queued.Length - fed.Length);
+        return new SelfTestCheck(fixture, "greedy decoder: queued steps == steps fed by the host, one token forced (tokens differing)",
+            differing, 0, differing == 0);
     }
 
     /// <summary>
@@ -172,6 +201,70 @@ public static partial class CudaSelfTest
             yield return Check(fixture, $"matrix-vector {shape} vs float64 host (relative to Σ|w·x|)", worst, 1e-5, $"{runs} launch configurations");
             yield return new SelfTestCheck(fixture, $"matrix-vector {shape}: grids and x paths give the same bits (values differing)", differing, 0, differing == 0);
         }
+        foreach (bool layerNorm in new[] { false, true })
+            yield return NormedMatrixVector(fixture, engine, random, layerNorm);
+    }
+
+    /// <summary>
+    /// A norm folded into the matrix-vector kernel (<see cref="CudaEngine.FoldNorm"/>) at Phi-2's width: random float16 W [518, 2560],
+    /// x with a mean of 0.3, γ and β, against RMSNorm or LayerNorm then the product in float64 on the host, relative to
+    /// Σ|w·norm(x)| of the row (limit 1e-5), with one block per row group and with persistent grids of 3 blocks.
+    /// </summary>
+    private static SelfTestCheck NormedMatrixVector(string fixture, CudaEngine engine, Random random, bool layerNorm)
+    {
+        const int n = 518, k = 2560;
+        const float eps = 1e-5f;
+        var w = new Half[n * k];
+        var x = new float[k];
+        var gamma = new float[k];
+        var beta = new float[k];
+        for (int i = 0; i < w.Length; i++) w[i] = (Half)(random.NextDouble() * 2 - 1);
+        for (int i = 0; i < k; i++)
+        {
+            x[i] = (float)(0.3 + 2 * (random.NextDouble() - 0.5));
+            gamma[i] = (float)(0.5 + random.NextDouble());
+            beta[i] = layerNorm ? (float)(random.NextDouble() - 0.5) : 0f;
+        }
+        double mean = layerNorm ? x.Average(v => (double)v) : 0;
+        double rstd = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
+        var normed = Enumerable.Range(0, k).Select(i => (x[i] - mean) * rstd * gamma[i] + beta[i]).ToArray();
+        var device = engine.Device;
+        ulong dw = device.Alloc(w.Length * 2L, "probe w"), dx = device.Alloc(k * 4L, "probe x"), dy = device.Alloc(n * 4L, "probe y");
+        ulong dg = device.Alloc(k * 4L, "probe γ"), db = device.Alloc(k * 4L, "probe β");
+        double worst = 0;
+        try
+        {
+            device.Upload<Half>(dw, w);
+            device.Upload<float>(dx, x);
+            device.Upload<float>(dg, gamma);
+            device.Upload<float>(db, beta);
+            var (wg, bias) = layerNorm ? engine.FoldLayerNorm(dw, n, dg, db, 0, "probe", k) : (0UL, 0UL);
+            var saved = (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks);
+            try
+            {
+                foreach (var config in new (int?, int, int)[] { (0, 0, int.MaxValue), (3, 3, 3) })
+                {
+                    (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks) = config;
+                    engine.GemvProbeNormed(dw, dx, dy, n, k, dg, wg, bias, layerNorm, eps);
+                    var y = new float[n];
+                    device.Download<float>(y, dy);
+                    for (int r = 0; r < n; r++)
+                    {
+                        double want = 0, scale = 0;
+                        for (int c = 0; c < k; c++) { double t = (double)w[r * k + c] * normed[c]; want += t; scale += Math.Abs(t); }
+                        worst = Math.Max(worst, Math.Abs(y[r] - want) / scale);
+                    }
+                }
+            }
+            finally
+            {
+                (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks) = saved;
+                if (wg != 0) { device.Free(wg); device.Free(bias); }
+            }
+        }
+        finally { device.Free(dw); device.Free(dx); device.Free(dy); device.Free(dg); device.Free(db); }
+        return Check(fixture, $"matrix-vector {n} × {k}, {(layerNorm ? "LayerNorm" : "RMSNorm")} folded in, vs float64 host (relative to Σ|w·norm(x)|)",
+            worst, 1e-5, "2 launch configurations");
     }
 
     /// <summary>The trained fixture: perplexity windows against transformers' window NLLs and the CPU engine.</summary>

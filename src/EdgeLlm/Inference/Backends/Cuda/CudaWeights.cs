@@ -26,6 +26,10 @@ internal sealed record CudaLayer(
     ulong Down, ulong DownBias,
     ulong Norm1, ulong Norm1Bias, ulong Norm2)
 {
+    /// <summary>LayerNorm folded into the decode products (Phi): W·γ per fused row, and the fused bias + W·β; 0 otherwise.</summary>
+    public ulong Norm1Wg { get; init; }
+    public ulong FoldedBias { get; init; }
+
     public int QRows(int headDim) => Heads * headDim;
     public int KvWidth(int headDim) => KvHeads * headDim;
 }

@@ -108,6 +108,7 @@ internal sealed class DeviceKvMemory
     {
         if (Released) return;
         Released = true;
+        device.Synchronize(); // a greedy decoder's queued step may still run on this memory and its graph
         BodyGraph?.Dispose();
         StepGraph?.Dispose();
         device.Free(Keys);

@@ -56,6 +56,14 @@ struct GemvArgs
     float* att_out;
     int att_blocks, att_heads, att_kv_heads, att_splits;
     float att_scale;
+    // The "n" kernels fold the norm before the product into it (norm_w non-null): x is the raw residual stream, each row
+    // group sums x² (and x) over the same chunks it multiplies, and the row's dot product of W with x·norm_w is scaled in
+    // the epilogue by rstd (RMSNorm), or rstd · (dot − mean · norm_wg[r]) (LayerNorm, norm_mode 2: norm_wg = W·norm_w,
+    // and the bias passed is bias + W·norm_b, both worked out at load). No norm kernel, and no wait for one, per layer.
+    const float* norm_w;
+    const float* norm_wg;
+    int norm_mode;
+    float norm_eps;
 };
 
 __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
@@ -91,6 +99,37 @@ __device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0,
     else { a.f_out[f] = gelu_new(v0); if (has1) a.f_out[f + 1] = gelu_new(v1); }
 }
 
+// The folded norm applied to rows r and r + 1 once x's sums are known: the mean and variance as norm_rows (kernels/rows.cu)
+// works them out, the variance here as E[x²] − mean² (the residual stream's mean is small beside its spread).
+__device__ __forceinline__ void gemv_norm_rows(const GemvArgs& a, int r, float ss, float sx, float* v0, float* v1, bool has1)
+{
+    const float mean = a.norm_mode == 2 ? sx / a.k : 0.f;
+    const float rstd = rsqrtf(fmaxf(ss / a.k - mean * mean, 0.f) + a.norm_eps);
+    if (a.norm_wg) { *v0 -= mean * a.norm_wg[r]; if (has1) *v1 -= mean * a.norm_wg[r + 1]; }
+    *v0 *= rstd;
+    *v1 *= rstd;
+}
+
+// The thread's sums of a chunk of raw x (E values from column c · E), then the chunk times the norm's weights.
+template <int E>
+__device__ __forceinline__ void gemv_norm_chunk(const GemvArgs& a, int c, float (&xv)[E], float (&st)[2])
+{
+    const float4* gp = (const float4*)a.norm_w + c * E / 4;
+#pragma unroll
+    for (int e = 0; e < E; e += 4)
+    {
+        float4 g = __ldg(gp + e / 4);
+        const float gv[4] = {g.x, g.y, g.z, g.w};
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            st[0] = fmaf(xv[e + j], xv[e + j], st[0]);
+            st[1] += xv[e + j];
+            xv[e + j] *= gv[j];
+        }
+    }
+}
+
 // Row `row` of the first or second product (rows past n repeat the last one, unused).
 template <int DT, bool TWO>
 __device__ __forceinline__ const uint4* gemv_row(const GemvArgs& a, int row, bool second)
@@ -116,15 +155,18 @@ __device__ __forceinline__ void gemv_attention(const GemvArgs& a)
 
 // Sums each row's partial products over the block, then the epilogue (threads 0 … R/2 − 1, a row pair each). red is
 // the block's scratch for this group.
-template <int R>
-__device__ __forceinline__ void gemv_finish(const GemvArgs& a, int g, const float (&acc)[R], float (&red)[R][GEMV_WARPS])
+// S = 2 (the "n" kernels): st holds the thread's Σx² and Σx, reduced beside the rows, and the rows are normed
+// (gemv_norm_rows); S = 0, st is not read.
+template <int R, int S>
+__device__ __forceinline__ void gemv_finish(const GemvArgs& a, int g, const float (&acc)[R], const float (&st)[2],
+    float (&red)[R + S][GEMV_WARPS])
 {
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int r0 = g * R, rows = min(R, a.n - r0);
 #pragma unroll
-    for (int i = 0; i < R; i++)
+    for (int i = 0; i < R + S; i++)
     {
-        float t = warp_sum(acc[i]);
+        float t = warp_sum(i < R ? acc[i] : st[i - R]);
         if (lane == 0) red[i][warp] = t;
     }
     __syncthreads();
@@ -133,6 +175,13 @@ __device__ __forceinline__ void gemv_finish(const GemvArgs& a, int g, const floa
         float s0 = 0.f, s1 = 0.f;
 #pragma unroll
         for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
+        if constexpr (S == 2)
+        {
+            float ss = 0.f, sx = 0.f;
+#pragma unroll
+            for (int w = 0; w < GEMV_WARPS; w++) { ss += red[R][w]; sx += red[R + 1][w]; }
+            gemv_norm_rows(a, r0 + 2 * tid, ss, sx, &s0, &s1, 2 * tid + 1 < rows);
+        }
         gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
     }
 }
@@ -197,11 +246,15 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 // late_trigger and input_ready let Phi's decode step run attention beside fc1: q|k|v triggers the next launch only
 // after its own wait (so the normed x is complete by then), and the fc1 rows of the next kernel start at once, while
 // its attention blocks wait for q|k|v.
-template <int DT, int R, bool TWO, bool ONE, bool ATT>
+//
+// NORM: the "n" kernels, the norm before the product folded in (GemvArgs.norm_w); every group's loop covers each chunk of x
+// once, so its sums are the whole row's. One product, x through L1 only.
+template <int DT, int R, bool TWO, bool ONE, bool ATT, bool NORM>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
-    constexpr int U = 2, T = GEMV_WARPS * 32, E = Vec16<DT>::N; // U: CudaEngine.GemvChunksPerRound = U · 256
-    __shared__ float red[2][R][GEMV_WARPS]; // by the parity of the block's group count: one barrier per group
+    static_assert(!NORM || (!TWO && !ONE), "the folded norm reads one x through L1");
+    constexpr int U = 2, T = GEMV_WARPS * 32, E = Vec16<DT>::N, S = NORM ? 2 : 0; // U: CudaEngine.GemvChunksPerRound = U · 256
+    __shared__ float red[2][R + S][GEMV_WARPS]; // by the parity of the block's group count: one barrier per group
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int groups = (a.n + R - 1) / R;
     if (ATT && (int)blockIdx.x < a.att_blocks) { gemv_attention(a); return; }
@@ -217,12 +270,13 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         wait();
         for (int g = first; g < groups; g += stride)
         {
-            float acc[R];
+            float acc[R], st[2] = {0.f, 0.f};
 #pragma unroll
             for (int i = 0; i < R; i++) acc[i] = 0.f;
             for (int c = tid; c < a.k; c += blockDim.x)
             {
                 float xv = a.x[c];
+                if constexpr (NORM) { st[0] = fmaf(xv, xv, st[0]); st[1] += xv; xv *= a.norm_w[c]; }
 #pragma unroll
                 for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, false), c), xv, acc[i]);
             }
@@ -233,7 +287,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #pragma unroll
                     for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, true), c), xv, acc[i]);
                 }
-            gemv_finish<R>(a, g, acc, red[0]);
+            gemv_finish<R, S>(a, g, acc, st, red[0]);
             __syncthreads();
         }
         return;
@@ -254,7 +308,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
     for (int parity = 0; g < groups; g += stride, parity ^= 1)
     {
-        float acc[R];
+        float acc[R], st[2] = {0.f, 0.f};
 #pragma unroll
         for (int i = 0; i < R; i++) acc[i] = 0.f;
         const int next = g + stride;
@@ -275,13 +329,14 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                     if (c >= chunks) break;
                     float xv[E];
                     gemv_x_chunk<E, TWO>(a, c, c1, xv);
+                    if constexpr (NORM) gemv_norm_chunk<E>(a, c, xv, st);
                     gemv_fma<DT, R, U>(v, u, xv, acc);
                 }
                 c0 += U * T;
                 if (c0 < chunks) gemv_load_round<DT, R, U, TWO>(a, g, c0, c1, chunks, v);
                 else if (next < groups) gemv_load_round<DT, R, U, TWO>(a, next, tid, c1, chunks, v);
             }
-        gemv_finish<R>(a, g, acc, red[parity]);
+        gemv_finish<R, S>(a, g, acc, st, red[parity]);
     }
 }
 
@@ -294,14 +349,15 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #else
 #define GEMV_BOUNDS __launch_bounds__(GEMV_WARPS * 32)
 #endif
-#define GEMV_INSTANCE(name, DT, R, TWO, ONE, ATT) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE, ATT>(a); }
-#define GEMV_DTYPES(prefix, R, TWO, ONE, ATT) GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE, ATT) \
-    GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE, ATT) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE, ATT)
-#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE, false) GEMV_DTYPES(prefix##t, R, true, ONE, false)
+#define GEMV_INSTANCE(name, DT, R, TWO, ONE, ATT, NORM) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE, ATT, NORM>(a); }
+#define GEMV_DTYPES(prefix, R, TWO, ONE, ATT, NORM) GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE, ATT, NORM) \
+    GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE, ATT, NORM) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE, ATT, NORM)
+#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE, false, false) GEMV_DTYPES(prefix##t, R, true, ONE, false, false)
+#define GEMV_NORMED(prefix, R) GEMV_DTYPES(prefix##n, R, false, false, false, true) GEMV_DTYPES(prefix##an, R, false, false, true, true)
 // gemv{R}[x][t]_{dtype}: x marks the one-round kernels, t the two-product ones; gemv{R}a_{dtype} runs attention blocks first
-// (its own instance, so that the attention code's registers do not count against the other kernels).
-GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true)
-GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true)
+// (its own instance, so that the attention code's registers do not count against the other kernels); n, the norm folded in.
+GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true, false) GEMV_NORMED(gemv4, 4)
+GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true, false) GEMV_NORMED(gemv8, 8)
 
 // The fused decode step's first kernel: x = the embedding row of the step's token (float32), and the rotation (cos, sin)
 // of pos · inv_freq[i], i < half, for every q|k|v epilogue of the step (the same sincosf as rotate_pair, so the same bits).
