@@ -94,7 +94,7 @@ public static class CudaMemoryModel
     /// <item>the decode step's fixed buffers (<c>CudaEngine.Decode</c>): x, normed x and hidden (hidden size), q and attention
     /// output (heads × head_dim), the MLP (intermediate), logits (vocabulary), float32; the state: 16 bytes of token and
     /// position, the step's rotation ((cos, sin) float32 for each of rotary-dim / 2 frequencies) and a 4-byte attention counter
-    /// per head;</item>
+    /// per head; the norms' statistics, a (Σx², Σx) float32 pair per group of 4 rows of the hidden state;</item>
     /// <item>Phi's LayerNorms folded into the decode products (<c>CudaEngine.FoldLayerNorm</c>): W·γ and bias + W·β, float32, for
     /// each layer's q|k|v|fc1 rows and for the head's vocabulary rows;</item>
     /// <item>the prefill's named scratch (<c>CudaEngine.PrefillChunk</c>, at least 256 bytes each), at its largest chunk: token ids,
@@ -111,7 +111,7 @@ public static class CudaMemoryModel
         if (w.Fused == 0) throw new ArgumentException($"The fused CUDA engine runs Llama, Qwen2, Phi and QWen checkpoints, not {c.ArchitectureName}.");
         int d = c.HiddenSize, heads = w.Heads;
         long partials = (long)heads * Ceil(capacity, AttentionSplit) * (c.HeadDim + 2) * 4;
-        long decode = (3L * d + 2L * w.Query + w.Mlp + c.VocabSize) * 4 + 16 + 4L * c.Rope.RotaryDim + heads * 4L;
+        long decode = (3L * d + 2L * w.Query + w.Mlp + c.VocabSize) * 4 + 16 + 4L * c.Rope.RotaryDim + heads * 4L + 8L * Ceil(d, 4);
         return partials + decode + FoldedLayerNormBytes(c) + FusedPrefillBytes(c, w, promptRows, weights);
     }
 

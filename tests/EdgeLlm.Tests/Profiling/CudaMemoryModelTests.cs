@@ -100,7 +100,7 @@ public class CudaMemoryModelTests
         // hf-tiny phi: hidden 128, 4 heads of 32 (kv 4), intermediate 512, 3 layers, vocabulary 1,000; a cache of 64, a prompt of 56.
         //   KV: 2 · 64 · 3 · 128 · 2 B = 98,304
         //   partials 4 heads · 2 splits of 32 positions · 34 · 4 = 1,088; decode buffers (3 · 128 + 2 · 128 + 512 + 1,000) · 4 + 16
-        //   + rotation 4 · 12 (rotary dim: int(32 · 0.4)) + 4 heads · 4 = 8,688
+        //   + rotation 4 · 12 (rotary dim: int(32 · 0.4)) + 4 heads · 4 + the norms' statistics 8 · 128 / 4 = 8,944
         //   LayerNorms folded into the decode products: W·γ and bias + W·β for 3 layers of 896 q|k|v|fc1 rows and the head's
         //   1,000: 2 · 4 · (3 · 896 + 1,000) = 29,504
         //   prefill, one chunk of 56 rows over 56 keys: tokens 224 → 256, x 28,672, normed 56 · 128 · 2 = 14,336,
@@ -108,11 +108,11 @@ public class CudaMemoryModelTests
         //   scores 4 · 56 · 56 · 4 = 50,176, probabilities 25,088, attention output 28,672, hidden 28,672 = 448,256
         var phi = Fixture("phi-float16");
         Assert.Equal(98_304L, CudaMemoryModel.FusedKvBytes(phi, 64, DType.F16));
-        Assert.Equal(1_088L + 8_688 + 29_504 + 448_256, CudaMemoryModel.FusedScratchBytes(phi, 64, 56, DType.F16));
+        Assert.Equal(1_088L + 8_944 + 29_504 + 448_256, CudaMemoryModel.FusedScratchBytes(phi, 64, 56, DType.F16));
         var p = MemoryModel.Predict(phi, new MemoryScenario { Context = 64, StepRows = 56, Runtime = RuntimeProfile.EdgeLlmCudaGreedy, WeightBytes = 1000 });
-        Assert.Equal(1000 + 98_304 + 487_536 + (32L << 20) + (512L << 20), p.TotalBytes);
+        Assert.Equal(1000 + 98_304 + 487_792 + (32L << 20) + (512L << 20), p.TotalBytes);
         // One prompt token runs the decode step: no prefill scratch.
-        Assert.Equal(1_088 + 8_688 + 29_504, CudaMemoryModel.FusedScratchBytes(phi, 64, 1, DType.F16));
+        Assert.Equal(1_088 + 8_944 + 29_504, CudaMemoryModel.FusedScratchBytes(phi, 64, 1, DType.F16));
     }
 
     [Fact]
@@ -125,8 +125,9 @@ public class CudaMemoryModelTests
         // Largest buffers: tokens 8,192, x 33,554,432, normed 16,777,216, gate|up output 2,048 · 28,672 · 4 = 234,881,024,
         //   MLP 58,720,256, rotated q 16,777,216, scores 32 · 4,658,745 · 4 = 596,319,360, probabilities 298,159,680,
         //   attention output 33,554,432, hidden 33,554,432 = 1,322,306,240; partials 32 · 128 splits · 130 · 4 = 2,129,920;
-        //   decode buffers (3 · 4,096 + 2 · 4,096 + 14,336 + 128,256) · 4 + 16 + rotation 4 · 128 + 32 heads · 4 = 652,944
-        Assert.Equal(1_325_089_104L, CudaMemoryModel.FusedScratchBytes(Preset("llama-3-8b"), 4096, 4096, DType.F16));
+        //   decode buffers (3 · 4,096 + 2 · 4,096 + 14,336 + 128,256) · 4 + 16 + rotation 4 · 128 + 32 heads · 4
+        //   + the norms' statistics 8 · 4,096 / 4 = 661,136
+        Assert.Equal(1_325_097_296L, CudaMemoryModel.FusedScratchBytes(Preset("llama-3-8b"), 4096, 4096, DType.F16));
     }
 
     [Fact]

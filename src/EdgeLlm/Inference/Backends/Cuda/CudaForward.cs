@@ -15,6 +15,23 @@ internal struct GemvArgs
     public ulong NormW, NormWg;
     public int NormMode;
     public float NormEps;
+    public ulong NormParts;
+    public int NormPartCount;
+    public ulong NormNextW, NormXg, NormPartsOut;
+}
+
+/// <summary>Where the decode step's norms run (<see cref="CudaEngine.NormFold"/>).</summary>
+internal enum NormFolding
+{
+    /// <summary>A one-block norm kernel before each product that reads the normed x.</summary>
+    Kernels = 0,
+    /// <summary>In the product: its "n" kernel reads the raw residual and γ and sums x² (and x) beside its rows.</summary>
+    InProduct = 1,
+    /// <summary>
+    /// Split over the two products around it: the residual-add product writes x·γ and one (Σx², Σx) pair per row group, and
+    /// the next product's "p" kernel sums the pairs and scales its rows.
+    /// </summary>
+    FromProducer = 2,
 }
 
 public sealed partial class CudaEngine
@@ -28,8 +45,8 @@ public sealed partial class CudaEngine
     /// The matrix-vector kernel (kernels/linear.cu): over one product or two ("t"); "x" when every row is one round of
     /// loads and x stays in registers.
     /// </summary>
-    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool attention = false, bool norm = false) =>
-        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(attention ? "a" : "")}{(norm ? "n" : "")}_{suffix}";
+    internal static string GemvKernel(string suffix, bool two = false, bool one = false, bool attention = false, NormFolding norm = NormFolding.Kernels) =>
+        $"gemv{GemvRowsPerBlock}{(one ? "x" : "")}{(two ? "t" : "")}{(attention ? "a" : "")}{norm switch { NormFolding.InProduct => "n", NormFolding.FromProducer => "p", _ => "" }}_{suffix}";
 
     /// <summary>
     /// Blocks per multiprocessor of the persistent grid of products whose rows take several rounds of loads: each block runs
@@ -85,12 +102,18 @@ public sealed partial class CudaEngine
     internal bool AttentionBesideMlp { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_ATTN_MLP") != "0";
 
     /// <summary>
-    /// Fold each norm of the decode step into the products that read it (default): the "n" kernels read the raw residual
-    /// stream, sum x² (and x) over the chunks they multiply anyway and scale each row in the epilogue, so no norm kernel runs,
-    /// and no product waits for one, between layers (kernels/linear.cu, GemvArgs.norm_w). Off (EDGELLM_CUDA_FOLD_NORM=0, for
-    /// A/B runs and the self-test), the one-block norm kernel writes the normed x first.
+    /// Where the decode step's norms run (kernels/linear.cu, GemvArgs.norm_w and norm_parts): folded into the products so
+    /// that no norm kernel runs, and no product waits for one, between layers; or each its own kernel
+    /// (EDGELLM_CUDA_FOLD_NORM=0, 1 or 2 for <see cref="NormFolding"/>'s three ways, for A/B runs and the self-test).
     /// </summary>
-    internal bool FoldNorm { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") != "0";
+    internal NormFolding NormFold { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") switch
+    {
+        "0" => NormFolding.Kernels,
+        "1" => NormFolding.InProduct,
+        _ => NormFolding.FromProducer,
+    };
+
+    private bool FoldNorm => NormFold != NormFolding.Kernels;
 
     private const int NormRms = 1, NormLayer = 2;
     private const int ModeStore = 0, ModeAdd = 1, ModeFused = 2;
@@ -101,7 +124,8 @@ public sealed partial class CudaEngine
     /// the step's rotation ((cos, sin) for each of the rot / 2 frequencies, written by decode_embed) and one counter per head
     /// (attention blocks take a ticket; the head's last one combines its splits and resets it).
     /// </summary>
-    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State, int RotaryDim)
+    private sealed record DecodeBuffers(ulong X, ulong Normed, ulong Q, ulong Attn, ulong Ff, ulong Hidden, ulong Logits, ulong State, int RotaryDim,
+        ulong NormParts)
     {
         public ulong Token => State;
         public ulong Position => State + 4;
@@ -122,7 +146,8 @@ public sealed partial class CudaEngine
             return decode = new DecodeBuffers(
                 Device.Alloc(c.HiddenSize * 4L, "decode x"), Device.Alloc(c.HiddenSize * 4L, "decode normed x"), Device.Alloc(q * 4L, "decode q"), Device.Alloc(q * 4L, "decode attn"),
                 Device.Alloc(f * 4L, "decode mlp"), Device.Alloc(c.HiddenSize * 4L, "decode hidden"),
-                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState(), RotaryDim);
+                Device.Alloc(c.VocabSize * 4L, "decode logits"), ZeroedState(), RotaryDim,
+                Device.Alloc(8L * NormPartsOf(c.HiddenSize), "decode norm statistics: (Σx², Σx) per row group"));
             ulong ZeroedState()
             {
                 long bytes = DecodeBuffers.StateBytes(MaxHeads, RotaryDim);
@@ -139,6 +164,9 @@ public sealed partial class CudaEngine
     private int NormMode => Style == BlockStyle.Parallel ? NormLayer : NormRms;
     private float Eps => (float)Config.NormEps;
 
+    /// <summary>The (Σx², Σx) pairs a residual-add product over <paramref name="rows"/> rows leaves for the next norm: one per row group.</summary>
+    private static int NormPartsOf(int rows) => (rows + GemvRowsPerBlock - 1) / GemvRowsPerBlock;
+
     private static int Blocks(long work, int threads = 256) => (int)Math.Clamp((work + threads - 1) / threads, 1, 65535);
 
     private void Gemv(GemvArgs a, string label)
@@ -151,9 +179,9 @@ public sealed partial class CudaEngine
         bool attention = a.AttBlocks > 0;
         if (a.InputReady != 0 && !attention)
             throw new InvalidOperationException($"{label}: rows that do not wait need attention blocks that do, or the kernel after it could start before the one before it completes.");
-        bool norm = a.NormW != 0;
-        if (norm && a.K2 != 0) throw new InvalidOperationException($"{label}: a folded norm takes one product.");
-        bool one = oneRound && GemvOneRound && perSm > 0 && !attention && !norm;
+        var norm = a.NormParts != 0 ? NormFolding.FromProducer : a.NormMode != 0 ? NormFolding.InProduct : NormFolding.Kernels;
+        if (norm != NormFolding.Kernels && a.K2 != 0) throw new InvalidOperationException($"{label}: a folded norm takes one product.");
+        bool one = oneRound && GemvOneRound && perSm > 0 && !attention && norm == NormFolding.Kernels;
         int grid = perSm == 0 ? groups : Math.Min(Math.Min(groups, perSm * Device.Multiprocessors), GemvMaxBlocks);
         Launch(GemvKernel(Suffix, two: a.K2 != 0, one: one, attention: attention, norm: norm), grid + a.AttBlocks, 1, GemvThreads, 0, args.Reset().Struct(a), label);
     }
@@ -171,6 +199,22 @@ public sealed partial class CudaEngine
         Gemv(new GemvArgs
         {
             W = w, X = x, Y = y, Bias = bias, N = n, K = k, Mode = ModeStore,
+            NormW = gamma, NormWg = wg, NormMode = layerNorm ? NormLayer : NormRms, NormEps = eps,
+        }, "probe");
+        Device.Synchronize();
+    }
+
+    /// <summary>
+    /// The same with the norm's statistics from the product before (<see cref="NormFolding.FromProducer"/>): x += W₁·v over k rows
+    /// leaves x·γ in <paramref name="xg"/> and its (Σx², Σx) pairs in <paramref name="parts"/>, then y = W·norm(x) + bias.
+    /// </summary>
+    internal void GemvProbeProduced(ulong w1, ulong v, int m, ulong x, ulong gamma, ulong xg, ulong parts, ulong w, ulong y, int n, int k,
+        ulong wg, ulong bias, bool layerNorm, float eps)
+    {
+        Gemv(new GemvArgs { W = w1, X = v, Y = x, N = k, K = m, Mode = ModeAdd, NormNextW = gamma, NormXg = xg, NormPartsOut = parts }, "probe");
+        Gemv(new GemvArgs
+        {
+            W = w, X = xg, Y = y, Bias = bias, N = n, K = k, Mode = ModeStore, NormParts = parts, NormPartCount = NormPartsOf(k),
             NormW = gamma, NormWg = wg, NormMode = layerNorm ? NormLayer : NormRms, NormEps = eps,
         }, "probe");
         Device.Synchronize();
@@ -194,9 +238,11 @@ public sealed partial class CudaEngine
         var c = Config;
         var b = Decode;
         int hd = c.HeadDim, dim = c.HiddenSize;
-        bool parallel = Style == BlockStyle.Parallel, fold = FoldNorm;
+        bool parallel = Style == BlockStyle.Parallel, fold = FoldNorm, produce = NormFold == NormFolding.FromProducer;
         Launch("decode_embed_" + Suffix, 1, 1, 256, 0, args.Reset().Ptr(embedding).Ptr(b.Token).Ptr(b.Position).Ptr(b.X).Int(dim)
-            .Ptr(invFreq).Int(RotaryDim / 2).Ptr(b.Rotation), "embed");
+            .Ptr(invFreq).Int(RotaryDim / 2).Ptr(b.Rotation).Ptr(produce ? layers[0].Norm1 : 0).Ptr(produce ? b.Normed : 0)
+            .Ptr(produce ? b.NormParts : 0), "embed");
+        normPartsNow = 1; // the embedding's one pair
         for (int l = 0; l < layers.Length; l++)
         {
             var w = layers[l];
@@ -217,10 +263,11 @@ public sealed partial class CudaEngine
             EnqueueAttention(cache, l, w, b);
             if (parallel && FuseDecode)
             {
-                DenseAndFc2(w, b);
+                DenseAndFc2(w, l, b);
                 continue;
             }
-            Gemv(new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd }, "gemv o_proj (+x)");
+            var outProj = new GemvArgs { W = w.Out, X = b.Attn, Bias = w.OutBias, Y = b.X, N = dim, K = nq, Mode = ModeAdd };
+            Gemv(parallel ? outProj : Produces(outProj, w.Norm2), "gemv o_proj (+x)"); // Phi's next norm follows fc2
             if (!parallel)
             {
                 var gateUp = new GemvArgs
@@ -232,7 +279,8 @@ public sealed partial class CudaEngine
                 else NormOne(b.X, w.Norm2, 0, b.Normed, NormRms);
                 Gemv(gateUp, "gemv gate|up (silu)");
             }
-            Gemv(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, "gemv down/fc2 (+x)");
+            Gemv(Produces(new GemvArgs { W = w.Down, X = b.Ff, Bias = w.DownBias, Y = b.X, N = dim, K = w.Intermediate, Mode = ModeAdd }, NextNorm(l)),
+                "gemv down/fc2 (+x)");
         }
         if (finalNorm) NormOne(b.X, this.finalNorm, finalNormBias, b.Hidden, NormMode);
     }
@@ -250,9 +298,27 @@ public sealed partial class CudaEngine
         return Folded(a, w.Norm1, w.Norm1Wg == 0 ? 0 : w.Norm1Wg + (ulong)(firstRow * 4L), NormMode);
     }
 
-    /// <summary>The product reads the raw residual stream and folds the norm with weights <paramref name="norm"/> into its rows.</summary>
-    private GemvArgs Folded(GemvArgs a, ulong norm, ulong wg, int mode) =>
-        a with { X = Decode.X, NormW = norm, NormWg = wg, NormMode = mode, NormEps = Eps };
+    /// <summary>
+    /// The product folds the norm with weights <paramref name="norm"/> into its rows: over the raw residual stream
+    /// (<see cref="NormFolding.InProduct"/>), or over x·γ with the statistics the kernel before left (<see cref="NormFolding.FromProducer"/>).
+    /// </summary>
+    private GemvArgs Folded(GemvArgs a, ulong norm, ulong wg, int mode) => NormFold == NormFolding.FromProducer
+        ? a with { X = Decode.Normed, NormParts = Decode.NormParts, NormPartCount = normPartsNow, NormW = norm, NormWg = wg, NormMode = mode, NormEps = Eps }
+        : a with { X = Decode.X, NormW = norm, NormWg = wg, NormMode = mode, NormEps = Eps };
+
+    /// <summary>The (Σx², Σx) pairs the last producer queued leaves (the embedding's one, or one per row group).</summary>
+    private int normPartsNow;
+
+    /// <summary>A residual-add product that, with <see cref="NormFolding.FromProducer"/>, also leaves x·γ and the statistics of the norm with weights <paramref name="nextNorm"/>.</summary>
+    private GemvArgs Produces(GemvArgs a, ulong nextNorm)
+    {
+        if (NormFold != NormFolding.FromProducer) return a;
+        normPartsNow = NormPartsOf(a.N);
+        return a with { NormNextW = nextNorm, NormXg = Decode.Normed, NormPartsOut = Decode.NormParts };
+    }
+
+    /// <summary>The norm after layer <paramref name="l"/>'s last residual add: the next layer's first, or the final norm.</summary>
+    private ulong NextNorm(int l) => l + 1 < layers.Length ? layers[l + 1].Norm1 : finalNorm;
 
     /// <summary>
     /// Phi's block with attention beside fc1: q|k|v (letting the next kernel launch once the normed x is complete), then one
@@ -278,15 +344,15 @@ public sealed partial class CudaEngine
             AttPart = cache.Partials, AttDone = b.SplitsDone, AttOut = b.Attn, AttBlocks = (w.Heads * cache.Splits + 1) / 2,
             AttHeads = w.Heads, AttKvHeads = w.KvHeads, AttSplits = cache.Splits, AttScale = 1f / MathF.Sqrt(hd),
         }), "gemv fc1 + attention");
-        DenseAndFc2(w, b);
+        DenseAndFc2(w, l, b);
     }
 
     /// <summary>Phi: x += dense(attn) + fc2(mlp), one kernel over both products' columns.</summary>
-    private void DenseAndFc2(CudaLayer w, DecodeBuffers b) => Gemv(new GemvArgs
+    private void DenseAndFc2(CudaLayer w, int l, DecodeBuffers b) => Gemv(Produces(new GemvArgs
     {
         W = w.Out, X = b.Attn, Bias = w.OutBias, K = w.QRows(Config.HeadDim), W2 = w.Down, X2 = b.Ff, Bias2 = w.DownBias, K2 = w.Intermediate,
         Y = b.X, N = Config.HiddenSize, Mode = ModeAdd,
-    }, "gemv dense|fc2 (+x)");
+    }, NextNorm(l)), "gemv dense|fc2 (+x)");
 
     /// <summary>Flash-decoding over the cache: the splits, combined by each head's last block (or by their own kernel when not fused).</summary>
     private void EnqueueAttention(DeviceKvCache cache, int l, CudaLayer w, DecodeBuffers b)
@@ -355,7 +421,7 @@ public sealed partial class CudaEngine
     internal IReadOnlyDictionary<string, string> DecodeKernelResources()
     {
         var kernels = new[] { false, true }.SelectMany(one => new[] { GemvKernel(Suffix, one: one), GemvKernel(Suffix, two: true, one: one) })
-            .Append(GemvKernel(Suffix, attention: true)).Append(GemvKernel(Suffix, norm: true)).Append(GemvKernel(Suffix, attention: true, norm: true))
+            .Append(GemvKernel(Suffix, attention: true)).Concat(new[] { NormFolding.InProduct, NormFolding.FromProducer }.SelectMany(n => new[] { GemvKernel(Suffix, norm: n), GemvKernel(Suffix, attention: true, norm: n) }))
             .Select(k => (k, GemvThreads, 0))
             .Append(("attn_decode_d4", 128, 0)).Append(("attn_decode_d8", 128, 0)).Append(("norm_rows_f32", 1024, 0));
         return kernels.ToDictionary(k => k.Item1, k => Device.Resources(k.Item1, k.Item2, k.Item3));

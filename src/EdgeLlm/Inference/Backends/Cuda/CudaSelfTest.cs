@@ -99,9 +99,11 @@ public static partial class CudaSelfTest
             if (engine.Style == BlockStyle.Parallel)
                 checks.Add(Same("attention beside fc1 == attention after q|k|v|fc1", direct,
                     Launched(() => engine.AttentionBesideMlp = !engine.AttentionBesideMlp)));
-            // Norms folded into the products against the norm kernels: the same products of other float32 roundings.
-            checks.Add(GreedyCheck(name, "greedy tokens: norms folded into the products vs norm kernels", direct,
-                Launched(() => engine.FoldNorm = !engine.FoldNorm), refLogits, vocab));
+            // The norms' other placements (folded into the products, or their own kernels): the same sums in other float32 roundings.
+            var norms = engine.NormFold;
+            foreach (var other in Enum.GetValues<NormFolding>().Where(n => n != norms))
+                checks.Add(GreedyCheck(name, $"greedy tokens: norms {norms} vs {other}", direct,
+                    Launched(() => engine.NormFold = engine.NormFold == norms ? other : norms), refLogits, vocab));
             checks.Add(QueuedSteps(name, engine, prompt, want.Length));
             // The matrix-vector kernels' persistent grids, capped at 3 blocks so that each runs many row groups, against one
             // block per group; x in registers against x through L1: the same sums in the same order.
@@ -201,18 +203,21 @@ public static partial class CudaSelfTest
             yield return Check(fixture, $"matrix-vector {shape} vs float64 host (relative to Σ|w·x|)", worst, 1e-5, $"{runs} launch configurations");
             yield return new SelfTestCheck(fixture, $"matrix-vector {shape}: grids and x paths give the same bits (values differing)", differing, 0, differing == 0);
         }
-        foreach (bool layerNorm in new[] { false, true })
-            yield return NormedMatrixVector(fixture, engine, random, layerNorm);
+        foreach (bool produced in new[] { false, true })
+            foreach (bool layerNorm in new[] { false, true })
+                yield return NormedMatrixVector(fixture, engine, random, layerNorm, produced);
     }
 
     /// <summary>
-    /// A norm folded into the matrix-vector kernel (<see cref="CudaEngine.FoldNorm"/>) at Phi-2's width: random float16 W [518, 2560],
+    /// A norm folded into the matrix-vector kernel (<see cref="CudaEngine.NormFold"/>) at Phi-2's width: random float16 W [518, 2560],
     /// x with a mean of 0.3, γ and β, against RMSNorm or LayerNorm then the product in float64 on the host, relative to
-    /// Σ|w·norm(x)| of the row (limit 1e-5), with one block per row group and with persistent grids of 3 blocks.
+    /// Σ|w·norm(x)| of the row (limit 1e-5), with one block per row group and with persistent grids of 3 blocks. With
+    /// <paramref name="produced"/>, x is first made by a residual-add product (x += W₁·v, W₁ [2560, 256]) that leaves x·γ and
+    /// the statistics for the next (<see cref="NormFolding.FromProducer"/>); otherwise the product reads x and γ itself.
     /// </summary>
-    private static SelfTestCheck NormedMatrixVector(string fixture, CudaEngine engine, Random random, bool layerNorm)
+    private static SelfTestCheck NormedMatrixVector(string fixture, CudaEngine engine, Random random, bool layerNorm, bool produced)
     {
-        const int n = 518, k = 2560;
+        const int n = 518, k = 2560, m = 256;
         const float eps = 1e-5f;
         var w = new Half[n * k];
         var x = new float[k];
@@ -225,19 +230,33 @@ public static partial class CudaSelfTest
             gamma[i] = (float)(0.5 + random.NextDouble());
             beta[i] = layerNorm ? (float)(random.NextDouble() - 0.5) : 0f;
         }
-        double mean = layerNorm ? x.Average(v => (double)v) : 0;
-        double rstd = 1 / Math.Sqrt(x.Average(v => (v - mean) * (v - mean)) + eps);
-        var normed = Enumerable.Range(0, k).Select(i => (x[i] - mean) * rstd * gamma[i] + beta[i]).ToArray();
+        var w1 = new Half[k * m];
+        var v1 = new float[m];
+        for (int i = 0; i < w1.Length; i++) w1[i] = (Half)((random.NextDouble() * 2 - 1) * 0.05);
+        for (int i = 0; i < m; i++) v1[i] = (float)(random.NextDouble() * 2 - 1);
+        var residual = new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            residual[i] = x[i];
+            if (produced)
+                for (int j = 0; j < m; j++) residual[i] += (double)w1[i * m + j] * v1[j];
+        }
+        double mean = layerNorm ? residual.Average() : 0;
+        double rstd = 1 / Math.Sqrt(residual.Average(v => (v - mean) * (v - mean)) + eps);
+        var normed = Enumerable.Range(0, k).Select(i => (residual[i] - mean) * rstd * gamma[i] + beta[i]).ToArray();
         var device = engine.Device;
         ulong dw = device.Alloc(w.Length * 2L, "probe w"), dx = device.Alloc(k * 4L, "probe x"), dy = device.Alloc(n * 4L, "probe y");
         ulong dg = device.Alloc(k * 4L, "probe γ"), db = device.Alloc(k * 4L, "probe β");
+        ulong dw1 = device.Alloc(w1.Length * 2L, "probe w1"), dv1 = device.Alloc(m * 4L, "probe v"), dxg = device.Alloc(k * 4L, "probe x·γ");
+        ulong parts = device.Alloc(8L * k, "probe statistics");
         double worst = 0;
         try
         {
             device.Upload<Half>(dw, w);
-            device.Upload<float>(dx, x);
             device.Upload<float>(dg, gamma);
             device.Upload<float>(db, beta);
+            device.Upload<Half>(dw1, w1);
+            device.Upload<float>(dv1, v1);
             var (wg, bias) = layerNorm ? engine.FoldLayerNorm(dw, n, dg, db, 0, "probe", k) : (0UL, 0UL);
             var saved = (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks);
             try
@@ -245,7 +264,9 @@ public static partial class CudaSelfTest
                 foreach (var config in new (int?, int, int)[] { (0, 0, int.MaxValue), (3, 3, 3) })
                 {
                     (engine.GemvBlocksPerSm, engine.GemvOneRoundBlocksPerSm, engine.GemvMaxBlocks) = config;
-                    engine.GemvProbeNormed(dw, dx, dy, n, k, dg, wg, bias, layerNorm, eps);
+                    device.Upload<float>(dx, x);
+                    if (produced) engine.GemvProbeProduced(dw1, dv1, m, dx, dg, dxg, parts, dw, dy, n, k, wg, bias, layerNorm, eps);
+                    else engine.GemvProbeNormed(dw, dx, dy, n, k, dg, wg, bias, layerNorm, eps);
                     var y = new float[n];
                     device.Download<float>(y, dy);
                     for (int r = 0; r < n; r++)
@@ -262,8 +283,12 @@ public static partial class CudaSelfTest
                 if (wg != 0) { device.Free(wg); device.Free(bias); }
             }
         }
-        finally { device.Free(dw); device.Free(dx); device.Free(dy); device.Free(dg); device.Free(db); }
-        return Check(fixture, $"matrix-vector {n} × {k}, {(layerNorm ? "LayerNorm" : "RMSNorm")} folded in, vs float64 host (relative to Σ|w·norm(x)|)",
+        finally
+        {
+            foreach (var p in new[] { dw, dx, dy, dg, db, dw1, dv1, dxg, parts }) device.Free(p);
+        }
+        string how = produced ? "its statistics from a residual-add product" : "folded in";
+        return Check(fixture, $"matrix-vector {n} × {k}, {(layerNorm ? "LayerNorm" : "RMSNorm")} {how}, vs float64 host (relative to Σ|w·norm(x)|)",
             worst, 1e-5, "2 launch configurations");
     }
 

@@ -64,14 +64,30 @@ struct GemvArgs
     const float* norm_wg;
     int norm_mode;
     float norm_eps;
+    // The "p" kernels take the norm's statistics from the kernel before instead: x is already x·γ (norm_xg below), and
+    // norm_parts holds norm_part_count partial (Σx², Σx) pairs, summed by every block in the same order.
+    const float2* norm_parts;
+    int norm_part_count;
+    // A residual-add product (mode 1) that feeds a norm: it also writes x·γ of the next norm (norm_next_w) into norm_xg and
+    // one (Σx², Σx) pair per row group into norm_parts_out, so that the next product needs neither γ nor a norm kernel.
+    const float* norm_next_w;
+    float* norm_xg;
+    float2* norm_parts_out;
 };
 
-__device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float v0, float v1, bool has1)
+// Leaves in v0, v1 what it wrote (mode 1: the new residual rows, from which gemv_finish sums the next norm's statistics).
+__device__ __forceinline__ void gemv_epilogue(const GemvArgs a, int r, float& v0, float& v1, bool has1)
 {
     if (a.bias) { v0 += a.bias[r]; if (has1) v1 += a.bias[r + 1]; }
     if (a.bias2) { v0 += a.bias2[r]; if (has1) v1 += a.bias2[r + 1]; }
     if (a.mode == 0) { a.y[r] = v0; if (has1) a.y[r + 1] = v1; return; }
-    if (a.mode == 1) { a.y[r] += v0; if (has1) a.y[r + 1] += v1; return; }
+    if (a.mode == 1)
+    {
+        v0 += a.y[r]; a.y[r] = v0;
+        if (has1) { v1 += a.y[r + 1]; a.y[r + 1] = v1; }
+        if (a.norm_xg) { a.norm_xg[r] = v0 * a.norm_next_w[r]; if (has1) a.norm_xg[r + 1] = v1 * a.norm_next_w[r + 1]; }
+        return;
+    }
     int pos = *a.pos;
     if (r < a.nq + a.nkv)
     {
@@ -105,7 +121,9 @@ __device__ __forceinline__ void gemv_norm_rows(const GemvArgs& a, int r, float s
 {
     const float mean = a.norm_mode == 2 ? sx / a.k : 0.f;
     const float rstd = rsqrtf(fmaxf(ss / a.k - mean * mean, 0.f) + a.norm_eps);
+#ifndef FOLD_NO_WG // diagnostic (wrong results): the cost of the LayerNorm's W·γ loads
     if (a.norm_wg) { *v0 -= mean * a.norm_wg[r]; if (has1) *v1 -= mean * a.norm_wg[r + 1]; }
+#endif
     *v0 *= rstd;
     *v1 *= rstd;
 }
@@ -118,7 +136,12 @@ __device__ __forceinline__ void gemv_norm_chunk(const GemvArgs& a, int c, float 
 #pragma unroll
     for (int e = 0; e < E; e += 4)
     {
+#ifdef FOLD_NO_GAMMA // diagnostic (wrong results): the cost of loading γ beside x
+        float4 g;
+        g.x = g.y = g.z = g.w = 1.f;
+#else
         float4 g = __ldg(gp + e / 4);
+#endif
         const float gv[4] = {g.x, g.y, g.z, g.w};
 #pragma unroll
         for (int j = 0; j < 4; j++)
@@ -170,19 +193,35 @@ __device__ __forceinline__ void gemv_finish(const GemvArgs& a, int g, const floa
         if (lane == 0) red[i][warp] = t;
     }
     __syncthreads();
-    if (tid < R / 2 && 2 * tid < rows)
+    if (tid < R / 2)
     {
+        const bool live = 2 * tid < rows, has1 = 2 * tid + 1 < rows;
         float s0 = 0.f, s1 = 0.f;
-#pragma unroll
-        for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
-        if constexpr (S == 2)
+        if (live)
         {
-            float ss = 0.f, sx = 0.f;
 #pragma unroll
-            for (int w = 0; w < GEMV_WARPS; w++) { ss += red[R][w]; sx += red[R + 1][w]; }
-            gemv_norm_rows(a, r0 + 2 * tid, ss, sx, &s0, &s1, 2 * tid + 1 < rows);
+            for (int w = 0; w < GEMV_WARPS; w++) { s0 += red[2 * tid][w]; s1 += red[2 * tid + 1][w]; }
+            if constexpr (S == 2)
+            {
+                float ss = 0.f, sx = 0.f;
+#pragma unroll
+                for (int w = 0; w < GEMV_WARPS; w++) { ss += red[R][w]; sx += red[R + 1][w]; }
+                gemv_norm_rows(a, r0 + 2 * tid, ss, sx, &s0, &s1, has1);
+            }
+            gemv_epilogue(a, r0 + 2 * tid, s0, s1, has1);
         }
-        gemv_epilogue(a, r0 + 2 * tid, s0, s1, 2 * tid + 1 < rows);
+        if (a.norm_xg)
+        {
+            // The group's (Σx², Σx) of the new residual rows, over the R / 2 epilogue lanes in a fixed order.
+            float ss = live ? s0 * s0 + (has1 ? s1 * s1 : 0.f) : 0.f, sx = live ? s0 + (has1 ? s1 : 0.f) : 0.f;
+#pragma unroll
+            for (int o = 1; o < R / 2; o <<= 1)
+            {
+                ss += __shfl_xor_sync((1u << (R / 2)) - 1, ss, o);
+                sx += __shfl_xor_sync((1u << (R / 2)) - 1, sx, o);
+            }
+            if (tid == 0) a.norm_parts_out[g] = make_float2(ss, sx);
+        }
     }
 }
 
@@ -247,9 +286,10 @@ __device__ __forceinline__ void gemv_fma(const uint4 (&v)[R][U], int u, const fl
 // after its own wait (so the normed x is complete by then), and the fc1 rows of the next kernel start at once, while
 // its attention blocks wait for q|k|v.
 //
-// NORM: the "n" kernels, the norm before the product folded in (GemvArgs.norm_w); every group's loop covers each chunk of x
-// once, so its sums are the whole row's. One product, x through L1 only.
-template <int DT, int R, bool TWO, bool ONE, bool ATT, bool NORM>
+// NORM 1: the "n" kernels, the norm before the product folded in (GemvArgs.norm_w); every group's loop covers each chunk of
+// x once, so its sums are the whole row's. NORM 2: the "p" kernels, x is x·γ and the sums come from the kernel before
+// (norm_parts). One product, x through L1 only.
+template <int DT, int R, bool TWO, bool ONE, bool ATT, int NORM>
 __device__ __forceinline__ void gemv(const GemvArgs a)
 {
     static_assert(!NORM || (!TWO && !ONE), "the folded norm reads one x through L1");
@@ -264,19 +304,25 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         if (!a.input_ready) pdl_wait();
         if (a.late_trigger) pdl_launch_dependents();
     };
+    float p0 = 0.f, p1 = 0.f; // NORM 2: this thread's share of the kernel before's partial sums, after the wait
+    auto parts = [&] {
+        if constexpr (NORM == 2)
+            for (int i = tid; i < a.norm_part_count; i += T) { float2 p = a.norm_parts[i]; p0 += p.x; p1 += p.y; }
+    };
     if (!a.vec)
     {
         // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
         wait();
+        parts();
         for (int g = first; g < groups; g += stride)
         {
-            float acc[R], st[2] = {0.f, 0.f};
+            float acc[R], st[2] = {p0, p1};
 #pragma unroll
             for (int i = 0; i < R; i++) acc[i] = 0.f;
             for (int c = tid; c < a.k; c += blockDim.x)
             {
                 float xv = a.x[c];
-                if constexpr (NORM) { st[0] = fmaf(xv, xv, st[0]); st[1] += xv; xv *= a.norm_w[c]; }
+                if constexpr (NORM == 1) { st[0] = fmaf(xv, xv, st[0]); st[1] += xv; xv *= a.norm_w[c]; }
 #pragma unroll
                 for (int i = 0; i < R; i++) acc[i] = fmaf(load_one<DT>(gemv_row<DT, TWO>(a, g * R + i, false), c), xv, acc[i]);
             }
@@ -299,6 +345,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     // launch, common.cuh).
     if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
     wait();
+    parts();
     float xr[ONE ? U : 1][E];
     if constexpr (ONE)
     {
@@ -308,7 +355,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     }
     for (int parity = 0; g < groups; g += stride, parity ^= 1)
     {
-        float acc[R], st[2] = {0.f, 0.f};
+        float acc[R], st[2] = {p0, p1};
 #pragma unroll
         for (int i = 0; i < R; i++) acc[i] = 0.f;
         const int next = g + stride;
@@ -329,7 +376,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                     if (c >= chunks) break;
                     float xv[E];
                     gemv_x_chunk<E, TWO>(a, c, c1, xv);
-                    if constexpr (NORM) gemv_norm_chunk<E>(a, c, xv, st);
+                    if constexpr (NORM == 1) gemv_norm_chunk<E>(a, c, xv, st);
                     gemv_fma<DT, R, U>(v, u, xv, acc);
                 }
                 c0 += U * T;
@@ -352,24 +399,40 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
 #define GEMV_INSTANCE(name, DT, R, TWO, ONE, ATT, NORM) extern "C" __global__ void GEMV_BOUNDS name(const GemvArgs a) { gemv<DT, R, TWO, ONE, ATT, NORM>(a); }
 #define GEMV_DTYPES(prefix, R, TWO, ONE, ATT, NORM) GEMV_INSTANCE(prefix##_f16, 0, R, TWO, ONE, ATT, NORM) \
     GEMV_INSTANCE(prefix##_bf16, 1, R, TWO, ONE, ATT, NORM) GEMV_INSTANCE(prefix##_f32, 2, R, TWO, ONE, ATT, NORM)
-#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE, false, false) GEMV_DTYPES(prefix##t, R, true, ONE, false, false)
-#define GEMV_NORMED(prefix, R) GEMV_DTYPES(prefix##n, R, false, false, false, true) GEMV_DTYPES(prefix##an, R, false, false, true, true)
+#define GEMV_VARIANTS(prefix, R, ONE) GEMV_DTYPES(prefix, R, false, ONE, false, 0) GEMV_DTYPES(prefix##t, R, true, ONE, false, 0)
+#define GEMV_NORMED(prefix, R) GEMV_DTYPES(prefix##n, R, false, false, false, 1) GEMV_DTYPES(prefix##an, R, false, false, true, 1) \
+    GEMV_DTYPES(prefix##p, R, false, false, false, 2) GEMV_DTYPES(prefix##ap, R, false, false, true, 2)
 // gemv{R}[x][t]_{dtype}: x marks the one-round kernels, t the two-product ones; gemv{R}a_{dtype} runs attention blocks first
-// (its own instance, so that the attention code's registers do not count against the other kernels); n, the norm folded in.
-GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true, false) GEMV_NORMED(gemv4, 4)
-GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true, false) GEMV_NORMED(gemv8, 8)
+// (its own instance, so that the attention code's registers do not count against the other kernels); n, the norm folded in;
+// p, its statistics from the kernel before.
+GEMV_VARIANTS(gemv4, 4, false) GEMV_VARIANTS(gemv4x, 4, true) GEMV_DTYPES(gemv4a, 4, false, false, true, 0) GEMV_NORMED(gemv4, 4)
+GEMV_VARIANTS(gemv8, 8, false) GEMV_VARIANTS(gemv8x, 8, true) GEMV_DTYPES(gemv8a, 8, false, false, true, 0) GEMV_NORMED(gemv8, 8)
 
 // The fused decode step's first kernel: x = the embedding row of the step's token (float32), and the rotation (cos, sin)
 // of pos · inv_freq[i], i < half, for every q|k|v epilogue of the step (the same sincosf as rotate_pair, so the same bits).
 // The token and position are read after the wait on the kernel that wrote them.
+// With xg (the producer-side folded norm, GemvArgs.norm_parts): also x·γ of the first layer's norm and one (Σx², Σx) pair.
 template <int DT>
 __device__ __forceinline__ void decode_embed(const void* table, const int* token, const int* pos, float* x, int k,
-    const float* inv_freq, int half, float2* rotation)
+    const float* inv_freq, int half, float2* rotation, const float* gamma, float* xg, float2* parts)
 {
+    __shared__ float red[32];
     pdl_launch_dependents();
     pdl_wait();
     long long t = *token;
-    for (int i = threadIdx.x; i < k; i += blockDim.x) x[i] = load_one<DT>(table, t * k + i);
+    float ss = 0.f, sx = 0.f;
+    for (int i = threadIdx.x; i < k; i += blockDim.x)
+    {
+        float v = load_one<DT>(table, t * k + i);
+        x[i] = v;
+        if (xg) { xg[i] = v * gamma[i]; ss = fmaf(v, v, ss); sx += v; }
+    }
+    if (xg)
+    {
+        ss = block_sum(ss, red);
+        sx = block_sum(sx, red);
+        if (threadIdx.x == 0) parts[0] = make_float2(ss, sx);
+    }
     for (int i = threadIdx.x; i < half; i += blockDim.x)
     {
         float s, c;
@@ -377,8 +440,9 @@ __device__ __forceinline__ void decode_embed(const void* table, const int* token
         rotation[i] = make_float2(c, s);
     }
 }
-#define DECODE_EMBED_ARGS const void* table, const int* token, const int* pos, float* x, int k, const float* inv_freq, int half, float2* rotation
-#define DECODE_EMBED_PASS table, token, pos, x, k, inv_freq, half, rotation
+#define DECODE_EMBED_ARGS const void* table, const int* token, const int* pos, float* x, int k, const float* inv_freq, int half, float2* rotation, \
+    const float* gamma, float* xg, float2* parts
+#define DECODE_EMBED_PASS table, token, pos, x, k, inv_freq, half, rotation, gamma, xg, parts
 extern "C" __global__ void decode_embed_f16(DECODE_EMBED_ARGS) { decode_embed<0>(DECODE_EMBED_PASS); }
 extern "C" __global__ void decode_embed_bf16(DECODE_EMBED_ARGS) { decode_embed<1>(DECODE_EMBED_PASS); }
 extern "C" __global__ void decode_embed_f32(DECODE_EMBED_ARGS) { decode_embed<2>(DECODE_EMBED_PASS); }
