@@ -128,6 +128,17 @@ __device__ __forceinline__ void gemv_norm_rows(const GemvArgs& a, int r, float s
     *v1 *= rstd;
 }
 
+// The thread's share of the (Σx², Σx) pairs the kernel before left (the "p" kernels), in a fixed order.
+__device__ __forceinline__ void gemv_parts(const GemvArgs& a, float& p0, float& p1)
+{
+    for (int i = threadIdx.x; i < a.norm_part_count; i += GEMV_WARPS * 32)
+    {
+        float2 p = a.norm_parts[i];
+        p0 += p.x;
+        p1 += p.y;
+    }
+}
+
 // The thread's sums of a chunk of raw x (E values from column c · E), then the chunk times the norm's weights.
 template <int E>
 __device__ __forceinline__ void gemv_norm_chunk(const GemvArgs& a, int c, float (&xv)[E], float (&st)[2])
@@ -305,15 +316,11 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
         if (a.late_trigger) pdl_launch_dependents();
     };
     float p0 = 0.f, p1 = 0.f; // NORM 2: this thread's share of the kernel before's partial sums, after the wait
-    auto parts = [&] {
-        if constexpr (NORM == 2)
-            for (int i = tid; i < a.norm_part_count; i += T) { float2 p = a.norm_parts[i]; p0 += p.x; p1 += p.y; }
-    };
     if (!a.vec)
     {
         // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
         wait();
-        parts();
+        if constexpr (NORM == 2) gemv_parts(a, p0, p1);
         for (int g = first; g < groups; g += stride)
         {
             float acc[R], st[2] = {p0, p1};
@@ -345,7 +352,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     // launch, common.cuh).
     if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
     wait();
-    parts();
+    if constexpr (NORM == 2) gemv_parts(a, p0, p1);
     float xr[ONE ? U : 1][E];
     if constexpr (ONE)
     {
