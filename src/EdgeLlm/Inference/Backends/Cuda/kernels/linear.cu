@@ -128,6 +128,25 @@ __device__ __forceinline__ void gemv_norm_rows(const GemvArgs& a, int r, float s
     *v1 *= rstd;
 }
 
+// The epilogue threads of group g (tid < R / 2, a row pair each) ask for the lines of its constant vectors (biases, the
+// folded LayerNorm's W·γ, the next norm's γ) ahead of the epilogue, which otherwise waits on each of them in turn, from
+// memory the weights have streamed through since the last step. Nothing else writes them, so this may precede the wait.
+__device__ __forceinline__ void prefetch_l1(const float* p)
+{
+    asm volatile("prefetch.global.L1 [%0];" :: "l"(p));
+}
+
+template <int R>
+__device__ __forceinline__ void gemv_prefetch_consts(const GemvArgs& a, int g)
+{
+    if (threadIdx.x >= R / 2) return;
+    const int r = min(g * R + 2 * (int)threadIdx.x, a.n - 1);
+    if (a.bias) prefetch_l1(a.bias + r);
+    if (a.bias2) prefetch_l1(a.bias2 + r);
+    if (a.norm_wg) prefetch_l1(a.norm_wg + r);
+    if (a.norm_next_w) prefetch_l1(a.norm_next_w + r);
+}
+
 // The thread's share of the (Σx², Σx) pairs the kernel before left (the "p" kernels), in a fixed order.
 __device__ __forceinline__ void gemv_parts(const GemvArgs& a, float& p0, float& p1)
 {
@@ -319,10 +338,12 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     if (!a.vec)
     {
         // Rows not 16-byte aligned (odd widths of small fixtures): one element at a time, one group per block.
+        if (first < groups) gemv_prefetch_consts<R>(a, first);
         wait();
         if constexpr (NORM == 2) gemv_parts(a, p0, p1);
         for (int g = first; g < groups; g += stride)
         {
+            if (g != first) gemv_prefetch_consts<R>(a, g);
             float acc[R], st[2] = {p0, p1};
 #pragma unroll
             for (int i = 0; i < R; i++) acc[i] = 0.f;
@@ -350,7 +371,11 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
     int g = first;
     // The first round of weight loads is issued before waiting for the kernel that writes x (programmatic dependent
     // launch, common.cuh).
-    if (g < groups) gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
+    if (g < groups)
+    {
+        gemv_load_round<DT, R, U, TWO>(a, g, tid, c1, chunks, v);
+        gemv_prefetch_consts<R>(a, g);
+    }
     wait();
     if constexpr (NORM == 2) gemv_parts(a, p0, p1);
     float xr[ONE ? U : 1][E];
@@ -391,6 +416,7 @@ __device__ __forceinline__ void gemv(const GemvArgs a)
                 else if (next < groups) gemv_load_round<DT, R, U, TWO>(a, next, tid, c1, chunks, v);
             }
         gemv_finish<R, S>(a, g, acc, st, red[parity]);
+        if (next < groups) gemv_prefetch_consts<R>(a, next);
     }
 }
 
