@@ -106,11 +106,20 @@ public sealed partial class CudaEngine
     /// that no norm kernel runs, and no product waits for one, between layers; or each its own kernel
     /// (EDGELLM_CUDA_FOLD_NORM=0, 1 or 2 for <see cref="NormFolding"/>'s three ways, for A/B runs and the self-test).
     /// </summary>
-    internal NormFolding NormFold { get; set; } = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") switch
+    /// Unset, Llama, Qwen2 and QWen take <see cref="NormFolding.FromProducer"/>; Phi keeps its norm kernels, which measured faster
+    /// there (its LayerNorm adds W·γ to each folded row, and one norm feeds two products; docs/performance.md, "CUDA, eleventh session").
+    internal NormFolding NormFold
+    {
+        get => normFold ?? (Style == BlockStyle.Parallel ? NormFolding.Kernels : NormFolding.FromProducer);
+        set => normFold = value;
+    }
+
+    private NormFolding? normFold = Environment.GetEnvironmentVariable("EDGELLM_CUDA_FOLD_NORM") switch
     {
         "0" => NormFolding.Kernels,
         "1" => NormFolding.InProduct,
-        _ => NormFolding.FromProducer,
+        "2" => NormFolding.FromProducer,
+        _ => null,
     };
 
     private bool FoldNorm => NormFold != NormFolding.Kernels;
@@ -545,6 +554,6 @@ public sealed partial class CudaEngine
     private TokenReadback? readback;
     internal TokenReadback Readback => readback ??= new TokenReadback(Device);
 
-    /// <summary>The greedy decoder whose step is queued last (only that one may take it).</summary>
+    /// <summary>The greedy decoder whose step was queued last (only that one may take it), by an id that holds nothing.</summary>
     internal object? QueuedBy { get; set; }
 }

@@ -12,6 +12,8 @@ internal sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGree
 {
     private int limit, returned, last;
     private int queuedSlot = -1, queuedAt;
+    /// <summary>Names this decoder in <see cref="CudaEngine.QueuedBy"/> without keeping it, or its cache, alive.</summary>
+    private readonly object id = new();
 
     public int First(int[] prompt, int maxNewTokens, CancellationToken cancellationToken)
     {
@@ -26,7 +28,7 @@ internal sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGree
     public int Next(int token)
     {
         model.Device.MakeCurrent();
-        if (queuedSlot >= 0 && token == last && queuedAt == cache.Length && ReferenceEquals(model.QueuedBy, this))
+        if (queuedSlot >= 0 && token == last && queuedAt == cache.Length && ReferenceEquals(model.QueuedBy, id))
         {
             cache.Advance(1);
             return Take(queuedSlot);
@@ -46,7 +48,7 @@ internal sealed class CudaGreedyDecoder(CudaEngine model, KvCache cache) : IGree
             model.EnqueueQueued(device);
             queuedSlot = model.Readback.Queue(model.DecodeToken);
             queuedAt = cache.Length;
-            model.QueuedBy = this;
+            model.QueuedBy = id;
         }
         return last = model.Readback.Wait(slot);
     }

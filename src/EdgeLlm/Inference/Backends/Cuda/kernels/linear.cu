@@ -121,9 +121,7 @@ __device__ __forceinline__ void gemv_norm_rows(const GemvArgs& a, int r, float s
 {
     const float mean = a.norm_mode == 2 ? sx / a.k : 0.f;
     const float rstd = rsqrtf(fmaxf(ss / a.k - mean * mean, 0.f) + a.norm_eps);
-#ifndef FOLD_NO_WG // diagnostic (wrong results): the cost of the LayerNorm's W·γ loads
     if (a.norm_wg) { *v0 -= mean * a.norm_wg[r]; if (has1) *v1 -= mean * a.norm_wg[r + 1]; }
-#endif
     *v0 *= rstd;
     *v1 *= rstd;
 }
@@ -166,12 +164,7 @@ __device__ __forceinline__ void gemv_norm_chunk(const GemvArgs& a, int c, float 
 #pragma unroll
     for (int e = 0; e < E; e += 4)
     {
-#ifdef FOLD_NO_GAMMA // diagnostic (wrong results): the cost of loading γ beside x
-        float4 g;
-        g.x = g.y = g.z = g.w = 1.f;
-#else
         float4 g = __ldg(gp + e / 4);
-#endif
         const float gv[4] = {g.x, g.y, g.z, g.w};
 #pragma unroll
         for (int j = 0; j < 4; j++)
