@@ -10,8 +10,9 @@
 //
 // A second product into the same rows can be folded in (the "t" kernels, w2 [n, k2] · x2), saving a launch per layer
 // on the decode step's critical path: Phi's attention output and MLP both add into the residual stream, so dense and
-// fc2 run as one kernel over both products' columns. (Folding the norm before a projection into it was measured slower
-// three ways, docs/performance.md: the norm stays its own one-block kernel.)
+// fc2 run as one kernel over both products' columns. The norm before a product can be folded into it (NORM below:
+// the "n" kernels sum the statistics themselves, the "p" kernels take them from the residual-add product before,
+// which also writes x·γ); CudaEngine.NormFold says where each model's norms run, as measured in docs/performance.md.
 // The epilogue does what follows the projection without another pass:
 //   mode 0  y = W·x + bias
 //   mode 1  y += W·x + bias (+ bias2)                      (residual add: o_proj, down_proj, fc2, dense)
