@@ -105,9 +105,9 @@ public sealed partial class CudaEngine
     /// Where the decode step's norms run (kernels/linear.cu, GemvArgs.norm_w and norm_parts): folded into the products so
     /// that no norm kernel runs, and no product waits for one, between layers; or each its own kernel
     /// (EDGELLM_CUDA_FOLD_NORM=0, 1 or 2 for <see cref="NormFolding"/>'s three ways, for A/B runs and the self-test).
-    /// </summary>
     /// Unset, Llama, Qwen2 and QWen take <see cref="NormFolding.FromProducer"/>; Phi keeps its norm kernels, which measured faster
     /// there (its LayerNorm adds W·γ to each folded row, and one norm feeds two products; docs/performance.md, "CUDA, eleventh session").
+    /// </summary>
     internal NormFolding NormFold
     {
         get => normFold ?? (Style == BlockStyle.Parallel ? NormFolding.Kernels : NormFolding.FromProducer);
